@@ -1,0 +1,132 @@
+// Package frontier defines the URL frontier: the queue of URLs a crawl has
+// still to fetch, the set of URLs it has already seen, and the per-host
+// schedule that keeps the crawl polite.
+//
+// The Frontier interface is implemented by three backends, each in a
+// subpackage named for it: frontier/memory (in-process), frontier/disk (an
+// embedded persistent store that survives kill -9) and frontier/redis (one
+// crawl shared by many processes). All of them pass the one contract test
+// suite in frontier/frontiertest.
+//
+// The frontier never fetches anything: it hands out leases on URLs and is
+// told, through Ack and Retry, what became of them.
+//
+// Files: frontier.go holds the interface and its contract; normalize.go the
+// URL normalizer shared by the crawler and the pipeline; fingerprint.go the
+// fingerprint used for deduplication.
+package frontier
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors returned by every backend. Callers branch on them with errors.Is.
+var (
+	// ErrDone is returned by Next when the frontier is exhausted: nothing is
+	// queued, nothing is leased and nothing waits for a retry. It is final
+	// until more URLs are pushed.
+	ErrDone = errors.New("frontier: done")
+	// ErrClosed is returned by every method called after Close.
+	ErrClosed = errors.New("frontier: closed")
+	// ErrUnknownLease is returned by Ack and Retry for a lease the frontier
+	// does not hold: already acknowledged, retried, or expired and re-queued.
+	ErrUnknownLease = errors.New("frontier: unknown lease")
+)
+
+// Entry is one URL to crawl.
+type Entry struct {
+	// URL is the absolute, normalized URL (see Normalizer). The frontier
+	// deduplicates on Fingerprint(URL) and does not normalize it again.
+	URL string
+	// Depth is the number of links followed from a seed; seeds are 0.
+	Depth int
+	// Referrer is the URL of the page the link was found on; "" for seeds.
+	Referrer string
+	// Priority orders entries within one host's queue when the backend is
+	// configured for priorities: higher first. Ignored (FIFO, breadth-first)
+	// otherwise.
+	Priority int
+}
+
+// Lease is a URL handed out by Next. The URL stays leased, and counts
+// against its host's concurrency limit, until the lease is passed to Ack or
+// Retry. A lease that is never settled (the process died) is given out again
+// by backends that persist state: on restart (disk) or after the visibility
+// timeout (redis).
+type Lease struct {
+	Entry
+	// Host is the host key the URL is scheduled under (see HostKey).
+	Host string
+	// ID identifies the lease within its backend. Opaque to callers.
+	ID string
+	// Attempt counts how many times this URL has been leased before: 0 on
+	// the first lease, incremented by Retry.
+	Attempt int
+}
+
+// HostPolicy is the politeness schedule of one host.
+type HostPolicy struct {
+	// MaxInFlight is the most leases of this host outstanding at once.
+	// Zero means the backend's default.
+	MaxInFlight int
+	// Interval is the least time between the starts of two leases of this
+	// host (from the rate, the configured delay or robots.txt Crawl-delay).
+	// Zero means no spacing.
+	Interval time.Duration
+	// Jitter adds a uniformly random extra wait in [0, Jitter) to every
+	// interval. Zero means none.
+	Jitter time.Duration
+}
+
+// Stats is a snapshot of a frontier's size.
+type Stats struct {
+	Queued  int64 // entries waiting to be leased, including delayed retries
+	Leased  int64 // leases outstanding
+	Seen    int64 // distinct fingerprints ever pushed
+	Hosts   int64 // hosts with queued or leased entries
+	Delayed int64 // entries waiting for a retry time (part of Queued)
+}
+
+// Frontier is the queue, seen set and per-host schedule of a crawl.
+//
+// Contract, which every implementation must honour and which
+// frontiertest.Run checks:
+//
+//   - Push adds each entry whose fingerprint has not been pushed before
+//     and returns how many it added. Duplicates, within one call or across
+//     calls (and, for persistent backends, across restarts), are dropped
+//     silently. Push is batched: one call may carry many entries and
+//     backends should write them at once.
+//   - Next blocks until some entry is ready and returns a lease on it. An
+//     entry is ready when its host has fewer than MaxInFlight leases
+//     outstanding, the host's next-allowed time has passed, and the entry's
+//     own not-before time (from Retry) has passed. Leasing an entry sets the
+//     host's next-allowed time to now + Interval (+ jitter). Within a host,
+//     entries come out in push order (or priority order when configured).
+//     Among ready hosts, the one that has been ready longest goes first;
+//     finding it must not scan every host.
+//   - Next returns ErrDone when nothing is queued, leased or delayed, and
+//     ctx.Err() when ctx ends first. While leases are outstanding it keeps
+//     waiting, because settling them may push more entries.
+//   - Ack settles a lease: the URL is done and its host slot is free.
+//   - Retry settles a lease by putting the entry back on its host's queue,
+//     not to be leased before notBefore, with Attempt incremented. The
+//     waiting entry holds no host slot. It is not a new URL: Seen does not
+//     change and it is not deduplicated away.
+//   - SetHostPolicy replaces one host's policy (robots.txt Crawl-delay,
+//     say); it takes effect for the next lease of that host. Hosts without
+//     one use the backend's default policy.
+//   - All methods are safe for concurrent use. After Close every method
+//     returns ErrClosed and blocked calls to Next return ErrClosed. Close is
+//     idempotent.
+type Frontier interface {
+	Push(ctx context.Context, entries ...Entry) (added int, err error)
+	Next(ctx context.Context) (*Lease, error)
+	Ack(ctx context.Context, l *Lease) error
+	Retry(ctx context.Context, l *Lease, notBefore time.Time) error
+	SetHostPolicy(ctx context.Context, host string, p HostPolicy) error
+	Stats(ctx context.Context) (Stats, error)
+	Close() error
+}
