@@ -66,6 +66,10 @@ type Lease struct {
 	Attempt int
 }
 
+// DefaultMaxInFlight is the per-host concurrency limit backends use when
+// their configured HostPolicy leaves MaxInFlight zero.
+const DefaultMaxInFlight = 8
+
 // HostPolicy is the politeness schedule of one host.
 type HostPolicy struct {
 	// MaxInFlight is the most leases of this host outstanding at once.
@@ -116,8 +120,12 @@ type Stats struct {
 //     waiting entry holds no host slot. It is not a new URL: Seen does not
 //     change and it is not deduplicated away.
 //   - SetHostPolicy replaces one host's policy (robots.txt Crawl-delay,
-//     say); it takes effect for the next lease of that host. Hosts without
-//     one use the backend's default policy.
+//     say); it takes effect for the next lease of that host. A new Interval
+//     counts from the start of the host's most recent lease: the host's
+//     next-allowed time becomes that start + Interval (+ jitter), so a
+//     Crawl-delay learnt while the first URL of a host is leased already
+//     spaces the first and second requests. Hosts without a policy of their
+//     own use the backend's default policy.
 //   - All methods are safe for concurrent use. After Close every method
 //     returns ErrClosed and blocked calls to Next return ErrClosed. Close is
 //     idempotent.

@@ -1,0 +1,239 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/trawlhq/trawl/crawler"
+	"github.com/trawlhq/trawl/frontier"
+	"github.com/trawlhq/trawl/pipeline"
+	"github.com/trawlhq/trawl/session"
+)
+
+// exitNow ends the process at once; a second interrupt calls it. Tests that
+// run Run in-process replace it.
+var exitNow = os.Exit
+
+// runCrawl is 'trawl crawl [flags] URL...'.
+func runCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	a, err := parseCrawlArgs(args, stdout)
+	if err != nil {
+		return err
+	}
+	if a.help {
+		return nil
+	}
+	cfg := &a.cfg
+	con := newConsole(stderr)
+	logger := newLogger(con, cfg)
+	if a.configFile != "" {
+		logger.Debug("config file read", "file", a.configFile)
+	}
+
+	// Open everything that can fail on bad input before the first request.
+	out, closeOut, err := openOutput(cfg.Output, stdout)
+	if err != nil {
+		return err
+	}
+	defer closeOut()
+	var statsFile *os.File
+	if cfg.Stats != "" {
+		if statsFile, err = os.Create(cfg.Stats); err != nil {
+			return usagef("--stats: %v", unwrapPath(err))
+		}
+		defer statsFile.Close()
+	}
+
+	sess, err := session.New(sessionConfig(cfg))
+	if err != nil {
+		return &usageError{err}
+	}
+	defer sess.Close()
+	if err := setCookies(sess, cfg, a.seeds); err != nil {
+		return err
+	}
+
+	fr, closeFrontier, err := openFrontier(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer closeFrontier()
+
+	norm := &frontier.Normalizer{}
+	pcfg, exporter, err := pipelineConfig(cfg, out, norm, logger)
+	if err != nil {
+		return err
+	}
+	pl, err := pipeline.New(pcfg)
+	if err != nil {
+		return &usageError{err}
+	}
+	defer pl.Close()
+
+	ccfg, err := crawlerConfig(cfg, logger, norm)
+	if err != nil {
+		return err
+	}
+	cr, err := crawler.New(ccfg, sess, fr, pl)
+	if err != nil {
+		return &usageError{err}
+	}
+
+	// The first SIGINT or SIGTERM cancels the crawl: no new requests,
+	// in-flight ones finish within the grace period, the output is flushed.
+	// A second one exits at once; every record already written is whole,
+	// because exporters write each record in one Write.
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var interrupted atomic.Bool
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	done := make(chan struct{})
+	var sigWG sync.WaitGroup
+	sigWG.Add(1)
+	go func() {
+		defer sigWG.Done()
+		select {
+		case sig := <-sigs:
+			interrupted.Store(true)
+			logger.Warn("stopping: letting in-flight requests finish (interrupt again to exit now)",
+				"signal", sig.String(), "grace_period", cfg.GracePeriod.String())
+			cancel()
+		case <-done:
+			return
+		}
+		select {
+		case <-sigs:
+			_ = exporter.Flush()
+			con.ClearStatus()
+			fmt.Fprintln(con, "trawl: interrupted again: exiting now")
+			exitNow(exitInterrupted)
+		case <-done:
+		}
+	}()
+
+	statsNow := func() crawlStats { return fromCrawler(cr.Stats()) }
+	var progWG sync.WaitGroup
+	progCtx, stopProgress := context.WithCancel(context.Background())
+	if !cfg.Quiet && (cfg.Progress || isTerminal(stderr)) {
+		progWG.Add(1)
+		go func() {
+			defer progWG.Done()
+			runProgress(progCtx, con, statsNow, progressInterval)
+		}()
+	}
+
+	logger.Debug("crawl starting", "seeds", strings.Join(a.seeds, " "), "workers", cfg.Workers, "per_host", cfg.PerHost)
+	runErr := cr.Run(runCtx, a.seeds...)
+	stopProgress()
+	progWG.Wait()
+	closeErr := pl.Close() // flushes the exporter
+	if err := closeOut(); err != nil && closeErr == nil {
+		closeErr = fmt.Errorf("output: %w", err)
+	}
+	close(done)
+	sigWG.Wait()
+
+	stopped := interrupted.Load() || (ctx.Err() != nil && errors.Is(runErr, ctx.Err()))
+	if stopped && errors.Is(runErr, context.Canceled) {
+		runErr = nil
+	}
+	final := statsNow()
+	if statsFile != nil {
+		if err := writeStatsFile(statsFile, final, stopped); err != nil {
+			logger.Error("writing --stats file", "file", cfg.Stats, "err", err)
+		}
+	}
+	if !cfg.Quiet {
+		word := "done"
+		switch {
+		case runErr != nil || closeErr != nil:
+			word = "failed"
+		case stopped:
+			word = "interrupted"
+		}
+		fmt.Fprintln(con, summaryLine(final, word))
+	}
+	switch {
+	case runErr != nil:
+		return runErr
+	case closeErr != nil:
+		return closeErr
+	case stopped:
+		return errInterrupted
+	}
+	return nil
+}
+
+// newLogger returns the logger for stderr: -q shows errors only.
+func newLogger(w io.Writer, cfg *Config) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel)) // Validate checked it
+	if cfg.Quiet {
+		level = slog.LevelError
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// openOutput opens the records file: standard output for "" and "-".
+func openOutput(path string, stdout io.Writer) (io.Writer, func() error, error) {
+	if path == "" || path == "-" {
+		return stdout, func() error { return nil }, nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return nil, nil, usagef("--output: %v", unwrapPath(err))
+	}
+	var once sync.Once
+	var closeErr error
+	return f, func() error {
+		once.Do(func() { closeErr = f.Close() })
+		return closeErr
+	}, nil
+}
+
+// unwrapPath shortens "open x: no such file" to keep messages on one line
+// without repeating the operation.
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %v", pe.Path, pe.Err)
+	}
+	return err
+}
+
+// setCookies puts the --cookie cookies in the session's jar for every seed
+// host.
+func setCookies(s *session.Session, cfg *Config, seeds []string) error {
+	cookies, err := parseCookies(cfg.Cookie)
+	if err != nil || len(cookies) == 0 {
+		return err
+	}
+	jar := s.Jar()
+	if jar == nil {
+		return usagef("--cookie: the session has no cookie jar")
+	}
+	for _, seed := range seeds {
+		u, err := url.Parse(seed)
+		if err != nil {
+			return usagef("bad URL %q: %v", seed, err)
+		}
+		jar.SetCookies(&url.URL{Scheme: u.Scheme, Host: u.Host, Path: "/"}, cookies)
+	}
+	return nil
+}

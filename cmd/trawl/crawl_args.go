@@ -1,0 +1,137 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/trawlhq/trawl/frontier"
+)
+
+// defaultConfigFile is read when -c is not given and the file exists.
+const defaultConfigFile = "config.yaml"
+
+// crawlArgs is a parsed 'trawl crawl' command line.
+type crawlArgs struct {
+	cfg        Config
+	seeds      []string        // normalized seed URLs
+	configFile string          // the config file read, "" when none
+	changed    map[string]bool // flags given on the command line, by long name
+	help       bool            // --help was asked: usage printed, nothing else to do
+}
+
+// parseCrawlArgs builds the configuration of a crawl: defaults, then the
+// config file, then the flags actually given. Every error is a *usageError
+// naming the flag, key or URL at fault.
+func parseCrawlArgs(args []string, stdout io.Writer) (*crawlArgs, error) {
+	// First pass: find the config file and which flags were given.
+	probe := DefaultConfig()
+	var configPath string
+	fs := newCrawlFlags(&probe, &configPath)
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			printCrawlUsage(stdout)
+			return &crawlArgs{help: true}, nil
+		}
+		return nil, usagef("crawl: %v", err)
+	}
+	a := &crawlArgs{changed: map[string]bool{}}
+	fs.Visit(func(f *pflag.Flag) { a.changed[f.Name] = true })
+
+	cfg := DefaultConfig()
+	var lines map[string]int
+	switch {
+	case fs.Changed("config"):
+		if configPath == "" {
+			return nil, usagef("--config: empty file name")
+		}
+		a.configFile = configPath
+	default:
+		if _, err := os.Stat(defaultConfigFile); err == nil {
+			a.configFile = defaultConfigFile
+		}
+	}
+	if a.configFile != "" {
+		var err error
+		cfg, lines, err = loadConfigFile(a.configFile, cfg)
+		if err != nil {
+			return nil, &usageError{err}
+		}
+	}
+
+	// Second pass: the flags given override the file.
+	var ignored string
+	fs2 := newCrawlFlags(&cfg, &ignored)
+	fs2.SetOutput(io.Discard)
+	if err := fs2.Parse(args); err != nil {
+		return nil, usagef("crawl: %v", err)
+	}
+	if cfg.Verbose {
+		cfg.LogLevel = "debug"
+	}
+	if err := cfg.Validate(); err != nil {
+		var ce *ConfigError
+		if errors.As(err, &ce) {
+			if f := flagName(ce.Key); a.changed[f] {
+				return nil, usagef("--%s: %s", f, ce.Msg)
+			}
+			if line, ok := lines[ce.Key]; ok {
+				return nil, usagef("%s:%d: %s", a.configFile, line, err)
+			}
+			if a.configFile != "" {
+				return nil, usagef("%s: %s", a.configFile, err)
+			}
+		}
+		return nil, &usageError{err}
+	}
+	a.cfg = cfg
+
+	if fs2.NArg() == 0 {
+		return nil, usagef("crawl: no URL given (usage: trawl crawl [flags] URL...)")
+	}
+	seen := map[string]bool{}
+	for _, raw := range fs2.Args() {
+		u, err := checkSeed(raw)
+		if err != nil {
+			return nil, &usageError{err}
+		}
+		if !seen[u] {
+			seen[u] = true
+			a.seeds = append(a.seeds, u)
+		}
+	}
+	return a, nil
+}
+
+// checkSeed returns the normalized form of a seed URL, or an error naming
+// it.
+func checkSeed(raw string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return "", fmt.Errorf("bad URL %q: %v", raw, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		if u.Scheme == "" {
+			return "", fmt.Errorf("bad URL %q: no scheme (did you mean \"https://%s\"?)", raw, strings.TrimSpace(raw))
+		}
+		return "", fmt.Errorf("bad URL %q: scheme must be http or https", raw)
+	}
+	if u.Host == "" || u.Hostname() == "" {
+		return "", fmt.Errorf("bad URL %q: no host", raw)
+	}
+	n, err := frontier.Normalize(u.String())
+	if err != nil {
+		return "", fmt.Errorf("bad URL %q: %v", raw, strings.TrimPrefix(err.Error(), "frontier: "))
+	}
+	return n, nil
+}

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/pflag"
+)
+
+const usageText = `trawl crawls web sites: politely, with bounded memory, to JSON Lines or CSV.
+
+Usage:
+  trawl crawl [flags] URL...   crawl the sites of the given seed URLs
+  trawl version                print the version
+  trawl help [crawl]           show this help, or the crawl flags
+
+Examples:
+  trawl crawl https://example.com/ -o pages.jsonl
+  trawl crawl https://example.com/ | jq -r .url
+  trawl crawl https://example.com/ --depth 2 --max-pages 500 --format csv -o pages.csv
+  trawl crawl https://example.com/ --select 'title=h1' --select 'image=img@src'
+
+Run 'trawl help crawl' for every crawl flag.
+`
+
+const crawlUsageHead = `Usage: trawl crawl [flags] URL...
+
+Crawls the sites of the seed URLs and writes one record per fetched URL (JSON
+Lines by default) to standard output or --output. Logs, the live progress line
+and the final summary go to standard error, so standard output carries only
+records. By default only the seeds' hosts are crawled; links elsewhere are
+recorded but not fetched.
+
+Settings come from the defaults, then the config file (-c, or ./config.yaml
+when present; see the commented config.yaml for every key), then the flags.
+Durations are Go durations (500ms, 3s, 1m); sizes take units (512KiB, 10MiB, 1GB).
+
+Exit status: 0 crawl done (failed pages are in the records), 1 fatal error,
+2 bad flag, config key or URL, 130 interrupted (SIGINT/SIGTERM: in-flight
+requests finish, output is flushed; a second SIGINT exits at once).
+
+Examples:
+  # Crawl a site to a JSON Lines file, two links deep, at most 1000 pages.
+  trawl crawl https://example.com/ --depth 2 --max-pages 1000 -o pages.jsonl
+
+  # Be gentle: 2 requests in flight and one request per second per host.
+  trawl crawl https://example.com/ --per-host 2 --rate 1
+
+  # Extract fields with CSS selectors (text, or an attribute after @), as CSV.
+  trawl crawl https://shop.example/ --select 'name=h1.product' \
+      --select 'price=.price' --select 'image=img.main@src' --format csv -o items.csv
+
+  # Include the blog subdomains, skip the search pages, send a header.
+  trawl crawl https://example.com/ --allow-domain '*.example.com' \
+      --exclude '/search\?' -H 'Authorization: Bearer TOKEN'
+
+Flags:
+`
+
+func printUsage(w io.Writer) { fmt.Fprint(w, usageText) }
+
+func printCrawlUsage(w io.Writer) {
+	cfg := DefaultConfig()
+	var path string
+	fmt.Fprint(w, crawlUsageHead)
+	fmt.Fprint(w, flagUsages(newCrawlFlags(&cfg, &path)))
+}
+
+// flagUsages lists the flags in the order registered, one per line, with
+// their defaults. (pflag's own listing writes every boolean as
+// "--quiet[=true|false]".)
+func flagUsages(fs *pflag.FlagSet) string {
+	type row struct{ left, right string }
+	var rows []row
+	width := 0
+	fs.VisitAll(func(f *pflag.Flag) {
+		left := "      --" + f.Name
+		if f.Shorthand != "" {
+			left = "  -" + f.Shorthand + ", --" + f.Name
+		}
+		varname, usage := pflag.UnquoteUsage(f)
+		if f.Value.Type() == "bool" {
+			varname = ""
+		} else if varname != "" {
+			left += " " + varname
+		}
+		switch f.DefValue {
+		case "", "0", "false", "[]", "0s":
+		default:
+			if f.Value.Type() == "string" {
+				usage += fmt.Sprintf(" (default %q)", f.DefValue)
+			} else {
+				usage += " (default " + f.DefValue + ")"
+			}
+		}
+		rows = append(rows, row{left, usage})
+		width = max(width, len(left))
+	})
+	var b strings.Builder
+	for _, r := range rows {
+		fmt.Fprintf(&b, "%-*s   %s\n", width, r.left, r.right)
+	}
+	return b.String()
+}
+
+// runHelp prints the general help or the help of one command.
+func runHelp(args []string, stdout io.Writer) error {
+	switch {
+	case len(args) == 0:
+		printUsage(stdout)
+	case args[0] == "crawl":
+		printCrawlUsage(stdout)
+	case args[0] == "version":
+		fmt.Fprintln(stdout, "Usage: trawl version\n\nPrints the trawl version, the Go version and the platform.")
+	case args[0] == "help":
+		printUsage(stdout)
+	default:
+		return usagef("help: unknown command %q", args[0])
+	}
+	return nil
+}

@@ -1,0 +1,85 @@
+// Command trawl crawls web sites from the command line.
+//
+//	trawl crawl https://example.com -o pages.jsonl
+//
+// Files: main.go maps Run's error to an exit status; crawl.go, version.go
+// and help.go hold one subcommand each; flags.go registers the crawl flags;
+// config.go the YAML Config; frontier.go opens the frontier backend;
+// progress.go the live status line and the summary; size.go the size parser.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+func main() {
+	err := Run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)
+	if err != nil && !errors.Is(err, errInterrupted) && !errors.Is(err, errReported) {
+		fmt.Fprintln(os.Stderr, "trawl: "+err.Error())
+	}
+	os.Exit(exitCode(err))
+}
+
+// Exit statuses.
+const (
+	exitOK          = 0
+	exitRuntime     = 1   // a fatal runtime error
+	exitUsage       = 2   // a bad flag, config key or URL
+	exitInterrupted = 130 // stopped by SIGINT or SIGTERM
+)
+
+var (
+	// errInterrupted is returned by Run when a signal stopped the crawl; the
+	// output is complete up to the last record written.
+	errInterrupted = errors.New("interrupted")
+	// errReported wraps an error whose message Run has already printed.
+	errReported = errors.New("reported")
+)
+
+// usageError is a mistake on the command line or in the config file: exit 2.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error {
+	return &usageError{fmt.Errorf(format, args...)}
+}
+
+// exitCode maps Run's error to the process exit status.
+func exitCode(err error) int {
+	var ue *usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, errInterrupted):
+		return exitInterrupted
+	case errors.As(err, &ue):
+		return exitUsage
+	default:
+		return exitRuntime
+	}
+}
+
+// Run runs the trawl command line with args (without the program name).
+// Records go to stdout (unless -o), everything else to stderr.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		printUsage(stderr)
+		return usagef("no command given (try 'trawl crawl URL' or 'trawl help')")
+	}
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "crawl":
+		return runCrawl(ctx, rest, stdout, stderr)
+	case "version", "--version":
+		return runVersion(rest, stdout)
+	case "help", "-h", "--help":
+		return runHelp(rest, stdout)
+	default:
+		return usagef("unknown command %q (try 'trawl help')", cmd)
+	}
+}

@@ -1,0 +1,233 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/term"
+
+	"github.com/trawlhq/trawl/crawler"
+)
+
+// crawlStats is what the status line, the summary and --stats report.
+type crawlStats struct {
+	Pages       int64
+	OK          int64
+	Errors      int64
+	ByStatus    map[int]int64
+	Bytes       int64
+	InFlight    int64
+	Queued      int64
+	Hosts       int64
+	ConnsOpened int64
+	ConnsReused int64
+	Elapsed     time.Duration
+	PagesPerSec float64
+	Requests    int64
+	Retries     int64
+	Robots      int64
+}
+
+// fromCrawler converts the crawler's live figures.
+func fromCrawler(s crawler.Stats) crawlStats {
+	return crawlStats{
+		Pages: s.Pages, OK: s.OK, Errors: s.Errors, ByStatus: s.ByStatus, Bytes: s.Bytes,
+		InFlight: s.InFlight, Queued: s.Queued, Hosts: s.Hosts,
+		ConnsOpened: s.ConnsOpened, ConnsReused: s.ConnsReused,
+		Elapsed: s.Elapsed, PagesPerSec: s.PagesPerSec,
+		Requests: s.Requests, Retries: s.Retries, Robots: s.RobotsDenied,
+	}
+}
+
+// statsJSON is the --stats file.
+type statsJSON struct {
+	Pages       int64            `json:"pages"`
+	OK          int64            `json:"ok"`
+	Errors      int64            `json:"errors"`
+	ByStatus    map[string]int64 `json:"by_status"`
+	Bytes       int64            `json:"bytes"`
+	ElapsedS    float64          `json:"elapsed_s"`
+	PagesPerS   float64          `json:"pages_per_s"`
+	ConnsOpened int64            `json:"conns_opened"`
+	ConnsReused int64            `json:"conns_reused"`
+	Requests    int64            `json:"requests"`
+	Retries     int64            `json:"retries"`
+	Robots      int64            `json:"robots_denied"`
+	Interrupted bool             `json:"interrupted"`
+}
+
+func (s crawlStats) json(interrupted bool) statsJSON {
+	by := make(map[string]int64, len(s.ByStatus))
+	for code, n := range s.ByStatus {
+		by[strconv.Itoa(code)] = n
+	}
+	return statsJSON{
+		Pages: s.Pages, OK: s.OK, Errors: s.Errors, ByStatus: by, Bytes: s.Bytes,
+		ElapsedS:  roundTo(s.Elapsed.Seconds(), 3),
+		PagesPerS: roundTo(s.PagesPerSec, 2), ConnsOpened: s.ConnsOpened, ConnsReused: s.ConnsReused,
+		Requests: s.Requests, Retries: s.Retries, Robots: s.Robots,
+		Interrupted: interrupted,
+	}
+}
+
+func roundTo(f float64, digits int) float64 {
+	v, _ := strconv.ParseFloat(strconv.FormatFloat(f, 'f', digits, 64), 64)
+	return v
+}
+
+// writeStatsFile writes the --stats JSON to f, replacing what it held.
+func writeStatsFile(f *os.File, s crawlStats, interrupted bool) error {
+	data, err := json.MarshalIndent(s.json(interrupted), "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := f.Truncate(0); err != nil {
+		return err
+	}
+	if _, err := f.WriteAt(append(data, '\n'), 0); err != nil {
+		return err
+	}
+	return f.Sync()
+}
+
+// statusLine formats the live progress line.
+func statusLine(s crawlStats) string {
+	return fmt.Sprintf("%d pages  %.1f/s  queued %d  in flight %d  errors %d  hosts %d",
+		s.Pages, s.PagesPerSec, s.Queued, s.InFlight, s.Errors, s.Hosts)
+}
+
+// summaryLine formats the final summary.
+func summaryLine(s crawlStats, word string) string {
+	codes := make([]int, 0, len(s.ByStatus))
+	for c := range s.ByStatus {
+		codes = append(codes, c)
+	}
+	sort.Ints(codes)
+	var by []string
+	for _, c := range codes {
+		by = append(by, fmt.Sprintf("%d: %d", c, s.ByStatus[c]))
+	}
+	status := ""
+	if len(by) > 0 {
+		status = " [" + strings.Join(by, ", ") + "]"
+	}
+	return fmt.Sprintf("trawl: %s: %d pages (%d ok, %d errors)%s in %s, %.1f pages/s, %s, connections %d opened / %d reused",
+		word, s.Pages, s.OK, s.Errors, status, s.Elapsed.Round(time.Millisecond), s.PagesPerSec,
+		humanBytes(s.Bytes), s.ConnsOpened, s.ConnsReused)
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit && exp < 4; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTP"[exp])
+}
+
+// console is standard error shared by the logger and the live status line.
+// Each Write (one log record) first erases the status line, then redraws it,
+// so the two never mix. It is safe for concurrent use.
+type console struct {
+	mu     sync.Mutex
+	w      io.Writer
+	width  func() int // terminal width, 0 when unknown
+	status string     // the status line on screen, "" when none
+}
+
+func newConsole(w io.Writer) *console {
+	c := &console{w: w, width: func() int { return 0 }}
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fd := int(f.Fd())
+		c.width = func() int {
+			w, _, err := term.GetSize(fd)
+			if err != nil {
+				return 0
+			}
+			return w
+		}
+	}
+	return c
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func (c *console) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.eraseLocked()
+	n, err := c.w.Write(p)
+	if c.status != "" {
+		io.WriteString(c.w, "\r"+c.status)
+	}
+	return n, err
+}
+
+// SetStatus replaces the status line.
+func (c *console) SetStatus(line string) {
+	if w := c.width(); w > 1 && utf8.RuneCountInString(line) >= w {
+		line = string([]rune(line)[:w-1])
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	pad := ""
+	if n := len(c.status) - len(line); n > 0 {
+		pad = strings.Repeat(" ", n)
+	}
+	io.WriteString(c.w, "\r"+line+pad)
+	if pad != "" {
+		io.WriteString(c.w, "\r"+line)
+	}
+	c.status = line
+}
+
+// ClearStatus erases the status line.
+func (c *console) ClearStatus() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.eraseLocked()
+	c.status = ""
+}
+
+func (c *console) eraseLocked() {
+	if c.status != "" {
+		io.WriteString(c.w, "\r"+strings.Repeat(" ", len(c.status))+"\r")
+	}
+}
+
+// progressInterval is how often the status line is redrawn.
+const progressInterval = 250 * time.Millisecond
+
+// runProgress redraws the status line from stats every interval until ctx
+// ends, then erases it.
+func runProgress(ctx context.Context, c *console, stats func() crawlStats, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	defer c.ClearStatus()
+	c.SetStatus(statusLine(stats()))
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			c.SetStatus(statusLine(stats()))
+		}
+	}
+}

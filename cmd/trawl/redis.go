@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+	"github.com/spf13/pflag"
+
+	"github.com/trawlhq/trawl/frontier"
+	"github.com/trawlhq/trawl/frontier/redis"
+)
+
+// addRedisFlags registers the flags of a crawl shared through Redis.
+func addRedisFlags(fs *pflag.FlagSet, c *Config) {
+	fs.StringVar(&c.Redis, "redis", c.Redis, "share the crawl with other trawl processes through the Redis at `URL` (redis://[:password@]host:port/db)")
+	fs.StringVar(&c.RedisPrefix, "redis-prefix", c.RedisPrefix, "crawl `NAME` in Redis: processes with the same name share one crawl (default \"default\")")
+	fs.DurationVar(&c.RedisLeaseTimeout, "redis-lease-timeout", c.RedisLeaseTimeout, "re-queue the URLs of a process that stopped answering after this long (default 30s)")
+}
+
+// validateRedis checks the redis keys.
+func (c *Config) validateRedis() error {
+	if c.Redis != "" {
+		if _, err := goredis.ParseURL(c.Redis); err != nil {
+			return invalid("redis", "bad Redis URL %q: %v (want redis://[:password@]host:port/db)", redactURL(c.Redis), err)
+		}
+	}
+	if strings.ContainsAny(c.RedisPrefix, "{} \t\r\n") {
+		return invalid("redis_prefix", "%q: a crawl name must not contain braces or whitespace", c.RedisPrefix)
+	}
+	if c.RedisPrefix != "" && c.Redis == "" {
+		return invalid("redis_prefix", "needs redis (--redis URL)")
+	}
+	if c.RedisLeaseTimeout < 0 || (c.RedisLeaseTimeout > 0 && c.RedisLeaseTimeout < 300*time.Millisecond) {
+		return invalid("redis_lease_timeout", "must be 0 (the default, 30s) or at least 300ms, got %s", c.RedisLeaseTimeout)
+	}
+	return nil
+}
+
+// redactURL hides the password of a URL for messages.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "<unparsable URL>"
+	}
+	return u.Redacted()
+}
+
+// openRedisFrontier joins (or starts) the crawl named by --redis-prefix in
+// the Redis at --redis. A Redis that cannot be reached or refuses the
+// credentials is a usage error (exit 2).
+func openRedisFrontier(ctx context.Context, cfg *Config) (frontier.Frontier, func() error, error) {
+	logger := newLogger(os.Stderr, cfg)
+	// go-redis logs dial failures on its own; keep them for --log-level
+	// debug: the frontier logs outages in one clear line of its own.
+	goredis.SetLogger(clientLogger{logger})
+	f, err := redis.Open(ctx, cfg.Redis, redis.Config{
+		Name:              cfg.RedisPrefix,
+		Policy:            hostPolicy(cfg),
+		VisibilityTimeout: cfg.RedisLeaseTimeout,
+		Logger:            logger,
+	})
+	if err != nil {
+		return nil, nil, usagef("--redis: %s", strings.TrimPrefix(err.Error(), "frontier/redis: "))
+	}
+	if st, err := f.Stats(ctx); err == nil {
+		logger.Info("joined Redis crawl", "name", f.Name(), "redis", redactURL(cfg.Redis),
+			"queued", st.Queued, "leased", st.Leased, "seen", st.Seen)
+		if st.Seen > 0 && st.Queued == 0 && st.Leased == 0 {
+			logger.Warn("this Redis crawl has already finished: seeds it has seen are not fetched again (use a new --redis-prefix for a new crawl)",
+				"name", f.Name(), "seen", st.Seen)
+		}
+	}
+	closeFn := func() error {
+		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if st, err := f.Stats(cctx); err == nil {
+			c, _ := f.Counters(cctx)
+			logger.Info("left Redis crawl", "name", f.Name(), "queued", st.Queued, "leased", st.Leased,
+				"seen", st.Seen, "acked_all_processes", c["acked"], "expired_leases", c["expired"])
+		}
+		return f.Close()
+	}
+	return f, closeFn, nil
+}
+
+// clientLogger routes go-redis's own log lines to the debug level.
+type clientLogger struct{ l *slog.Logger }
+
+func (c clientLogger) Printf(ctx context.Context, format string, v ...any) {
+	c.l.DebugContext(ctx, "redis client: "+fmt.Sprintf(format, v...))
+}

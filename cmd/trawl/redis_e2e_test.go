@@ -1,0 +1,343 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/trawlhq/trawl/internal/redistest"
+)
+
+// wideSite is an httptest site of pages /p/0 .. /p/N-1 for the shared-crawl
+// tests. Page i links to pages 4i+1 .. 4i+4 (so the crawl fans out fast)
+// and, as duplicates, to i/2 and 0. It counts fetches per path and the
+// most requests it ever had in flight at once.
+type wideSite struct {
+	*httptest.Server
+	pages   int
+	latency time.Duration
+
+	mu       sync.Mutex
+	hits     map[string]int
+	inflight atomic.Int64
+	peak     atomic.Int64
+	pageHits atomic.Int64
+}
+
+func newWideSite(t *testing.T, pages int, latency time.Duration) *wideSite {
+	t.Helper()
+	s := &wideSite{pages: pages, latency: latency, hits: map[string]int{}}
+	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *wideSite) serve(w http.ResponseWriter, r *http.Request) {
+	n := s.inflight.Add(1)
+	defer s.inflight.Add(-1)
+	for {
+		p := s.peak.Load()
+		if n <= p || s.peak.CompareAndSwap(p, n) {
+			break
+		}
+	}
+	s.mu.Lock()
+	s.hits[r.URL.Path]++
+	s.mu.Unlock()
+	var i int
+	if _, err := fmt.Sscanf(r.URL.Path, "/p/%d", &i); err != nil || i < 0 || i >= s.pages {
+		http.NotFound(w, r) // robots.txt too: everything allowed
+		return
+	}
+	s.pageHits.Add(1)
+	if s.latency > 0 {
+		select {
+		case <-time.After(s.latency):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	fmt.Fprintf(w, "<!doctype html><title>Page %d</title><body>", i)
+	for _, c := range []int{4*i + 1, 4*i + 2, 4*i + 3, 4*i + 4, i / 2, 0} {
+		if c < s.pages {
+			fmt.Fprintf(w, `<a href="/p/%d">%d</a> `, c, c)
+		}
+	}
+}
+
+func (s *wideSite) hitsOf(path string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.hits[path]
+}
+
+// lockedBuffer collects a process's stderr.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// crawlProc is one trawl process of a shared crawl.
+type crawlProc struct {
+	cmd    *exec.Cmd
+	out    string // records file
+	stderr *lockedBuffer
+	done   chan struct{}
+	code   int
+}
+
+// startShared starts n trawl processes on one Redis crawl of site.
+func startShared(t *testing.T, n int, site *wideSite, redisURL, name string, extra ...string) []*crawlProc {
+	t.Helper()
+	dir := t.TempDir()
+	var procs []*crawlProc
+	for i := range n {
+		p := &crawlProc{out: filepath.Join(dir, fmt.Sprintf("out%d.jsonl", i)), stderr: &lockedBuffer{}, done: make(chan struct{})}
+		args := append([]string{"crawl", site.URL + "/p/0", "--redis", redisURL, "--redis-prefix", name,
+			"--workers", "8", "--per-host", "4", "--log-level", "warn", "-o", p.out}, extra...)
+		p.cmd = exec.Command(trawlBin, args...)
+		p.cmd.Dir = dir
+		p.cmd.Stderr = p.stderr
+		if err := p.cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			err := p.cmd.Wait()
+			p.code = 0
+			if ee, ok := err.(*exec.ExitError); ok {
+				p.code = ee.ExitCode()
+			} else if err != nil {
+				p.code = -1
+			}
+			close(p.done)
+		}()
+		t.Cleanup(func() {
+			p.cmd.Process.Kill()
+			<-p.done
+		})
+		procs = append(procs, p)
+	}
+	return procs
+}
+
+// wait waits for p to exit, bounded.
+func (p *crawlProc) wait(t *testing.T, bound time.Duration) int {
+	t.Helper()
+	select {
+	case <-p.done:
+		return p.code
+	case <-time.After(bound):
+		t.Fatalf("trawl %v did not finish within %v; stderr:\n%s", p.cmd.Args, bound, p.stderr.String())
+		return -1
+	}
+}
+
+// exported reads the URLs in a records file. A process killed mid-write
+// may leave a partial last line: it is not a record and is skipped.
+func exported(t *testing.T, path string) []string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var urls []string
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for sc.Scan() {
+		var r struct {
+			URL    string `json:"url"`
+			Status int    `json:"status"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			continue
+		}
+		if r.Status == 200 {
+			urls = append(urls, r.URL)
+		}
+	}
+	return urls
+}
+
+// waitFor polls cond until it holds or the bound passes.
+func waitFor(t *testing.T, bound time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(bound)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// checkAllExported checks that every page of site is among the records
+// of procs at least once (exactly once when exact) and returns how many
+// records each process wrote.
+func checkAllExported(t *testing.T, site *wideSite, procs []*crawlProc, exact bool) []int {
+	t.Helper()
+	count := map[string]int{}
+	var per []int
+	for _, p := range procs {
+		us := exported(t, p.out)
+		per = append(per, len(us))
+		for _, u := range us {
+			count[u]++
+		}
+	}
+	missing := 0
+	for i := range site.pages {
+		u := fmt.Sprintf("%s/p/%d", site.URL, i)
+		switch c := count[u]; {
+		case c == 0:
+			if missing < 5 {
+				t.Errorf("page %d never exported", i)
+			}
+			missing++
+		case exact && c != 1:
+			t.Errorf("page %d exported %d times; want once", i, c)
+		}
+	}
+	if missing > 0 {
+		t.Errorf("%d of %d pages never exported (records per process: %v)", missing, site.pages, per)
+	}
+	return per
+}
+
+// TestE2ERedisSharedCrawl: three processes share one crawl of a 3,000-page
+// site: every page is fetched exactly once, the per-host limit holds
+// across processes, and each process did part of the work.
+func TestE2ERedisSharedCrawl(t *testing.T) {
+	redisURL := redistest.URL(t)
+	site := newWideSite(t, 3000, time.Millisecond)
+	procs := startShared(t, 3, site, redisURL, redistest.Name(t))
+	for i, p := range procs {
+		if code := p.wait(t, 50*time.Second); code != 0 {
+			t.Fatalf("process %d exited %d; stderr:\n%s", i, code, p.stderr.String())
+		}
+	}
+	for i := range site.pages {
+		if n := site.hitsOf(fmt.Sprintf("/p/%d", i)); n != 1 {
+			t.Errorf("page %d fetched %d times; want exactly once across processes", i, n)
+		}
+	}
+	if peak := site.peak.Load(); peak > 4 {
+		t.Errorf("server saw %d requests in flight; --per-host 4 must hold across processes", peak)
+	}
+	per := checkAllExported(t, site, procs, true)
+	for i, n := range per {
+		if n == 0 {
+			t.Errorf("process %d exported nothing (records per process %v); want the crawl shared", i, per)
+		}
+	}
+	t.Logf("records per process: %v, server peak in flight %d", per, site.peak.Load())
+}
+
+// TestE2ERedisKilledProcess: one of three processes is SIGKILLed mid-crawl;
+// the others finish the crawl, taking over its leases after
+// --redis-lease-timeout, and every page is exported at least once.
+func TestE2ERedisKilledProcess(t *testing.T) {
+	redisURL := redistest.URL(t)
+	site := newWideSite(t, 3000, time.Millisecond)
+	procs := startShared(t, 3, site, redisURL, redistest.Name(t), "--redis-lease-timeout", "1s")
+	waitFor(t, 30*time.Second, "the crawl to get going", func() bool { return site.pageHits.Load() >= 600 })
+	if err := procs[0].cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	procs[0].wait(t, 10*time.Second)
+	for i, p := range procs[1:] {
+		if code := p.wait(t, 50*time.Second); code != 0 {
+			t.Fatalf("surviving process %d exited %d; stderr:\n%s", i+1, code, p.stderr.String())
+		}
+	}
+	checkAllExported(t, site, procs, false)
+}
+
+// TestE2ERedisRestart: Redis (persistent) is killed and restarted
+// mid-crawl; the processes log the outage, retry, resume when Redis is
+// back, and the crawl completes with every page exported.
+func TestE2ERedisRestart(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{AppendOnly: true})
+	site := newWideSite(t, 3000, time.Millisecond)
+	procs := startShared(t, 2, site, srv.URL(), redistest.Name(t), "--redis-lease-timeout", "2s")
+	waitFor(t, 30*time.Second, "the crawl to get going", func() bool { return site.pageHits.Load() >= 800 })
+	srv.Kill()
+	before := site.pageHits.Load()
+	time.Sleep(time.Second)
+	srv.Restart(t)
+	for i, p := range procs {
+		if code := p.wait(t, 50*time.Second); code != 0 {
+			t.Fatalf("process %d exited %d; stderr:\n%s", i, code, p.stderr.String())
+		}
+	}
+	if before >= int64(site.pages) {
+		t.Fatalf("the crawl finished before Redis was killed (%d pages); the test proves nothing", before)
+	}
+	checkAllExported(t, site, procs, false)
+	logged := false
+	for _, p := range procs {
+		logged = logged || strings.Contains(p.stderr.String(), "Redis unavailable, retrying")
+	}
+	if !logged {
+		t.Errorf("no process logged the outage; stderr of the first:\n%s", procs[0].stderr.String())
+	}
+}
+
+// TestE2ERedisBadURLAndPassword: a Redis that cannot be reached or refuses
+// the password is a usage error: exit 2 with one clear line.
+func TestE2ERedisBadURLAndPassword(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{Password: "right"})
+	tests := []struct {
+		name, url, want string
+	}{
+		{"bad scheme", "http://" + srv.Addr, "--redis: bad Redis URL"},
+		{"unreachable", "redis://127.0.0.1:1/0", "--redis: cannot reach Redis at 127.0.0.1:1"},
+		{"wrong password", "redis://:wrong@" + srv.Addr + "/0", "--redis: " + srv.Addr + " refused the credentials"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, trawlBin, "crawl", "http://127.0.0.1:9/", "--redis", tc.url)
+			cmd.Dir = t.TempDir()
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			err := cmd.Run()
+			ee, ok := err.(*exec.ExitError)
+			if !ok || ee.ExitCode() != 2 {
+				t.Fatalf("err = %v; want exit status 2; stderr:\n%s", err, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), tc.want) {
+				t.Errorf("stderr = %q; want it to contain %q", stderr.String(), tc.want)
+			}
+			if strings.Contains(stderr.String(), "wrong@") {
+				t.Errorf("stderr leaks the password: %q", stderr.String())
+			}
+		})
+	}
+}

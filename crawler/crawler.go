@@ -1,0 +1,603 @@
+package crawler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/trawlhq/trawl/frontier"
+	"github.com/trawlhq/trawl/pipeline"
+	"github.com/trawlhq/trawl/session"
+)
+
+// Errors carried by records (Page.Err) of URLs the crawler did not fetch
+// or gave up on. Test them with errors.Is.
+var (
+	// ErrRobots: robots.txt disallows the URL (or the host's robots.txt
+	// answered 429 or 5xx, or was unreachable: RFC 9309 then disallows all).
+	ErrRobots = errors.New("crawler: robots: disallowed")
+	// ErrOffScopeRedirect: a redirect pointed out of scope and was not
+	// followed.
+	ErrOffScopeRedirect = errors.New("crawler: redirect out of scope, not followed")
+	// ErrRedirectLoop: a redirect pointed back to a URL of its own chain.
+	ErrRedirectLoop = errors.New("crawler: redirect loop")
+	// ErrTooManyRedirects: the chain was longer than Config.MaxRedirects.
+	ErrTooManyRedirects = errors.New("crawler: too many redirects")
+	// ErrRetriesExhausted: a retryable status (429, 5xx) persisted through
+	// every retry.
+	ErrRetriesExhausted = errors.New("crawler: retries exhausted")
+)
+
+// errRunTwice is returned by a second call to Run.
+var errRunTwice = errors.New("crawler: Run called twice")
+
+// Crawler runs one crawl: a fixed pool of workers leasing URLs from a
+// frontier, fetching them through one session and handing every result to
+// one pipeline. Run may be called once; Stats is safe for concurrent use at
+// any time.
+type Crawler struct {
+	s      *settings
+	sess   *session.Session
+	front  frontier.Frontier
+	pipe   *pipeline.Pipeline
+	log    *slog.Logger
+	header http.Header // shared, read-only request header (User-Agent)
+	scope  scope
+
+	hosts     sync.Map            // host key -> *hostState
+	seedHosts map[string]struct{} // host keys of the seeds; read-only during Run
+
+	sitemapMu  sync.Mutex
+	sitemapSet map[string]struct{} // URLs queued as sitemap files
+
+	running     atomic.Bool
+	startNanos  atomic.Int64 // Run's start, UnixNano; 0 before Run
+	endNanos    atomic.Int64 // Run's end; 0 while running
+	reserved    atomic.Int64 // records promised to workers (MaxPages)
+	stopLeasing context.CancelFunc
+
+	fatalMu  sync.Mutex
+	fatalErr error
+
+	stats counters
+}
+
+// New returns a Crawler using session s, frontier f and pipeline p, which
+// the caller keeps owning: Run does not close them (it flushes p).
+func New(cfg Config, s *session.Session, f frontier.Frontier, p *pipeline.Pipeline) (*Crawler, error) {
+	if s == nil {
+		return nil, errors.New("crawler: nil session")
+	}
+	if f == nil {
+		return nil, errors.New("crawler: nil frontier")
+	}
+	if p == nil {
+		return nil, errors.New("crawler: nil pipeline")
+	}
+	st, err := cfg.resolve()
+	if err != nil {
+		return nil, err
+	}
+	c := &Crawler{
+		s:          st,
+		sess:       s,
+		front:      f,
+		pipe:       p,
+		log:        st.Logger,
+		header:     http.Header{"User-Agent": {st.UserAgent}},
+		seedHosts:  map[string]struct{}{},
+		sitemapSet: map[string]struct{}{},
+	}
+	c.scope = scope{s: st, hosts: map[string]struct{}{}}
+	return c, nil
+}
+
+// Run crawls from the seeds until the frontier is exhausted and every
+// worker is idle, MaxPages records are written, or ctx is cancelled.
+//
+// Seeds are normalized and pushed at depth 0; their hosts form the default
+// scope. Run with no seeds continues whatever the frontier holds (a resumed
+// crawl). A seed that is not an absolute http(s) URL is an error naming it,
+// returned before anything is fetched.
+//
+// When ctx is cancelled Run stops leasing URLs, gives the requests in
+// flight GracePeriod to finish (their records are written), returns the
+// leases of those still unfinished to the frontier, flushes the pipeline
+// and returns ctx's error. It returns nil when the crawl completed (pages
+// that failed are records, not errors), and an error when the frontier or
+// the pipeline failed.
+func (c *Crawler) Run(ctx context.Context, seeds ...string) error {
+	if !c.running.CompareAndSwap(false, true) {
+		return errRunTwice
+	}
+	entries, err := c.seedEntries(seeds)
+	if err != nil {
+		return err
+	}
+	c.startNanos.Store(c.s.Now().UnixNano())
+	defer func() { c.endNanos.Store(c.s.Now().UnixNano()) }()
+
+	if _, err := c.push(ctx, entries); err != nil {
+		return fmt.Errorf("crawler: push seeds: %w", err)
+	}
+
+	// leaseCtx ends leasing: ctx cancelled, the frontier done, MaxPages
+	// reached, or a fatal error. workCtx carries in-flight work: it
+	// outlives ctx by GracePeriod.
+	leaseCtx, stopLeasing := context.WithCancel(ctx)
+	defer stopLeasing()
+	c.stopLeasing = stopLeasing
+	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+	settleCtx := context.WithoutCancel(ctx)
+
+	allDone := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-allDone:
+			return
+		}
+		if c.s.GracePeriod <= 0 {
+			cancelWork()
+			return
+		}
+		t := time.NewTimer(c.s.GracePeriod)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			c.log.Warn("grace period over: aborting requests in flight", "grace", c.s.GracePeriod)
+			cancelWork()
+		case <-allDone:
+		}
+	}()
+
+	var wg sync.WaitGroup
+	for range c.s.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := &worker{c: c, settle: settleCtx}
+			w.loop(leaseCtx, workCtx)
+		}()
+	}
+	wg.Wait()
+	close(allDone)
+
+	flushErr := c.pipe.Flush()
+	if err := c.fatal(); err != nil {
+		return errors.Join(err, flushErr)
+	}
+	if flushErr != nil {
+		return fmt.Errorf("crawler: %w", flushErr)
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return nil
+}
+
+// seedEntries normalizes the seeds, adds their hosts to the scope and
+// returns the entries to push (the seeds, and /sitemap.xml of each seed
+// host when Sitemaps is on).
+func (c *Crawler) seedEntries(seeds []string) ([]frontier.Entry, error) {
+	var errs []error
+	entries := make([]frontier.Entry, 0, len(seeds))
+	for _, raw := range seeds {
+		u, err := c.s.Normalizer.Normalize(strings.TrimSpace(raw))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("crawler: seed %q: %w", raw, err))
+			continue
+		}
+		if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+			errs = append(errs, fmt.Errorf("crawler: seed %q: not an http or https URL", raw))
+			continue
+		}
+		if frontier.HostKey(u) == "" {
+			errs = append(errs, fmt.Errorf("crawler: seed %q: no host", raw))
+			continue
+		}
+		c.scope.addSeedHost(u)
+		entries = append(entries, frontier.Entry{URL: u})
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	for _, e := range entries {
+		key := frontier.HostKey(e.URL)
+		if _, ok := c.seedHosts[key]; ok {
+			continue
+		}
+		c.seedHosts[key] = struct{}{}
+		if c.s.Sitemaps {
+			sm := e.URL[:strings.Index(e.URL, "://")+3] + key + "/sitemap.xml"
+			c.sitemapSet[sm] = struct{}{}
+			entries = append(entries, frontier.Entry{URL: sm})
+		}
+	}
+	return entries, nil
+}
+
+// isSeedHost reports whether a host key is one of the seeds'.
+func (c *Crawler) isSeedHost(key string) bool {
+	_, ok := c.seedHosts[key]
+	return ok
+}
+
+// push registers the entries' hosts with the frontier (their policy must
+// be set before their first lease) and pushes the entries in one batch.
+func (c *Crawler) push(ctx context.Context, entries []frontier.Entry) (int, error) {
+	if len(entries) == 0 {
+		return 0, nil
+	}
+	last := ""
+	for i := range entries {
+		key := frontier.HostKey(entries[i].URL)
+		if key == last {
+			continue
+		}
+		last = key
+		if err := c.register(ctx, c.host(key)); err != nil {
+			return 0, err
+		}
+	}
+	n, err := c.front.Push(ctx, entries...)
+	c.stats.pushed.Add(int64(n))
+	return n, err
+}
+
+// setFatal records the error that ends the crawl and stops leasing.
+func (c *Crawler) setFatal(err error) {
+	c.fatalMu.Lock()
+	if c.fatalErr == nil {
+		c.fatalErr = err
+	}
+	c.fatalMu.Unlock()
+	c.stopLeasing()
+}
+
+func (c *Crawler) fatal() error {
+	c.fatalMu.Lock()
+	defer c.fatalMu.Unlock()
+	return c.fatalErr
+}
+
+// reserve promises one more record to a worker; false when MaxPages
+// records are already promised.
+func (c *Crawler) reserve() bool {
+	if c.s.MaxPages <= 0 {
+		return true
+	}
+	for {
+		n := c.reserved.Load()
+		if n >= int64(c.s.MaxPages) {
+			return false
+		}
+		if c.reserved.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+}
+
+// worker is one of the fixed pool's goroutines; its fields are its own.
+type worker struct {
+	c      *Crawler
+	settle context.Context // for frontier bookkeeping that must not be cut short
+	links  []frontier.Entry
+}
+
+// loop leases and handles URLs until leasing ends.
+func (w *worker) loop(leaseCtx, workCtx context.Context) {
+	c := w.c
+	haveSlot := false
+	for leaseCtx.Err() == nil {
+		if !haveSlot {
+			if !c.reserve() {
+				return
+			}
+			haveSlot = true
+		}
+		l, err := c.front.Next(leaseCtx)
+		if err != nil {
+			switch {
+			case errors.Is(err, frontier.ErrDone):
+				c.stopLeasing()
+			case leaseCtx.Err() != nil:
+			default:
+				c.setFatal(fmt.Errorf("crawler: frontier: %w", err))
+			}
+			return
+		}
+		c.stats.inFlight.Add(1)
+		produced := w.handle(workCtx, l)
+		c.stats.inFlight.Add(-1)
+		if produced {
+			haveSlot = false
+		}
+	}
+}
+
+// handle takes one lease to its end: exactly one record and Ack, or a
+// Retry (a retryable failure, or work aborted by the end of the grace
+// period). It reports whether a record was produced.
+func (w *worker) handle(ctx context.Context, l *frontier.Lease) bool {
+	c := w.c
+	if l.Host == "" {
+		l.Host = frontier.HostKey(l.URL)
+	}
+	h := c.host(l.Host)
+	page := &pipeline.Page{URL: l.URL, Depth: l.Depth, Referrer: l.Referrer}
+
+	if !c.s.IgnoreRobots {
+		rules, err := c.robots(ctx, h, schemeOf(l.URL))
+		if err != nil {
+			w.giveBack(l)
+			return false
+		}
+		if p := robotsPath(l.URL); !rules.allowed(p) {
+			c.stats.robotsDenied.Add(1)
+			page.Err = errRobots(rules, p)
+			page.FetchedAt = c.s.Now()
+			return w.finish(ctx, l, page, nil)
+		}
+	}
+	if err := c.gate(ctx, h); err != nil {
+		w.giveBack(l)
+		return false
+	}
+
+	rd := redirectCheck{c: c, ctx: ctx, seed: l.Depth == 0 && l.Referrer == "", hops: []string{l.URL}}
+	req := &session.Request{URL: l.URL, Header: c.header, CheckRedirect: rd.check}
+	if c.s.Sitemaps {
+		c.sitemapMu.Lock()
+		if _, ok := c.sitemapSet[l.URL]; ok {
+			req.MaxBodySize = DefaultMaxSitemapSize
+		}
+		c.sitemapMu.Unlock()
+	}
+	start := c.s.Now()
+	page.FetchedAt = start
+	c.stats.requests.Add(1)
+	resp, err := c.sess.Do(ctx, req)
+	if err != nil {
+		if ctx.Err() != nil {
+			w.giveBack(l)
+			return false
+		}
+		if retryableErr(err) && l.Attempt < c.s.Retries {
+			w.retry(l, c.s.backoff(l.Attempt))
+			return false
+		}
+		page.Err = fetchError(err, &rd, l.Attempt+1)
+		if len(rd.hops) > 1 {
+			page.FinalURL = rd.hops[len(rd.hops)-1]
+		}
+		page.Elapsed = c.s.Now().Sub(start)
+		return w.finish(ctx, l, page, nil)
+	}
+	if retryableStatus(resp.StatusCode) {
+		if l.Attempt < c.s.Retries {
+			d := c.s.retryDelay(l.Attempt, resp.Header)
+			resp.Release()
+			w.retry(l, d)
+			return false
+		}
+		page.Err = fmt.Errorf("%w: status %d after %d attempts", ErrRetriesExhausted, resp.StatusCode, l.Attempt+1)
+	}
+	if resp.URL != nil {
+		page.FinalURL = resp.URL.String()
+	}
+	page.Status = resp.StatusCode
+	page.Header = resp.Header
+	page.Body = resp.Body
+	page.Truncated = resp.Truncated
+	page.Elapsed = resp.Elapsed
+	return w.finish(ctx, l, page, resp)
+}
+
+// finish sends the page through the pipeline, pushes its followable links,
+// acknowledges the lease and counts the record. resp, when not nil, is
+// released once the pipeline is done with the body.
+func (w *worker) finish(ctx context.Context, l *frontier.Lease, page *pipeline.Page, resp *session.Response) bool {
+	c := w.c
+	var sitemapURLs int
+	if resp != nil && page.Err == nil && page.Status >= 200 && page.Status < 300 {
+		if known, maybe := c.isSitemap(l.URL, page.Body); maybe {
+			loc := page.FinalURL
+			if loc == "" {
+				loc = page.URL
+			}
+			sitemapURLs = c.expandSitemap(w.settle, l, loc, page.Body, known)
+		}
+	}
+	_, err := c.pipe.Process(ctx, page)
+	if err != nil {
+		if resp != nil {
+			resp.Release()
+		}
+		// The record may not have been written: keep the URL for a resumed
+		// crawl and stop.
+		w.giveBack(l)
+		c.setFatal(fmt.Errorf("crawler: pipeline: %s: %w", l.URL, err))
+		return false
+	}
+	if page.Err == nil && !page.NoFollow && sitemapURLs == 0 && c.follows(l.Depth) {
+		w.pushLinks(l, page)
+	}
+	c.stats.record(page)
+	if resp != nil {
+		resp.Release()
+		page.Body = nil
+	}
+	if err := c.front.Ack(w.settle, l); err != nil && !errors.Is(err, frontier.ErrUnknownLease) {
+		c.setFatal(fmt.Errorf("crawler: frontier ack %s: %w", l.URL, err))
+	}
+	if c.s.MaxPages > 0 && c.stats.pages.Load() >= int64(c.s.MaxPages) {
+		c.stopLeasing()
+	}
+	return true
+}
+
+// follows reports whether links found at depth d are followed.
+func (c *Crawler) follows(d int) bool {
+	switch {
+	case c.s.MaxDepth < 0:
+		return false
+	case c.s.MaxDepth == 0:
+		return true
+	}
+	return d < c.s.MaxDepth
+}
+
+// pushLinks pushes the page's followable, in-scope links at depth+1.
+func (w *worker) pushLinks(l *frontier.Lease, page *pipeline.Page) {
+	c := w.c
+	batch := w.links[:0]
+	for _, ln := range page.Links {
+		if ln.NoFollow {
+			continue
+		}
+		if c.scope.check(ln.URL, false) != inScope {
+			continue
+		}
+		batch = append(batch, frontier.Entry{URL: ln.URL, Depth: l.Depth + 1, Referrer: l.URL})
+	}
+	if len(batch) > 0 {
+		if _, err := c.push(w.settle, batch); err != nil {
+			c.setFatal(fmt.Errorf("crawler: frontier push: %w", err))
+		}
+	}
+	clear(batch)
+	w.links = batch[:0]
+}
+
+// retry hands a lease back to wait for its next attempt; it holds neither
+// a worker nor a host slot meanwhile.
+func (w *worker) retry(l *frontier.Lease, d time.Duration) {
+	c := w.c
+	c.stats.retries.Add(1)
+	c.log.Debug("retry", "url", l.URL, "attempt", l.Attempt+1, "in", d)
+	if err := c.front.Retry(w.settle, l, c.s.Now().Add(d)); err != nil && !errors.Is(err, frontier.ErrUnknownLease) {
+		c.setFatal(fmt.Errorf("crawler: frontier retry %s: %w", l.URL, err))
+	}
+}
+
+// giveBack returns a lease whose work was aborted (shutdown) to the
+// frontier, to be fetched again by a resumed crawl.
+func (w *worker) giveBack(l *frontier.Lease) {
+	if err := w.c.front.Retry(w.settle, l, w.c.s.Now()); err != nil &&
+		!errors.Is(err, frontier.ErrUnknownLease) && !errors.Is(err, frontier.ErrClosed) {
+		w.c.log.Warn("return lease", "url", l.URL, "err", err)
+	}
+}
+
+// redirectCheck is the session's CheckRedirect hook of one fetch: every hop
+// must be new in the chain, within MaxRedirects, in scope and allowed by
+// its host's robots.txt, and waits for its host's politeness gap.
+type redirectCheck struct {
+	c    *Crawler
+	ctx  context.Context
+	seed bool
+	hops []string // normalized URLs requested, first the lease's
+	err  error    // the refusal, if any
+}
+
+func (rd *redirectCheck) check(next *url.URL, via []*url.URL) error {
+	rd.err = rd.refuse(next)
+	return rd.err
+}
+
+func (rd *redirectCheck) refuse(next *url.URL) error {
+	c := rd.c
+	if c.s.MaxRedirects <= 0 {
+		return fmt.Errorf("%w: %s (redirects are off)", ErrTooManyRedirects, next)
+	}
+	if len(rd.hops) > c.s.MaxRedirects {
+		return fmt.Errorf("%w: more than %d, next was %s", ErrTooManyRedirects, c.s.MaxRedirects, next)
+	}
+	u, err := c.s.Normalizer.Normalize(next.String())
+	if err != nil {
+		return fmt.Errorf("crawler: bad redirect target %q: %w", next.String(), err)
+	}
+	for _, h := range rd.hops {
+		if h == u {
+			return fmt.Errorf("%w: back to %s after %d redirects", ErrRedirectLoop, u, len(rd.hops))
+		}
+	}
+	if v := c.scope.check(u, rd.seed); v != inScope {
+		return fmt.Errorf("%w: %s (%s)", ErrOffScopeRedirect, u, v)
+	}
+	h := c.host(frontier.HostKey(u))
+	if !c.s.IgnoreRobots {
+		rules, err := c.robots(rd.ctx, h, schemeOf(u))
+		if err != nil {
+			return err
+		}
+		if p := robotsPath(u); !rules.allowed(p) {
+			return errRobots(rules, p)
+		}
+	}
+	if err := c.gate(rd.ctx, h); err != nil {
+		return err
+	}
+	rd.hops = append(rd.hops, u)
+	return nil
+}
+
+// fetchError turns a session error into the record's error, naming the
+// cause: the crawler's own refusal of a redirect, too many redirects, a
+// timeout, or the failure after every attempt.
+func fetchError(err error, rd *redirectCheck, attempts int) error {
+	if rd.err != nil {
+		return rd.err
+	}
+	if errors.Is(err, session.ErrTooManyRedirects) {
+		return fmt.Errorf("%w: %w", ErrTooManyRedirects, err)
+	}
+	plural := "s"
+	if attempts == 1 {
+		plural = ""
+	}
+	var se *session.Error
+	if errors.As(err, &se) && se.Timeout() {
+		return fmt.Errorf("crawler: timeout after %d attempt%s: %w", attempts, plural, err)
+	}
+	return fmt.Errorf("crawler: fetch failed after %d attempt%s: %w", attempts, plural, err)
+}
+
+// schemeOf returns "https" or "http".
+func schemeOf(u string) string {
+	if strings.HasPrefix(u, "https:") {
+		return "https"
+	}
+	return "http"
+}
+
+// robotsPath returns the path and query of a normalized URL, as robots.txt
+// rules match them.
+func robotsPath(u string) string {
+	i := strings.Index(u, "://")
+	if i < 0 {
+		return "/"
+	}
+	rest := u[i+3:]
+	j := strings.IndexAny(rest, "/?#")
+	if j < 0 {
+		return "/"
+	}
+	rest = rest[j:]
+	if k := strings.IndexByte(rest, '#'); k >= 0 {
+		rest = rest[:k]
+	}
+	if rest == "" || rest[0] != '/' {
+		rest = "/" + rest
+	}
+	return rest
+}

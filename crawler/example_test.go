@@ -1,0 +1,77 @@
+package crawler_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/trawlhq/trawl/crawler"
+	"github.com/trawlhq/trawl/frontier/memory"
+	"github.com/trawlhq/trawl/pipeline"
+	"github.com/trawlhq/trawl/session"
+)
+
+// Example crawls a three-page site with one session, an in-memory frontier
+// and a pipeline whose only stage collects what was fetched.
+func Example() {
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/robots.txt":
+			fmt.Fprint(w, "User-agent: *\nDisallow: /private\n")
+		case "/":
+			fmt.Fprint(w, `<a href="/about">About</a> <a href="/private">Private</a> <a href="https://example.org/">Elsewhere</a>`)
+		case "/about":
+			fmt.Fprint(w, `<title>About</title><a href="/">Home</a>`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer site.Close()
+
+	sess, err := session.New(session.Config{})
+	if err != nil {
+		panic(err)
+	}
+	defer sess.Close()
+	front := memory.New(memory.Config{})
+	defer front.Close()
+
+	var mu sync.Mutex
+	var lines []string
+	collect := pipeline.StageFunc(func(_ context.Context, p *pipeline.Page) error {
+		r := p.Record()
+		mu.Lock()
+		defer mu.Unlock()
+		line := fmt.Sprintf("%s status=%d depth=%d error=%q", r.URL, r.Status, r.Depth, r.Error)
+		lines = append(lines, strings.ReplaceAll(line, site.URL, "")) // the port varies
+		return nil
+	})
+	pipe, err := pipeline.New(pipeline.Config{Stages: []pipeline.Stage{collect}})
+	if err != nil {
+		panic(err)
+	}
+	defer pipe.Close()
+
+	c, err := crawler.New(crawler.Config{Workers: 4, MaxDepth: 2}, sess, front, pipe)
+	if err != nil {
+		panic(err)
+	}
+	if err := c.Run(context.Background(), site.URL+"/"); err != nil {
+		panic(err)
+	}
+	sort.Strings(lines)
+	for _, l := range lines {
+		fmt.Println(l)
+	}
+	st := c.Stats()
+	fmt.Printf("pages=%d ok=%d errors=%d\n", st.Pages, st.OK, st.Errors)
+	// Output:
+	// / status=200 depth=0 error=""
+	// /about status=200 depth=1 error=""
+	// /private status=0 depth=1 error="crawler: robots: disallowed: /private by /robots.txt"
+	// pages=3 ok=2 errors=1
+}

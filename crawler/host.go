@@ -1,0 +1,110 @@
+package crawler
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/trawlhq/trawl/frontier"
+)
+
+// hostState is the crawler's view of one host (frontier host key). One is
+// created the first time a URL of the host is pushed or a redirect reaches
+// it, and lives for the crawl.
+type hostState struct {
+	key string
+
+	registered atomic.Bool  // SetHostPolicy has been called once
+	gapNanos   atomic.Int64 // the host's interval, for the lock-free gate check
+
+	mu          sync.Mutex
+	rules       *robotsRules  // nil until robots.txt is known
+	loading     chan struct{} // non-nil while robots.txt is being fetched
+	robotsKnown bool          // robots.txt applied to the policy
+	crawlDelay  time.Duration // from robots.txt, capped
+	nextStart   time.Time     // the earliest start of the next request (gate)
+}
+
+// interval is the host's least gap between request starts. h.mu held.
+func (h *hostState) interval() time.Duration { return time.Duration(h.gapNanos.Load()) }
+
+// host returns the state of a host key, creating it.
+func (c *Crawler) host(key string) *hostState {
+	if v, ok := c.hosts.Load(key); ok {
+		return v.(*hostState)
+	}
+	h := &hostState{key: key}
+	h.gapNanos.Store(int64(c.s.baseInterval()))
+	v, loaded := c.hosts.LoadOrStore(key, h)
+	if !loaded {
+		c.stats.hosts.Add(1)
+	}
+	return v.(*hostState)
+}
+
+// register makes sure the frontier has the host's policy before its first
+// URL is pushed. While robots.txt is unknown the host gets one request in
+// flight, so the robots.txt fetch (and its Crawl-delay) comes before any
+// burst.
+func (c *Crawler) register(ctx context.Context, h *hostState) error {
+	if h.registered.Load() {
+		return nil
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.registered.Load() {
+		return nil
+	}
+	if err := c.applyPolicyLocked(ctx, h); err != nil {
+		return err
+	}
+	h.registered.Store(true)
+	return nil
+}
+
+// applyPolicyLocked computes the host's policy and gives it to the
+// frontier. h.mu held.
+func (c *Crawler) applyPolicyLocked(ctx context.Context, h *hostState) error {
+	iv := c.s.baseInterval()
+	if h.crawlDelay > iv {
+		iv = h.crawlDelay
+	}
+	h.gapNanos.Store(int64(iv))
+	p := frontier.HostPolicy{MaxInFlight: c.s.PerHost, Interval: iv, Jitter: c.s.RandomDelay}
+	if !c.s.IgnoreRobots && !h.robotsKnown {
+		p.MaxInFlight = 1
+	}
+	return c.front.SetHostPolicy(ctx, h.key, p)
+}
+
+// gate waits, if needed, so that requests to the host start at least its
+// interval apart. The frontier's schedule already spaces leases; the gate
+// covers what it cannot see: a Crawl-delay learnt after the host's first
+// lease, and redirect hops, which are requests without a lease of their own.
+func (c *Crawler) gate(ctx context.Context, h *hostState) error {
+	iv := time.Duration(h.gapNanos.Load())
+	if iv <= 0 {
+		return nil
+	}
+	h.mu.Lock()
+	now := c.s.Now()
+	start := now
+	if h.nextStart.After(start) {
+		start = h.nextStart
+	}
+	h.nextStart = start.Add(iv)
+	h.mu.Unlock()
+	wait := start.Sub(now)
+	if wait <= 0 {
+		return nil
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,197 @@
+package crawler
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// fanSite serves /p/0 … /p/n-1; page i links to pages 2i+1 and 2i+2 (a
+// binary tree, so many pages are queued at once) and each response takes
+// `hold` to come back.
+func fanSite(t *testing.T, n int, hold time.Duration, robots string) *site {
+	return newSite(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/robots.txt" {
+			if robots == "" {
+				http.NotFound(w, r)
+				return
+			}
+			_, _ = w.Write([]byte(robots))
+			return
+		}
+		i, err := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/p/"))
+		if err != nil || i < 0 || i >= n {
+			http.NotFound(w, r)
+			return
+		}
+		if hold > 0 {
+			time.Sleep(hold) // the server is slow; this is not crawler politeness
+		}
+		var links []string
+		for _, j := range []int{2*i + 1, 2*i + 2} {
+			if j < n {
+				links = append(links, "/p/"+strconv.Itoa(j))
+			}
+		}
+		html(w, links...)
+	})
+}
+
+// TestMaxInFlightPerHost: with many more workers than the per-host limit,
+// the server never sees more than PerHost requests at once, and sees that
+// many (the limit is reached, so the test can fail).
+func TestMaxInFlightPerHost(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		workers      int
+		perHost      int
+		ignoreRobots bool
+	}{
+		{"1 per host, 200 workers", 200, 1, false},
+		{"3 per host, 200 workers", 200, 3, false},
+		{"4 per host, 1000 workers, no robots", 1000, 4, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			const n = 120
+			s := fanSite(t, n, 3*time.Millisecond, "User-agent: *\nDisallow: /nothing\n")
+			r := crawl(t, Config{Workers: tc.workers, PerHost: tc.perHost, IgnoreRobots: tc.ignoreRobots}, s.URL+"/p/0")
+			if got := s.maxInFlight.Load(); got > int64(tc.perHost) {
+				t.Errorf("server saw %d requests in flight, limit %d", got, tc.perHost)
+			}
+			if tc.perHost > 1 && s.maxInFlight.Load() < 2 {
+				t.Errorf("server saw at most %d in flight: the crawl never used its parallelism", s.maxInFlight.Load())
+			}
+			hits := s.pageHits()
+			if len(hits) != n {
+				t.Errorf("%d distinct pages fetched, want %d", len(hits), n)
+			}
+			for p, k := range hits {
+				if k != 1 {
+					t.Errorf("%s fetched %d times", p, k)
+				}
+			}
+			if got := len(r.col.records()); got != n {
+				t.Errorf("%d records, want %d", got, n)
+			}
+		})
+	}
+}
+
+// TestIntervals: request starts to one host are at least the configured
+// interval apart (lower bound, 90%), from Delay, Rate and Crawl-delay.
+func TestIntervals(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		cfg    Config
+		robots string
+		want   time.Duration
+	}{
+		{"delay", Config{Delay: 120 * time.Millisecond}, "", 120 * time.Millisecond},
+		{"rate", Config{Rate: rate.Limit(8)}, "", 125 * time.Millisecond},
+		{"crawl-delay", Config{}, "User-agent: *\nCrawl-delay: 0.15\n", 150 * time.Millisecond},
+		{"crawl-delay beats a smaller delay", Config{Delay: 20 * time.Millisecond}, "User-agent: trawl\nCrawl-delay: 0.15\n", 150 * time.Millisecond},
+		{"random delay adds to delay", Config{Delay: 100 * time.Millisecond, RandomDelay: 50 * time.Millisecond}, "", 100 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			const n = 7
+			s := fanSite(t, n, 0, tc.robots)
+			cfg := tc.cfg
+			cfg.Workers, cfg.PerHost = 100, 4
+			start := time.Now()
+			crawl(t, cfg, s.URL+"/p/0")
+			starts := s.pageStarts()
+			if len(starts) != n {
+				t.Fatalf("%d requests, want %d", len(starts), n)
+			}
+			if g := minGap(starts); g < tc.want*9/10 {
+				t.Errorf("smallest gap between requests %v, want >= %v", g, tc.want)
+			}
+			if el := time.Since(start); el < tc.want*(n-1)*9/10 {
+				t.Errorf("crawl took %v, want >= %v", el, tc.want*(n-1))
+			}
+		})
+	}
+}
+
+// TestRetryHoldsNoSlot: a URL waiting for its Retry-After holds neither
+// the only worker nor the host's only slot: other pages are fetched while
+// it waits.
+func TestRetryHoldsNoSlot(t *testing.T) {
+	first := true
+	s := newSite(t, nil)
+	s.handle = func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/":
+			html(w, "/slow", "/a", "/b", "/c")
+		case "/slow":
+			s.mu.Lock()
+			again := first
+			first = false
+			s.mu.Unlock()
+			if again {
+				w.Header().Set("Retry-After", "1")
+				w.WriteHeader(http.StatusServiceUnavailable)
+				return
+			}
+			html(w)
+		case "/a", "/b", "/c":
+			html(w)
+		default:
+			http.NotFound(w, r)
+		}
+	}
+	r := crawl(t, Config{Workers: 1, PerHost: 1, IgnoreRobots: true}, s.URL+"/")
+	var order []string
+	var slowAt []time.Time
+	for _, h := range s.starts {
+		order = append(order, h.path)
+		if h.path == "/slow" {
+			slowAt = append(slowAt, h.at)
+		}
+	}
+	if len(slowAt) != 2 {
+		t.Fatalf("/slow fetched %d times, want 2: %v", len(slowAt), order)
+	}
+	if g := slowAt[1].Sub(slowAt[0]); g < 900*time.Millisecond {
+		t.Errorf("retry after %v, want >= 1s (Retry-After)", g)
+	}
+	if want := "/ /slow /a /b /c /slow"; strings.Join(order, " ") != want {
+		t.Errorf("request order %v, want %s", order, want)
+	}
+	recs := r.col.byURL(t)
+	if rec := recs[s.URL+"/slow"]; rec.Status != 200 || rec.Error != "" {
+		t.Errorf("/slow record: status %d error %q", rec.Status, rec.Error)
+	}
+	if len(recs) != 5 {
+		t.Errorf("%d records, want 5", len(recs))
+	}
+}
+
+// TestPolitenessManyHosts: the per-host limit is per host, not global:
+// two hosts with PerHost 2 are crawled with up to 2 requests each.
+func TestPolitenessManyHosts(t *testing.T) {
+	const n = 40
+	a := fanSite(t, n, 3*time.Millisecond, "")
+	b := fanSite(t, n, 3*time.Millisecond, "")
+	// b is reached as "localhost", a as 127.0.0.1: two hosts.
+	bURL := strings.Replace(b.URL, "127.0.0.1", "localhost", 1)
+	r := crawl(t, Config{Workers: 64, PerHost: 2}, a.URL+"/p/0", bURL+"/p/0")
+	for name, s := range map[string]*site{"a": a, "b": b} {
+		if got := s.maxInFlight.Load(); got > 2 {
+			t.Errorf("host %s: %d in flight, limit 2", name, got)
+		}
+		if got := len(s.pageHits()); got != n {
+			t.Errorf("host %s: %d pages, want %d", name, got, n)
+		}
+	}
+	if st := r.c.Stats(); st.Hosts != 2 || st.Pages != 2*n {
+		t.Errorf("stats: hosts %d pages %d, want 2 and %d", st.Hosts, st.Pages, 2*n)
+	}
+	_ = fmt.Sprint()
+}

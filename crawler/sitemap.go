@@ -1,0 +1,230 @@
+package crawler
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/xml"
+	"errors"
+	"io"
+	"net/url"
+	"strings"
+
+	"github.com/trawlhq/trawl/frontier"
+)
+
+// sitemapKind is what a parsed sitemap file is.
+type sitemapKind int
+
+const (
+	notSitemap   sitemapKind = iota
+	sitemapURLs              // <urlset>, or a text sitemap: page URLs
+	sitemapIndex             // <sitemapindex>: more sitemap files
+)
+
+// errNotSitemap is returned by parseSitemap for a body that is not one.
+var errNotSitemap = errors.New("crawler: not a sitemap")
+
+// gzipMagic starts every gzip stream.
+var gzipMagic = []byte{0x1f, 0x8b}
+
+// parseSitemap parses a sitemap file (sitemaps.org protocol): an XML
+// <urlset> or <sitemapindex>, gzip-compressed or not, or, when text is
+// true, a plain-text list of URLs, one per line. It returns at most maxURLs
+// <loc> values, reads at most maxSize bytes after decompression, and keeps
+// what it parsed before a syntax error (the error is then returned too).
+// It never panics, whatever the input.
+func parseSitemap(body []byte, text bool, maxSize int64, maxURLs int) (sitemapKind, []string, error) {
+	var r io.Reader = bytes.NewReader(body)
+	if bytes.HasPrefix(body, gzipMagic) {
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			return notSitemap, nil, err
+		}
+		defer zr.Close()
+		r = zr
+	}
+	br := bufio.NewReader(io.LimitReader(r, maxSize))
+	head, _ := br.Peek(512)
+	trimmed := bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")), " \t\r\n")
+	if len(trimmed) > 0 && trimmed[0] == '<' {
+		return parseSitemapXML(br, maxURLs)
+	}
+	if !text {
+		return notSitemap, nil, errNotSitemap
+	}
+	return parseSitemapText(br, maxURLs)
+}
+
+// parseSitemapXML collects the <loc> of every <url> or <sitemap> element.
+func parseSitemapXML(r io.Reader, maxURLs int) (sitemapKind, []string, error) {
+	d := xml.NewDecoder(r)
+	d.Strict = false
+	d.CharsetReader = func(_ string, in io.Reader) (io.Reader, error) { return in, nil }
+	kind := notSitemap
+	var locs []string
+	var inLoc bool
+	var loc strings.Builder
+	depth := 0
+	for len(locs) < maxURLs {
+		tok, err := d.Token()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				err = nil
+			}
+			if kind == notSitemap {
+				if err == nil {
+					err = errNotSitemap
+				}
+				return notSitemap, nil, err
+			}
+			return kind, locs, err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			depth++
+			name := strings.ToLower(t.Name.Local)
+			if depth == 1 {
+				switch name {
+				case "urlset":
+					kind = sitemapURLs
+				case "sitemapindex":
+					kind = sitemapIndex
+				default:
+					return notSitemap, nil, errNotSitemap
+				}
+				continue
+			}
+			if depth == 3 && name == "loc" {
+				inLoc = true
+				loc.Reset()
+			}
+		case xml.EndElement:
+			if inLoc && depth == 3 {
+				inLoc = false
+				if u := strings.TrimSpace(loc.String()); u != "" {
+					locs = append(locs, u)
+				}
+			}
+			depth--
+		case xml.CharData:
+			if inLoc && loc.Len() < 8192 {
+				loc.Write(t)
+			}
+		}
+	}
+	return kind, locs, nil
+}
+
+// parseSitemapText reads a text sitemap: one absolute http(s) URL a line.
+func parseSitemapText(r io.Reader, maxURLs int) (sitemapKind, []string, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 4096), 64<<10)
+	var locs []string
+	for sc.Scan() && len(locs) < maxURLs {
+		line := strings.TrimSpace(sc.Text())
+		if strings.HasPrefix(line, "http://") || strings.HasPrefix(line, "https://") {
+			locs = append(locs, line)
+		}
+	}
+	if len(locs) == 0 {
+		return notSitemap, nil, errNotSitemap
+	}
+	return sitemapURLs, locs, sc.Err()
+}
+
+// isSitemap reports whether a fetched URL should be read as a sitemap:
+// it was queued as one, or its body looks like one.
+func (c *Crawler) isSitemap(u string, body []byte) (known bool, maybe bool) {
+	if !c.s.Sitemaps {
+		return false, false
+	}
+	c.sitemapMu.Lock()
+	_, known = c.sitemapSet[u]
+	c.sitemapMu.Unlock()
+	if known {
+		return true, true
+	}
+	if bytes.HasPrefix(body, gzipMagic) {
+		return false, true
+	}
+	head := body
+	if len(head) > 1024 {
+		head = head[:1024]
+	}
+	return false, bytes.Contains(head, []byte("<urlset")) || bytes.Contains(head, []byte("<sitemapindex"))
+}
+
+// queueSitemaps pushes sitemap files (from robots.txt or a sitemap index)
+// that are in scope, remembering them as sitemaps.
+func (c *Crawler) queueSitemaps(ctx context.Context, urls []string, referrer string, depth int) {
+	var base *url.URL
+	if referrer != "" {
+		base, _ = url.Parse(referrer)
+	}
+	entries := make([]frontier.Entry, 0, len(urls))
+	for _, raw := range urls {
+		var (
+			u   string
+			err error
+		)
+		if base != nil {
+			u, err = c.s.Normalizer.Resolve(base, raw)
+		} else {
+			u, err = c.s.Normalizer.Normalize(raw)
+		}
+		if err != nil {
+			c.log.Debug("sitemap URL skipped", "url", raw, "err", err)
+			continue
+		}
+		if v := c.scope.check(u, true); v != inScope {
+			c.log.Debug("sitemap out of scope", "url", u, "why", string(v))
+			continue
+		}
+		c.sitemapMu.Lock()
+		c.sitemapSet[u] = struct{}{}
+		c.sitemapMu.Unlock()
+		entries = append(entries, frontier.Entry{URL: u, Depth: depth, Referrer: referrer})
+	}
+	if _, err := c.push(ctx, entries); err != nil {
+		c.log.Warn("push sitemaps", "err", err)
+	}
+}
+
+// expandSitemap parses a fetched sitemap and pushes what it lists: more
+// sitemap files for an index, pages for a urlset. Pages keep the sitemap's
+// depth (a sitemap is a list of seeds) but, unlike seeds, pass every scope
+// rule. It returns the number of URLs found.
+func (c *Crawler) expandSitemap(ctx context.Context, l *frontier.Lease, finalURL string, body []byte, known bool) int {
+	kind, locs, err := parseSitemap(body, known, DefaultMaxSitemapSize, DefaultMaxSitemapURLs)
+	if kind == notSitemap {
+		if known {
+			c.log.Debug("sitemap unreadable", "url", l.URL, "err", err)
+		}
+		return 0
+	}
+	if err != nil {
+		c.log.Debug("sitemap partly read", "url", l.URL, "err", err)
+	}
+	if kind == sitemapIndex {
+		c.queueSitemaps(ctx, locs, finalURL, l.Depth)
+		return len(locs)
+	}
+	base, _ := url.Parse(finalURL)
+	entries := make([]frontier.Entry, 0, len(locs))
+	for _, raw := range locs {
+		u, err := c.s.Normalizer.Resolve(base, raw)
+		if err != nil {
+			continue
+		}
+		if c.scope.check(u, false) != inScope {
+			continue
+		}
+		entries = append(entries, frontier.Entry{URL: u, Depth: l.Depth, Referrer: l.URL})
+	}
+	if _, err := c.push(ctx, entries); err != nil {
+		c.log.Warn("push sitemap URLs", "url", l.URL, "err", err)
+	}
+	return len(locs)
+}

@@ -1,0 +1,37 @@
+package disk_test
+
+import (
+	"testing"
+
+	"github.com/trawlhq/trawl/frontier"
+	"github.com/trawlhq/trawl/frontier/disk"
+	"github.com/trawlhq/trawl/frontier/frontiertest"
+)
+
+func TestContract(t *testing.T) {
+	cfg := disk.Config{Policy: frontier.HostPolicy{MaxInFlight: 2}, NoSync: true}
+	dirs := map[frontier.Frontier]string{}
+	frontiertest.RunWithOptions(t, frontiertest.Options{
+		Open: func(t *testing.T) frontier.Frontier {
+			dir := t.TempDir()
+			d, err := disk.Open(dir, cfg)
+			if err != nil {
+				t.Fatalf("Open: %v", err)
+			}
+			dirs[d] = dir
+			return d
+		},
+		Reopen: func(t *testing.T, old frontier.Frontier) frontier.Frontier {
+			dir := dirs[old]
+			if err := old.Close(); err != nil {
+				t.Fatalf("Close: %v", err)
+			}
+			d, err := disk.Open(dir, cfg)
+			if err != nil {
+				t.Fatalf("reopen: %v", err)
+			}
+			dirs[d] = dir
+			return d
+		},
+	})
+}

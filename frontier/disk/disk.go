@@ -1,0 +1,673 @@
+// Package disk is a persistent frontier.Frontier kept in an embedded bbolt
+// store inside one directory, so a crawl survives kill -9 and resumes where
+// it stopped.
+//
+// What is on disk: every queued entry (per-host queues), the seen set (one
+// key per fingerprint), entries waiting for a retry time, per-host counters
+// and a small key/value area for other components (SaveState, LoadState:
+// crawl statistics, the session's cookie jar). What is in RAM: only the
+// scheduling index rebuilt at Open — one small record per host (counters,
+// read cursor, next-allowed time, heap slot) and the outstanding leases — so
+// memory does not grow with the number of queued or seen URLs.
+//
+// Writes are group-committed by one background committer: every Push, Ack,
+// Retry and SaveState waits until the batch holding it is committed (and
+// fsynced unless Config.NoSync), and batches commit in call order. Hence,
+// after kill -9:
+//
+//   - every entry whose Push returned is still queued, or was acknowledged;
+//   - every lease whose Ack returned is settled for good;
+//   - leases handed out but not settled are queued again at Open (a leased
+//     entry stays in its host's queue on disk until Ack or Retry removes
+//     it), so they are leased again, first on their host.
+//
+// A caller that writes its output before calling Ack (as the crawler does)
+// therefore loses nothing, and sees at most one duplicate per lease that was
+// outstanding at the kill.
+//
+// Files: disk.go holds Config, Open and the Frontier methods; store.go the
+// on-disk layout, encoding and the committer; sched.go the in-RAM host
+// schedule; trim_linux.go keeps the store's memory map out of the resident
+// set.
+package disk
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/trawlhq/trawl/frontier"
+)
+
+// Errors for a state directory that cannot be used. Callers branch on them
+// with errors.Is (the CLI maps them to exit codes); the returned error also
+// names the directory and the cause.
+var (
+	// ErrLocked means another process holds the directory open.
+	ErrLocked = errors.New("frontier/disk: state directory in use")
+	// ErrIncompatible means the directory was written by a trawl with a
+	// different state format.
+	ErrIncompatible = errors.New("frontier/disk: incompatible state format")
+	// ErrCorrupt means the store is damaged: not readable as a trawl state
+	// store, or inconsistent.
+	ErrCorrupt = errors.New("frontier/disk: corrupt state")
+	// ErrForeign means the directory holds files that are not a trawl state
+	// store; Open refuses to write into it.
+	ErrForeign = errors.New("frontier/disk: not a trawl state directory")
+)
+
+// FormatVersion is the on-disk format this package reads and writes. Open
+// refuses (ErrIncompatible) a directory with any other.
+const FormatVersion = 1
+
+// Defaults for zero Config fields.
+const (
+	// DefaultMaxBatch is the most operations committed in one transaction.
+	DefaultMaxBatch = 4096
+	// DefaultLockTimeout is how long Open waits for another process to
+	// release the directory before failing with ErrLocked.
+	DefaultLockTimeout = time.Second
+	// DefaultTrimEvery is how many bytes the store may map into the
+	// resident set before it is trimmed (see Config.TrimEvery).
+	DefaultTrimEvery = 64 << 20
+)
+
+// File names inside the state directory.
+const (
+	dbFile    = "frontier.db"
+	ownerFile = "owner"
+)
+
+// Config configures a Disk frontier. The zero value is usable.
+type Config struct {
+	// Policy is the default per-host policy. Zero MaxInFlight means
+	// frontier.DefaultMaxInFlight.
+	Policy frontier.HostPolicy
+	// Now returns the current time. Nil means time.Now. Timers still run on
+	// the wall clock; Now decides what is due.
+	Now func() time.Time
+	// CommitInterval is how long the committer keeps gathering operations
+	// into a batch after the first one arrives. Zero means no wait: a batch
+	// is whatever queued up while the previous one was committing (natural
+	// group commit), which gives the lowest latency.
+	CommitInterval time.Duration
+	// MaxBatch is the most operations in one commit, counting each pushed
+	// entry as one (a single larger Push is still one commit). Zero means
+	// DefaultMaxBatch.
+	MaxBatch int
+	// NoSync skips the fsync after each commit. State then still survives
+	// the process being killed (the data is in the OS) but not a power loss
+	// or kernel crash, which may leave the store corrupt.
+	NoSync bool
+	// LockTimeout is how long Open waits for a directory locked by another
+	// process. Zero means DefaultLockTimeout; negative means fail at once.
+	LockTimeout time.Duration
+	// TrimEvery bounds the store's pages kept in the resident set: after
+	// about this many bytes were committed or read, the memory map is
+	// released to the page cache (Linux; pages stay cached by the kernel).
+	// Zero means DefaultTrimEvery; negative means never trim.
+	TrimEvery int64
+}
+
+// Disk is a persistent Frontier in a state directory. It is safe for
+// concurrent use. Only one Disk (in one process) may have a directory open.
+type Disk struct {
+	dir    string
+	cfg    Config
+	now    func() time.Time
+	db     *bolt.DB
+	policy frontier.HostPolicy
+
+	ops       chan *op
+	quit      chan struct{} // closed by Close: the committer drains and returns
+	committed chan struct{} // closed when the committer has returned
+	closeOnce sync.Once
+
+	// pushMu serialises deduplication: pending holds the fingerprints of
+	// entries pushed but not yet committed.
+	pushMu  sync.Mutex
+	pending map[uint64]struct{}
+
+	mu        sync.Mutex
+	closed    bool
+	failed    error // sticky: a commit failed; every later call returns it
+	hosts     map[string]*host
+	sched     hostHeap // hosts with a queued entry and a free slot, by readyAt
+	order     uint64   // tie-break counter for sched
+	leases    map[uint64]*lease
+	queued    int64 // entries on host queues not leased
+	pendingN  int64 // entries pushed, not yet committed
+	delayed   int64 // entries waiting for a retry time
+	leased    int64 // outstanding leases, including ones being settled
+	seen      int64
+	nextDue   time.Time // earliest retry time; zero when none
+	promoting bool      // a promote op is in flight
+	wake      chan struct{}
+	resumed   bool
+	rng       *rand.Rand
+
+	trimmed int64 // bytes touched since the last trim (approximate)
+}
+
+// lease is the in-RAM record of an outstanding lease.
+type lease struct {
+	h        *host
+	seq      uint64
+	entry    frontier.Entry
+	attempt  int
+	settling bool
+}
+
+var _ frontier.Frontier = (*Disk)(nil)
+
+// Open opens the state directory dir, creating it (and a fresh store) when it
+// does not exist or is empty, and rebuilds the in-RAM schedule from it.
+// Entries that were leased when the previous process stopped are queued
+// again. It fails with an error wrapping ErrLocked, ErrIncompatible,
+// ErrCorrupt or ErrForeign when the directory cannot be used, and never
+// modifies a directory it refuses.
+func Open(dir string, cfg Config) (*Disk, error) {
+	if dir == "" {
+		return nil, errors.New("frontier/disk: empty state directory")
+	}
+	if err := checkDir(dir); err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, dbFile)
+	_, statErr := os.Stat(path)
+	existed := statErr == nil
+
+	timeout := cfg.LockTimeout
+	switch {
+	case timeout == 0:
+		timeout = DefaultLockTimeout
+	case timeout < 0:
+		timeout = time.Nanosecond
+	}
+	db, err := openBolt(path, timeout)
+	if err != nil {
+		switch {
+		case errors.Is(err, berrors.ErrTimeout):
+			return nil, fmt.Errorf("%w: %s is locked by another trawl process%s", ErrLocked, dir, ownerInfo(dir))
+		case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrChecksum),
+			errors.Is(err, berrors.ErrVersionMismatch), errors.Is(err, errPanic):
+			return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, path, err)
+		}
+		return nil, fmt.Errorf("frontier/disk: open %s: %w", path, err)
+	}
+	d := &Disk{
+		dir:       dir,
+		cfg:       cfg,
+		now:       cfg.Now,
+		db:        db,
+		policy:    cfg.Policy,
+		ops:       make(chan *op, 1024),
+		quit:      make(chan struct{}),
+		committed: make(chan struct{}),
+		hosts:     make(map[string]*host),
+		leases:    make(map[uint64]*lease),
+		pending:   make(map[uint64]struct{}),
+		wake:      make(chan struct{}),
+		rng:       rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid()))),
+	}
+	if d.now == nil {
+		d.now = time.Now
+	}
+	if d.policy.MaxInFlight <= 0 {
+		d.policy.MaxInFlight = frontier.DefaultMaxInFlight
+	}
+	if d.cfg.MaxBatch <= 0 {
+		d.cfg.MaxBatch = DefaultMaxBatch
+	}
+	if d.cfg.TrimEvery == 0 {
+		d.cfg.TrimEvery = DefaultTrimEvery
+	}
+	db.NoSync = cfg.NoSync
+	seq, err := d.load(existed)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	writeOwner(dir)
+	go d.commitLoop(seq)
+	return d, nil
+}
+
+// checkDir creates dir when missing and refuses one that holds anything but
+// a trawl state store.
+func checkDir(dir string) error {
+	st, err := os.Stat(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("frontier/disk: create state directory: %w", err)
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("frontier/disk: state directory: %w", err)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("%w: %s is not a directory", ErrForeign, dir)
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("frontier/disk: state directory: %w", err)
+	}
+	hasDB := false
+	var other []string
+	for _, e := range ents {
+		switch e.Name() {
+		case dbFile:
+			hasDB = true
+		case ownerFile:
+		default:
+			other = append(other, e.Name())
+		}
+	}
+	if !hasDB && len(other) > 0 {
+		if len(other) > 3 {
+			other = append(other[:3], "...")
+		}
+		return fmt.Errorf("%w: %s holds %s and no %s", ErrForeign, dir, strings.Join(other, ", "), dbFile)
+	}
+	return nil
+}
+
+// writeOwner records this process in the directory so that a second one can
+// say who holds the lock. Best effort: the lock itself is the store's flock.
+func writeOwner(dir string) {
+	host, _ := os.Hostname()
+	_ = os.WriteFile(filepath.Join(dir, ownerFile),
+		fmt.Appendf(nil, "pid %d host %s since %s\n", os.Getpid(), host, time.Now().UTC().Format(time.RFC3339)), 0o644)
+}
+
+func ownerInfo(dir string) string {
+	b, err := os.ReadFile(filepath.Join(dir, ownerFile))
+	if err != nil {
+		return ""
+	}
+	s := strings.TrimSpace(string(b))
+	if len(s) > 200 || s == "" {
+		return ""
+	}
+	return " (" + s + ")"
+}
+
+// Dir returns the state directory.
+func (d *Disk) Dir() string { return d.dir }
+
+// Resumed reports whether Open found state from an earlier run (anything
+// ever pushed or saved), as opposed to a fresh directory.
+func (d *Disk) Resumed() bool { return d.resumed }
+
+// Push adds the entries whose fingerprints were never pushed to this
+// directory, in order, and returns how many it added.
+//
+// Push deduplicates at once (against the store and the pushes not yet
+// committed) and hands the new entries to the committer without waiting for
+// the commit: they become leasable, and durable, when it lands. Commits are
+// in call order, so entries pushed before an Ack, Retry, SaveState or Sync
+// are durable when that call returns — the crawler pushes a page's links
+// before it acknowledges the page, so a kill loses no link: the page is
+// leased again. Use Sync to wait for pushes alone.
+func (d *Disk) Push(ctx context.Context, entries ...frontier.Entry) (int, error) {
+	if err := d.usable(); err != nil {
+		return 0, err
+	}
+	if len(entries) == 0 {
+		return 0, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	hostsOf := make([]string, len(entries))
+	for i, e := range entries {
+		if hostsOf[i] = frontier.HostKey(e.URL); hostsOf[i] == "" {
+			return 0, fmt.Errorf("frontier/disk: push %q: URL has no host", e.URL)
+		}
+	}
+	o := &op{kind: opPush}
+	d.pushMu.Lock()
+	err := d.view(func(tx *bolt.Tx) error {
+		seen := tx.Bucket(bucketSeen)
+		var key [8]byte
+		for i, e := range entries {
+			fp := frontier.Fingerprint(e.URL)
+			if _, ok := d.pending[fp]; ok {
+				continue
+			}
+			binary.BigEndian.PutUint64(key[:], fp)
+			if seen.Get(key[:]) != nil {
+				continue
+			}
+			d.pending[fp] = struct{}{}
+			o.entries = append(o.entries, e)
+			o.fps = append(o.fps, fp)
+			o.pushed = append(o.pushed, hostsOf[i])
+		}
+		return nil
+	})
+	if err != nil {
+		for _, fp := range o.fps {
+			delete(d.pending, fp)
+		}
+		d.pushMu.Unlock()
+		return 0, err
+	}
+	if len(o.entries) == 0 {
+		d.pushMu.Unlock()
+		return 0, nil
+	}
+	d.mu.Lock()
+	for _, name := range o.pushed {
+		d.host(name).pending++
+	}
+	d.pendingN += int64(len(o.entries))
+	d.seen += int64(len(o.entries))
+	d.mu.Unlock()
+	d.pushMu.Unlock()
+	// Not under pushMu: the committer takes it after each commit. The order
+	// of different callers' pushes does not matter; one caller's calls
+	// reach the committer in call order.
+	select {
+	case d.ops <- o:
+	case <-d.quit:
+		d.pushMu.Lock()
+		for _, fp := range o.fps {
+			delete(d.pending, fp)
+		}
+		d.pushMu.Unlock()
+		return 0, frontier.ErrClosed
+	}
+	d.touched(int64(len(o.entries)) * pageSize)
+	return len(o.entries), nil
+}
+
+// Sync returns once everything pushed, acknowledged, retried or saved
+// before the call is committed.
+func (d *Disk) Sync(ctx context.Context) error {
+	if err := d.usable(); err != nil {
+		return err
+	}
+	return d.submit(ctx, &op{kind: opSync})
+}
+
+// Next returns a lease on the next ready entry, waiting for one. It returns
+// frontier.ErrDone when nothing is queued, leased or delayed, ctx.Err() when
+// ctx ends first, and frontier.ErrClosed after Close.
+func (d *Disk) Next(ctx context.Context) (*frontier.Lease, error) {
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		d.mu.Lock()
+		if d.closed {
+			d.mu.Unlock()
+			return nil, frontier.ErrClosed
+		}
+		if d.failed != nil {
+			err := d.failed
+			d.mu.Unlock()
+			return nil, err
+		}
+		now := d.now()
+		if !d.nextDue.IsZero() && !d.nextDue.After(now) && !d.promoting {
+			d.promoting = true
+			go d.promote(now)
+		}
+		if len(d.sched) > 0 && !d.sched[0].readyAt.After(now) {
+			l, err := d.leaseLocked(now)
+			d.mu.Unlock()
+			if err != nil {
+				return nil, err
+			}
+			return l, nil
+		}
+		if d.queued == 0 && d.leased == 0 && d.delayed == 0 && d.pendingN == 0 {
+			d.mu.Unlock()
+			return nil, frontier.ErrDone
+		}
+		wake := d.wake
+		var until time.Time
+		if len(d.sched) > 0 {
+			until = d.sched[0].readyAt
+		}
+		if !d.nextDue.IsZero() && !d.promoting && (until.IsZero() || d.nextDue.Before(until)) {
+			until = d.nextDue
+		}
+		d.mu.Unlock()
+
+		var tc <-chan time.Time
+		if !until.IsZero() {
+			wait := until.Sub(now)
+			if wait < 0 {
+				wait = 0
+			}
+			if timer == nil {
+				timer = time.NewTimer(wait)
+			} else {
+				timer.Reset(wait)
+			}
+			tc = timer.C
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-wake:
+		case <-tc:
+		}
+	}
+}
+
+// Ack settles a lease: its entry is removed for good. It returns once that
+// is committed (frontier.ErrUnknownLease for a lease this Disk does not
+// hold).
+func (d *Disk) Ack(ctx context.Context, l *frontier.Lease) error {
+	ls, err := d.settle(l)
+	if err != nil {
+		return err
+	}
+	o := &op{kind: opAck, lease: ls}
+	if err := d.submit(ctx, o); err != nil {
+		if !o.sent {
+			d.mu.Lock()
+			ls.settling = false
+			d.mu.Unlock()
+		}
+		return err
+	}
+	return nil
+}
+
+// Retry settles a lease by moving its entry to the retry area, to be queued
+// again on its host (at the end of the queue) once notBefore has passed,
+// with Attempt incremented. It returns once that is committed.
+func (d *Disk) Retry(ctx context.Context, l *frontier.Lease, notBefore time.Time) error {
+	ls, err := d.settle(l)
+	if err != nil {
+		return err
+	}
+	o := &op{kind: opRetry, lease: ls, notBefore: notBefore}
+	if err := d.submit(ctx, o); err != nil {
+		if !o.sent {
+			d.mu.Lock()
+			ls.settling = false
+			d.mu.Unlock()
+		}
+		return err
+	}
+	return nil
+}
+
+// settle marks the lease as being settled so that a second Ack or Retry of
+// it fails; its host slot is freed when the commit lands.
+func (d *Disk) settle(l *frontier.Lease) (*lease, error) {
+	if l == nil {
+		return nil, frontier.ErrUnknownLease
+	}
+	seq, err := strconv.ParseUint(l.ID, 36, 64)
+	if err != nil {
+		return nil, frontier.ErrUnknownLease
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return nil, frontier.ErrClosed
+	}
+	if d.failed != nil {
+		return nil, d.failed
+	}
+	ls, ok := d.leases[seq]
+	if !ok || ls.settling || ls.h.name != l.Host {
+		return nil, frontier.ErrUnknownLease
+	}
+	ls.settling = true
+	return ls, nil
+}
+
+// SetHostPolicy replaces the policy of host for its next lease. Policies are
+// kept in RAM only: after a restart the crawler sets them again (from
+// robots.txt).
+func (d *Disk) SetHostPolicy(ctx context.Context, hostKey string, p frontier.HostPolicy) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return frontier.ErrClosed
+	}
+	h := d.host(hostKey)
+	h.policy = &p
+	d.reschedule(h, d.now())
+	d.broadcast()
+	return nil
+}
+
+// Stats returns the frontier's size.
+func (d *Disk) Stats(ctx context.Context) (frontier.Stats, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return frontier.Stats{}, frontier.ErrClosed
+	}
+	var active int64
+	for _, h := range d.hosts {
+		if h.queued > 0 || h.leased > 0 || h.delayed > 0 || h.pending > 0 {
+			active++
+		}
+	}
+	return frontier.Stats{
+		Queued:  d.queued + d.pendingN + d.delayed,
+		Leased:  d.leased,
+		Seen:    d.seen,
+		Hosts:   active,
+		Delayed: d.delayed,
+	}, nil
+}
+
+// SaveState stores value under key in the directory's state area, for
+// components other than the frontier (crawl statistics, cookies). It is
+// committed in order with the frontier's own writes and returns once
+// durable.
+func (d *Disk) SaveState(ctx context.Context, key string, value []byte) error {
+	if key == "" {
+		return errors.New("frontier/disk: empty state key")
+	}
+	if err := d.usable(); err != nil {
+		return err
+	}
+	return d.submit(ctx, &op{kind: opState, key: key, value: append([]byte(nil), value...)})
+}
+
+// LoadState returns the value SaveState stored under key, or nil and no
+// error when there is none.
+func (d *Disk) LoadState(ctx context.Context, key string) ([]byte, error) {
+	if err := d.usable(); err != nil {
+		return nil, err
+	}
+	var out []byte
+	err := d.view(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketState).Get([]byte(key)); v != nil {
+			out = append([]byte(nil), v...)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Close commits what is pending, releases the directory and makes every
+// later call (and blocked Next) return frontier.ErrClosed. Outstanding
+// leases are not settled: they are queued again at the next Open. Close is
+// idempotent.
+func (d *Disk) Close() error {
+	var err error
+	d.closeOnce.Do(func() {
+		d.mu.Lock()
+		d.closed = true
+		d.broadcast()
+		d.mu.Unlock()
+		close(d.quit)
+		<-d.committed
+		_ = os.Remove(filepath.Join(d.dir, ownerFile))
+		err = d.db.Close()
+	})
+	return err
+}
+
+func (d *Disk) usable() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return frontier.ErrClosed
+	}
+	return d.failed
+}
+
+// submit hands o to the committer and waits for its commit.
+func (d *Disk) submit(ctx context.Context, o *op) error {
+	o.done = make(chan error, 1)
+	select {
+	case d.ops <- o:
+		o.sent = true
+	case <-d.quit:
+		return frontier.ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-o.done:
+		return err
+	case <-d.committed:
+		// The committer drains d.ops before it returns, so o is done unless
+		// it was sent after the drain.
+		select {
+		case err := <-o.done:
+			return err
+		default:
+			return frontier.ErrClosed
+		}
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// broadcast wakes every blocked Next. Called with d.mu held.
+func (d *Disk) broadcast() {
+	close(d.wake)
+	d.wake = make(chan struct{})
+}

@@ -1,0 +1,623 @@
+package disk
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/trawlhq/trawl/frontier"
+)
+
+// On-disk layout, one bbolt file (frontier.db) with these buckets:
+//
+//	meta   "magic" -> "trawl-frontier"; "format" -> uint32 FormatVersion;
+//	       "seq" -> uint64 last sequence number used; "seen" -> uint64 count
+//	seen   fingerprint (8 bytes, big-endian) -> 0x01
+//	queue  host 0x00 seq (8 bytes) -> entry; one contiguous run per host,
+//	       in push order; a leased entry stays until Ack or Retry
+//	delay  notBefore (8 bytes, unix ns) seq (8 bytes) -> entry
+//	hosts  host -> uvarint entries in queue, uvarint entries in delay
+//	state  key -> value (SaveState)
+//
+// An entry is: uvarint attempt, varint depth, varint priority, uvarint
+// len(URL), URL, uvarint len(referrer), referrer.
+var (
+	bucketMeta  = []byte("meta")
+	bucketSeen  = []byte("seen")
+	bucketQueue = []byte("queue")
+	bucketDelay = []byte("delay")
+	bucketHosts = []byte("hosts")
+	bucketState = []byte("state")
+
+	keyMagic  = []byte("magic")
+	keyFormat = []byte("format")
+	keySeq    = []byte("seq")
+	keySeen   = []byte("seen")
+
+	magic = []byte("trawl-frontier")
+
+	// seenMark is the value of every seen key (bbolt reads an empty value
+	// back as nil, like a missing key).
+	seenMark = []byte{1}
+)
+
+const pageSize = 4096
+
+var errPanic = errors.New("store panicked")
+
+// openBolt opens the store, turning a panic on a damaged file into an error.
+func openBolt(path string, timeout time.Duration) (db *bolt.DB, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			db, err = nil, fmt.Errorf("%w: %v", errPanic, r)
+		}
+	}()
+	return bolt.Open(path, 0o644, &bolt.Options{
+		Timeout:      timeout,
+		FreelistType: bolt.FreelistMapType,
+	})
+}
+
+// view runs fn in a read transaction; a panic of the store (a damaged page)
+// becomes ErrCorrupt.
+func (d *Disk) view(fn func(*bolt.Tx) error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %s: %v", ErrCorrupt, d.dir, r)
+		}
+	}()
+	return d.db.View(fn)
+}
+
+func (d *Disk) update(fn func(*bolt.Tx) error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %s: %v", ErrCorrupt, d.dir, r)
+		}
+	}()
+	return d.db.Update(fn)
+}
+
+// load checks the store's identity and version, initialises a fresh one and
+// rebuilds the in-RAM schedule. It returns the last sequence number.
+func (d *Disk) load(existed bool) (uint64, error) {
+	fresh := false
+	err := d.view(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if meta == nil {
+			empty := true
+			_ = tx.ForEach(func([]byte, *bolt.Bucket) error { empty = false; return nil })
+			if !empty {
+				return fmt.Errorf("%w: %s/%s is a bbolt store of another program", ErrForeign, d.dir, dbFile)
+			}
+			fresh = true
+			return nil
+		}
+		if !bytes.Equal(meta.Get(keyMagic), magic) {
+			return fmt.Errorf("%w: %s/%s is a bbolt store of another program", ErrForeign, d.dir, dbFile)
+		}
+		v := meta.Get(keyFormat)
+		if len(v) != 4 {
+			return fmt.Errorf("%w: %s: format version missing", ErrCorrupt, d.dir)
+		}
+		if f := binary.BigEndian.Uint32(v); f != FormatVersion {
+			return fmt.Errorf("%w: %s has state format %d, this trawl reads format %d", ErrIncompatible, d.dir, f, FormatVersion)
+		}
+		for _, b := range [][]byte{bucketSeen, bucketQueue, bucketDelay, bucketHosts, bucketState} {
+			if tx.Bucket(b) == nil {
+				return fmt.Errorf("%w: %s: bucket %q missing", ErrCorrupt, d.dir, b)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	if fresh {
+		err := d.update(func(tx *bolt.Tx) error {
+			meta, err := tx.CreateBucket(bucketMeta)
+			if err != nil {
+				return err
+			}
+			for _, b := range [][]byte{bucketSeen, bucketQueue, bucketDelay, bucketHosts, bucketState} {
+				if _, err := tx.CreateBucket(b); err != nil {
+					return err
+				}
+			}
+			if err := meta.Put(keyMagic, magic); err != nil {
+				return err
+			}
+			if err := meta.Put(keyFormat, binary.BigEndian.AppendUint32(nil, FormatVersion)); err != nil {
+				return err
+			}
+			if err := meta.Put(keySeq, u64(0)); err != nil {
+				return err
+			}
+			return meta.Put(keySeen, u64(0))
+		})
+		if err != nil {
+			return 0, fmt.Errorf("frontier/disk: initialise %s: %w", d.dir, err)
+		}
+		return 0, nil
+	}
+
+	var seq uint64
+	now := d.now()
+	err = d.view(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		sv, nv := meta.Get(keySeq), meta.Get(keySeen)
+		if len(sv) != 8 || len(nv) != 8 {
+			return fmt.Errorf("%w: %s: counters missing", ErrCorrupt, d.dir)
+		}
+		seq = binary.BigEndian.Uint64(sv)
+		d.seen = int64(binary.BigEndian.Uint64(nv))
+		err := tx.Bucket(bucketHosts).ForEach(func(k, v []byte) error {
+			q, n := binary.Uvarint(v)
+			if n <= 0 {
+				return fmt.Errorf("%w: %s: host record %q", ErrCorrupt, d.dir, k)
+			}
+			dl, m := binary.Uvarint(v[n:])
+			if m <= 0 {
+				return fmt.Errorf("%w: %s: host record %q", ErrCorrupt, d.dir, k)
+			}
+			h := d.host(string(k))
+			h.queued, h.delayed = int64(q), int64(dl)
+			d.queued += h.queued
+			d.delayed += h.delayed
+			d.reschedule(h, now)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if k, _ := tx.Bucket(bucketDelay).Cursor().First(); k != nil {
+			if len(k) != 16 {
+				return fmt.Errorf("%w: %s: retry key", ErrCorrupt, d.dir)
+			}
+			d.nextDue = time.Unix(0, int64(binary.BigEndian.Uint64(k)))
+		}
+		stateKey, _ := tx.Bucket(bucketState).Cursor().First()
+		d.resumed = d.seen > 0 || stateKey != nil
+		return nil
+	})
+	if err == nil && d.delayed > 0 && d.nextDue.IsZero() {
+		err = fmt.Errorf("%w: %s: retry counters without retries", ErrCorrupt, d.dir)
+	}
+	return seq, err
+}
+
+// readHead reads the first queue entry of host at or after cursor.
+func (d *Disk) readHead(name string, cursor uint64) (seq uint64, e frontier.Entry, attempt int, err error) {
+	prefix := append([]byte(name), 0)
+	err = d.view(func(tx *bolt.Tx) error {
+		k, v := tx.Bucket(bucketQueue).Cursor().Seek(queueKey(name, cursor))
+		if k == nil || !bytes.HasPrefix(k, prefix) || len(k) != len(prefix)+8 {
+			return errInconsistent(name, cursor)
+		}
+		seq = binary.BigEndian.Uint64(k[len(prefix):])
+		var derr error
+		e, attempt, derr = decodeEntry(v)
+		if derr != nil {
+			return fmt.Errorf("%w: %s: queue entry of %q: %v", ErrCorrupt, d.dir, name, derr)
+		}
+		return nil
+	})
+	return seq, e, attempt, err
+}
+
+func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
+
+func queueKey(host string, seq uint64) []byte {
+	k := make([]byte, 0, len(host)+9)
+	k = append(k, host...)
+	k = append(k, 0)
+	return binary.BigEndian.AppendUint64(k, seq)
+}
+
+func delayKey(notBefore time.Time, seq uint64) []byte {
+	k := make([]byte, 0, 16)
+	ns := notBefore.UnixNano()
+	if ns < 0 {
+		ns = 0
+	}
+	k = binary.BigEndian.AppendUint64(k, uint64(ns))
+	return binary.BigEndian.AppendUint64(k, seq)
+}
+
+func encodeEntry(buf []byte, e frontier.Entry, attempt int) []byte {
+	buf = binary.AppendUvarint(buf, uint64(attempt))
+	buf = binary.AppendVarint(buf, int64(e.Depth))
+	buf = binary.AppendVarint(buf, int64(e.Priority))
+	buf = binary.AppendUvarint(buf, uint64(len(e.URL)))
+	buf = append(buf, e.URL...)
+	buf = binary.AppendUvarint(buf, uint64(len(e.Referrer)))
+	return append(buf, e.Referrer...)
+}
+
+var errShort = errors.New("truncated entry")
+
+func decodeEntry(b []byte) (e frontier.Entry, attempt int, err error) {
+	a, n := binary.Uvarint(b)
+	if n <= 0 {
+		return e, 0, errShort
+	}
+	b = b[n:]
+	depth, n := binary.Varint(b)
+	if n <= 0 {
+		return e, 0, errShort
+	}
+	b = b[n:]
+	prio, n := binary.Varint(b)
+	if n <= 0 {
+		return e, 0, errShort
+	}
+	b = b[n:]
+	str := func() (string, bool) {
+		l, n := binary.Uvarint(b)
+		if n <= 0 || uint64(len(b)-n) < l {
+			return "", false
+		}
+		s := string(b[n : n+int(l)])
+		b = b[n+int(l):]
+		return s, true
+	}
+	u, ok := str()
+	if !ok {
+		return e, 0, errShort
+	}
+	r, ok := str()
+	if !ok {
+		return e, 0, errShort
+	}
+	return frontier.Entry{URL: u, Depth: int(depth), Priority: int(prio), Referrer: r}, int(a), nil
+}
+
+// opKind names what an op does in the committer.
+type opKind int
+
+const (
+	opPush opKind = iota
+	opAck
+	opRetry
+	opPromote
+	opState
+	opSync
+)
+
+// op is one operation for the committer. Fields are set by the caller
+// before it is sent and by the committer before done receives.
+type op struct {
+	kind      opKind
+	entries   []frontier.Entry // push: entries deduplicated by Push
+	fps       []uint64         // push: their fingerprints
+	lease     *lease           // ack, retry
+	notBefore time.Time        // retry; promote: now
+	key       string           // state
+	value     []byte           // state
+	done      chan error
+	sent      bool // set by the caller once the committer has it
+
+	pushed []string // push: host of each entry
+	moved  []string // promote: host of each entry queued again
+	next   time.Time // promote: earliest remaining retry time
+}
+
+// weight is what o counts against Config.MaxBatch: one per entry pushed,
+// one for anything else.
+func (o *op) weight() int { return max(1, len(o.entries)) }
+
+type hostDelta struct{ queued, delayed int64 }
+
+// commitLoop is the committer: it gathers ops into batches, commits each in
+// one transaction, then applies their effects to the in-RAM schedule and
+// releases the callers. It drains d.ops when Close closes d.quit.
+func (d *Disk) commitLoop(seq uint64) {
+	defer close(d.committed)
+	batch := make([]*op, 0, d.cfg.MaxBatch)
+	for {
+		var first *op
+		select {
+		case first = <-d.ops:
+		case <-d.quit:
+			for {
+				select {
+				case o := <-d.ops:
+					batch = append(batch, o)
+					if len(batch) == d.cfg.MaxBatch {
+						seq = d.commit(batch, seq)
+						batch = batch[:0]
+					}
+					continue
+				default:
+				}
+				break
+			}
+			if len(batch) > 0 {
+				d.commit(batch, seq)
+			}
+			return
+		}
+		batch = append(batch[:0], first)
+		weight := first.weight()
+		var deadline <-chan time.Time
+		var timer *time.Timer
+		if d.cfg.CommitInterval > 0 {
+			timer = time.NewTimer(d.cfg.CommitInterval)
+			deadline = timer.C
+		}
+	gather:
+		for weight < d.cfg.MaxBatch {
+			if deadline == nil {
+				select {
+				case o := <-d.ops:
+					batch = append(batch, o)
+					weight += o.weight()
+				default:
+					break gather
+				}
+				continue
+			}
+			select {
+			case o := <-d.ops:
+				batch = append(batch, o)
+				weight += o.weight()
+			case <-deadline:
+				break gather
+			case <-d.quit:
+				break gather
+			}
+		}
+		if timer != nil {
+			timer.Stop()
+		}
+		seq = d.commit(batch, seq)
+		clear(batch)
+		batch = batch[:0]
+	}
+}
+
+// commit writes one batch and applies it. It returns the new last sequence
+// number.
+func (d *Disk) commit(batch []*op, seq uint64) uint64 {
+	d.mu.Lock()
+	failed := d.failed
+	d.mu.Unlock()
+	if failed != nil {
+		for _, o := range batch {
+			if o.done != nil {
+				o.done <- failed
+			}
+		}
+		return seq
+	}
+	newSeq := seq
+	var touched int64
+	err := d.update(func(tx *bolt.Tx) error {
+		newSeq = seq
+		meta := tx.Bucket(bucketMeta)
+		seen := tx.Bucket(bucketSeen)
+		queue := tx.Bucket(bucketQueue)
+		// Queue keys are appended at the end of each host's run: split
+		// pages unevenly so that they stay full.
+		queue.FillPercent = 0.9
+		delay := tx.Bucket(bucketDelay)
+		hosts := tx.Bucket(bucketHosts)
+		state := tx.Bucket(bucketState)
+		seenN := binary.BigEndian.Uint64(meta.Get(keySeen))
+		deltas := make(map[string]*hostDelta)
+		delta := func(h string) *hostDelta {
+			hd := deltas[h]
+			if hd == nil {
+				hd = &hostDelta{}
+				deltas[h] = hd
+			}
+			return hd
+		}
+		// bbolt keeps the key and value slices until the commit: every Put
+		// gets its own.
+		for _, o := range batch {
+			o.moved = o.moved[:0]
+			switch o.kind {
+			case opPush:
+				for i, e := range o.entries {
+					if err := seen.Put(u64(o.fps[i]), seenMark); err != nil {
+						return err
+					}
+					newSeq++
+					if err := queue.Put(queueKey(o.pushed[i], newSeq), encodeEntry(nil, e, 0)); err != nil {
+						return err
+					}
+					delta(o.pushed[i]).queued++
+					seenN++
+					touched += 2 * pageSize
+				}
+			case opAck:
+				ls := o.lease
+				if err := queue.Delete(queueKey(ls.h.name, ls.seq)); err != nil {
+					return err
+				}
+				delta(ls.h.name).queued--
+				touched += pageSize
+			case opRetry:
+				ls := o.lease
+				if err := queue.Delete(queueKey(ls.h.name, ls.seq)); err != nil {
+					return err
+				}
+				newSeq++
+				buf := encodeEntry(nil, ls.entry, ls.attempt+1)
+				if err := delay.Put(delayKey(o.notBefore, newSeq), buf); err != nil {
+					return err
+				}
+				hd := delta(ls.h.name)
+				hd.queued--
+				hd.delayed++
+				touched += 2 * pageSize
+			case opPromote:
+				c := delay.Cursor()
+				var keys [][]byte
+				var vals [][]byte
+				for k, v := c.First(); k != nil && len(keys) < d.cfg.MaxBatch; k, v = c.Next() {
+					if len(k) != 16 {
+						return fmt.Errorf("%w: %s: retry key", ErrCorrupt, d.dir)
+					}
+					if int64(binary.BigEndian.Uint64(k)) > o.notBefore.UnixNano() {
+						break
+					}
+					keys = append(keys, append([]byte(nil), k...))
+					vals = append(vals, append([]byte(nil), v...))
+				}
+				for i, k := range keys {
+					e, _, err := decodeEntry(vals[i])
+					if err != nil {
+						return fmt.Errorf("%w: %s: retry entry: %v", ErrCorrupt, d.dir, err)
+					}
+					if err := delay.Delete(k); err != nil {
+						return err
+					}
+					h := frontier.HostKey(e.URL)
+					newSeq++
+					if err := queue.Put(queueKey(h, newSeq), vals[i]); err != nil {
+						return err
+					}
+					hd := delta(h)
+					hd.queued++
+					hd.delayed--
+					o.moved = append(o.moved, h)
+					touched += 2 * pageSize
+				}
+				o.next = time.Time{}
+				if k, _ := delay.Cursor().First(); k != nil {
+					o.next = time.Unix(0, int64(binary.BigEndian.Uint64(k)))
+				}
+			case opState:
+				if err := state.Put([]byte(o.key), o.value); err != nil {
+					return err
+				}
+			}
+		}
+		for name, hd := range deltas {
+			if hd.queued == 0 && hd.delayed == 0 {
+				continue
+			}
+			var q, dl uint64
+			if v := hosts.Get([]byte(name)); v != nil {
+				var n int
+				q, n = binary.Uvarint(v)
+				if n > 0 {
+					dl, _ = binary.Uvarint(v[n:])
+				}
+			}
+			nq, nd := int64(q)+hd.queued, int64(dl)+hd.delayed
+			if nq < 0 || nd < 0 {
+				return fmt.Errorf("%w: %s: counters of host %q below zero", ErrCorrupt, d.dir, name)
+			}
+			if nq == 0 && nd == 0 {
+				if err := hosts.Delete([]byte(name)); err != nil {
+					return err
+				}
+				continue
+			}
+			v := binary.AppendUvarint(nil, uint64(nq))
+			v = binary.AppendUvarint(v, uint64(nd))
+			if err := hosts.Put([]byte(name), v); err != nil {
+				return err
+			}
+		}
+		if err := meta.Put(keySeq, u64(newSeq)); err != nil {
+			return err
+		}
+		return meta.Put(keySeen, u64(seenN))
+	})
+	if err != nil {
+		d.mu.Lock()
+		if !errors.Is(err, ErrCorrupt) {
+			err = fmt.Errorf("frontier/disk: commit: %w", err)
+		}
+		d.failed = err
+		for _, o := range batch {
+			if o.kind == opPromote {
+				d.promoting = false
+			}
+		}
+		d.broadcast()
+		d.mu.Unlock()
+		for _, o := range batch {
+			if o.done != nil {
+				o.done <- err
+			}
+		}
+		return seq
+	}
+	// The pushed fingerprints are in the store now: release them.
+	d.pushMu.Lock()
+	for _, o := range batch {
+		for _, fp := range o.fps {
+			delete(d.pending, fp)
+		}
+	}
+	d.pushMu.Unlock()
+	d.mu.Lock()
+	now := d.now()
+	for _, o := range batch {
+		switch o.kind {
+		case opPush:
+			for _, name := range o.pushed {
+				h := d.host(name)
+				h.pending--
+				d.pendingN--
+				h.queued++
+				d.queued++
+				d.reschedule(h, now)
+			}
+		case opAck:
+			d.release(o.lease, now)
+		case opRetry:
+			h := o.lease.h
+			h.delayed++
+			d.delayed++
+			if d.nextDue.IsZero() || o.notBefore.Before(d.nextDue) {
+				d.nextDue = o.notBefore
+			}
+			d.release(o.lease, now)
+		case opPromote:
+			for _, name := range o.moved {
+				h := d.host(name)
+				h.delayed--
+				d.delayed--
+				h.queued++
+				d.queued++
+				d.reschedule(h, now)
+			}
+			d.nextDue = o.next
+			d.promoting = false
+		}
+	}
+	d.broadcast()
+	d.mu.Unlock()
+	d.touched(touched)
+	for _, o := range batch {
+		if o.done != nil {
+			o.done <- nil
+		}
+	}
+	return newSeq
+}
+
+// promote moves the retries that are due to the end of their hosts'
+// queues. Started by Next with d.promoting set.
+func (d *Disk) promote(now time.Time) {
+	o := &op{kind: opPromote, notBefore: now, done: make(chan error, 1)}
+	select {
+	case d.ops <- o:
+	case <-d.quit:
+		return
+	}
+	select {
+	case <-o.done:
+	case <-d.committed:
+	}
+}

@@ -1,0 +1,771 @@
+// Package redis is a frontier backend that keeps the whole frontier in Redis,
+// so that many trawl processes, on one machine or many, share one crawl: one
+// seen set, one queue per host, one politeness budget per host.
+//
+// Every state change is one Lua script run atomically by the server (see
+// scripts.go), so the per-host concurrency limit and next-allowed time hold
+// across processes, and no URL is lost or leased twice between them. A
+// lease not settled within the visibility timeout (its process died) is put
+// back at the head of its host's queue by whichever process next calls Next.
+// A live process keeps its leases alive by extending them in the
+// background, so a slow fetch is never handed out twice.
+//
+// Key layout, all under the prefix "trawl:{name}:" (the braces are a Redis
+// Cluster hash tag: every key of a crawl, and so every key of each of its
+// hosts, maps to one slot):
+//
+//	hosts       ZSET  host -> ms when it became (or becomes) ready; only hosts with queued entries and a free slot
+//	q:<host>    LIST  the host's queued entries, FIFO
+//	h:<host>    HASH  inflight, next (next-allowed ms), last (last lease ms), n (queued+leased+delayed), policy (pol, max, int, jit)
+//	lease       HASH  lease id -> host "\n" entry
+//	leases      ZSET  lease id -> deadline (ms)
+//	delayed     ZSET  entries waiting for a retry time, scored by it
+//	s:<bucket>  SET   seen fingerprints as 64-bit integers, 16384 buckets (Redis intsets: ~10 bytes per URL)
+//	stats       HASH  queued, seen, hosts
+//	counters    HASH  crawl counters shared by processes: acked, retried, expired (kept by the
+//	                  scripts) and whatever IncrCounters adds
+//	seq         STRING lease id sequence
+//	tok:<token> STRING result of a Push, kept 10 minutes so a retried Push is exact
+//	wake        pub/sub channel: published when entries are pushed or slots freed
+//
+// Time: with Config.Now nil the scripts read the Redis server's clock (TIME),
+// so processes on machines with skewed clocks still share one schedule. A
+// non-nil Now is passed into every script instead (tests).
+//
+// Faults: an operation that fails because Redis is unreachable, restarting or
+// loading its data is retried with exponential backoff (logged once per
+// outage, then every 10 s) until it succeeds, ctx ends or Config.MaxOutage
+// passes. Push is exact under retry (an idempotency token); an Ack or Retry
+// whose first attempt may have been applied treats "unknown lease" on a later
+// attempt as success.
+package redis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/trawlhq/trawl/frontier"
+)
+
+// Defaults for zero Config fields.
+const (
+	// DefaultName is the crawl name used when Config.Name is empty.
+	DefaultName = "default"
+	// DefaultVisibilityTimeout is how long a lease may go unsettled and
+	// unextended before another process may take it over.
+	DefaultVisibilityTimeout = 30 * time.Second
+	// DefaultPollInterval is the longest Next waits between checks when no
+	// wake-up arrives.
+	DefaultPollInterval = 250 * time.Millisecond
+	// DefaultMaxInFlight is the per-host concurrency limit when
+	// Config.Policy.MaxInFlight is zero (the frontier-wide default).
+	DefaultMaxInFlight = 8
+)
+
+const (
+	seenBucketBits = 14               // 16384 seen buckets
+	pushChunk      = 500              // entries per Push script call
+	tokenTTL       = 10 * time.Minute // how long a Push result is kept for retries
+	releaseTimeout = 5 * time.Second  // Close's budget for handing leases back
+)
+
+// Config configures a Frontier. The zero value is usable.
+type Config struct {
+	// Name is the crawl name: keys live under "trawl:{Name}:" so several
+	// crawls can share one Redis. Processes that use the same Name share
+	// one crawl. Empty means DefaultName. It must not contain '{', '}' or
+	// whitespace.
+	Name string
+	// Policy is the default per-host policy for hosts without one set by
+	// SetHostPolicy. Zero MaxInFlight means DefaultMaxInFlight. All
+	// processes of a crawl should use the same Policy.
+	Policy frontier.HostPolicy
+	// VisibilityTimeout is how long a lease stays with a process that
+	// stops extending it (it died or lost Redis) before the lease is
+	// re-queued. A live process extends its leases every third of it.
+	// Zero means DefaultVisibilityTimeout.
+	VisibilityTimeout time.Duration
+	// PollInterval is the longest Next waits between checks when nothing
+	// wakes it (pushes and acks of every process wake it through pub/sub).
+	// Zero means DefaultPollInterval.
+	PollInterval time.Duration
+	// MaxOutage is how long one operation keeps retrying while Redis is
+	// unreachable before it fails. Zero means until its ctx ends.
+	MaxOutage time.Duration
+	// Now returns the current time. Nil means the Redis server's clock,
+	// read inside each script (one clock for all processes).
+	Now func() time.Time
+	// Logger receives outage and recovery lines. Nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Frontier is a frontier.Frontier kept in Redis. It is safe for concurrent
+// use, and any number of Frontiers in any number of processes may share one
+// crawl (the same Redis and Name).
+type Frontier struct {
+	client goredis.UniversalClient
+	owned  bool // Close closes client
+	prefix string
+	hosts  []string // KEYS for the scripts: the crawl's hosts key
+	cfg    Config
+	log    *slog.Logger
+	policy []any // default policy script arguments (max, interval ms, jitter ms)
+
+	wake   chan struct{} // buffered 1: one waiter at a time is woken
+	done   chan struct{} // closed by Close
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	pubsub *goredis.PubSub
+
+	mu     sync.Mutex
+	closed bool
+	held   map[string]held // leases this Frontier handed out and not yet settled
+
+	outageMu  sync.Mutex
+	outageAt  time.Time // start of the current outage; zero when none
+	outageLog time.Time // last outage log line
+
+	closeOnce sync.Once
+	leases    atomic.Int64 // leases handed out by this Frontier (for tests and logs)
+}
+
+type held struct{ host, entry string }
+
+var _ frontier.Frontier = (*Frontier)(nil)
+
+// Open connects to the Redis at rawURL ("redis://[user:password@]host:port/db",
+// "rediss://..." for TLS, "unix:///path") and returns a Frontier that owns
+// the connection. It fails at once, with an error naming the address, when
+// the URL is malformed, Redis cannot be reached or refuses the credentials.
+func Open(ctx context.Context, rawURL string, cfg Config) (*Frontier, error) {
+	opts, err := goredis.ParseURL(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("frontier/redis: bad Redis URL %q: %w", redact(rawURL), err)
+	}
+	// Retries are done here, where it is known which operations are
+	// idempotent; the client must not repeat a script on its own.
+	opts.MaxRetries = -1
+	client := goredis.NewClient(opts)
+	f, err := New(ctx, client, cfg)
+	if err != nil {
+		client.Close()
+		return nil, err
+	}
+	f.owned = true
+	return f, nil
+}
+
+// New returns a Frontier on client, which stays the caller's (Close does
+// not close it). It checks that Redis answers first and fails with a clear
+// error when it does not or refuses the credentials. client may be a
+// *goredis.ClusterClient: every key of a crawl shares one hash tag.
+func New(ctx context.Context, client goredis.UniversalClient, cfg Config) (*Frontier, error) {
+	if client == nil {
+		return nil, errors.New("frontier/redis: nil client")
+	}
+	if cfg.Name == "" {
+		cfg.Name = DefaultName
+	}
+	if strings.ContainsAny(cfg.Name, "{} \t\r\n") {
+		return nil, fmt.Errorf("frontier/redis: bad crawl name %q: it must not contain braces or whitespace", cfg.Name)
+	}
+	if cfg.VisibilityTimeout <= 0 {
+		cfg.VisibilityTimeout = DefaultVisibilityTimeout
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = DefaultPollInterval
+	}
+	if cfg.Policy.MaxInFlight <= 0 {
+		cfg.Policy.MaxInFlight = DefaultMaxInFlight
+	}
+	if err := ping(ctx, client); err != nil {
+		return nil, err
+	}
+	f := &Frontier{
+		client: client,
+		prefix: "trawl:{" + cfg.Name + "}:",
+		cfg:    cfg,
+		log:    cfg.Logger,
+		wake:   make(chan struct{}, 1),
+		done:   make(chan struct{}),
+		held:   make(map[string]held),
+	}
+	if f.log == nil {
+		f.log = slog.Default()
+	}
+	f.hosts = []string{f.prefix + "hosts"}
+	f.policy = []any{cfg.Policy.MaxInFlight, cfg.Policy.Interval.Milliseconds(), cfg.Policy.Jitter.Milliseconds()}
+
+	bg, cancel := context.WithCancel(context.Background())
+	f.cancel = cancel
+	f.pubsub = client.Subscribe(bg, f.prefix+"wake")
+	f.wg.Add(2)
+	go f.listen()
+	go f.heartbeat(bg)
+	return f, nil
+}
+
+// ping checks that Redis answers and accepts the credentials.
+func ping(ctx context.Context, client goredis.UniversalClient) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	err := client.Ping(ctx).Err()
+	if err == nil {
+		return nil
+	}
+	addr := "redis"
+	if c, ok := client.(*goredis.Client); ok {
+		addr = c.Options().Addr
+	}
+	if isAuthError(err) {
+		return fmt.Errorf("frontier/redis: %s refused the credentials (check the user and password in the URL): %w", addr, err)
+	}
+	return fmt.Errorf("frontier/redis: cannot reach Redis at %s: %w", addr, err)
+}
+
+func isAuthError(err error) bool {
+	s := err.Error()
+	for _, p := range []string{"NOAUTH", "WRONGPASS", "invalid password", "invalid username-password", "AUTH <password> called without"} {
+		if strings.Contains(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// redact hides the password of a Redis URL for error messages.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "<unparsable URL>"
+	}
+	return u.Redacted()
+}
+
+// Name returns the crawl name.
+func (f *Frontier) Name() string { return f.cfg.Name }
+
+// args returns the common script arguments followed by extra.
+func (f *Frontier) args(extra ...any) []any {
+	now := int64(-1)
+	if f.cfg.Now != nil {
+		now = f.cfg.Now().UnixMilli()
+	}
+	a := make([]any, 0, 5+len(extra))
+	a = append(a, f.prefix, now)
+	a = append(a, f.policy...)
+	return append(a, extra...)
+}
+
+func (f *Frontier) isClosed() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.closed
+}
+
+// signal wakes one waiting Next, if any.
+func (f *Frontier) signal() {
+	select {
+	case f.wake <- struct{}{}:
+	default:
+	}
+}
+
+// listen turns pub/sub wake-ups from every process into local ones.
+func (f *Frontier) listen() {
+	defer f.wg.Done()
+	for range f.pubsub.Channel() {
+		f.signal()
+	}
+}
+
+// heartbeat extends the leases this Frontier holds every third of the
+// visibility timeout, so that only a dead process loses its leases.
+func (f *Frontier) heartbeat(ctx context.Context) {
+	defer f.wg.Done()
+	t := time.NewTicker(f.cfg.VisibilityTimeout / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		f.mu.Lock()
+		ids := make([]any, 0, len(f.held))
+		for id := range f.held {
+			ids = append(ids, id)
+		}
+		f.mu.Unlock()
+		for len(ids) > 0 {
+			n := min(len(ids), 1000)
+			chunk := ids[:n]
+			ids = ids[n:]
+			cctx, cancel := context.WithTimeout(ctx, f.cfg.VisibilityTimeout/3)
+			err := extendScript.Run(cctx, f.client, f.hosts, f.args(append([]any{f.cfg.VisibilityTimeout.Milliseconds()}, chunk...)...)...).Err()
+			cancel()
+			if err != nil && ctx.Err() == nil {
+				f.log.Warn("frontier/redis: cannot extend leases; they expire if Redis stays unreachable",
+					"crawl", f.cfg.Name, "leases", len(chunk), "err", err)
+			}
+		}
+	}
+}
+
+// encodeEntry is the stored form of an entry: attempt, depth, priority, URL
+// and referrer, one per line (normalized URLs hold no newline).
+func encodeEntry(attempt int, e frontier.Entry) string {
+	var b strings.Builder
+	b.Grow(len(e.URL) + len(e.Referrer) + 16)
+	b.WriteString(strconv.Itoa(attempt))
+	b.WriteByte('\n')
+	b.WriteString(strconv.Itoa(e.Depth))
+	b.WriteByte('\n')
+	b.WriteString(strconv.Itoa(e.Priority))
+	b.WriteByte('\n')
+	b.WriteString(e.URL)
+	b.WriteByte('\n')
+	b.WriteString(e.Referrer)
+	return b.String()
+}
+
+func decodeEntry(s string) (attempt int, e frontier.Entry, err error) {
+	parts := strings.SplitN(s, "\n", 5)
+	if len(parts) != 5 {
+		return 0, e, fmt.Errorf("frontier/redis: malformed entry %q", s)
+	}
+	attempt, err1 := strconv.Atoi(parts[0])
+	depth, err2 := strconv.Atoi(parts[1])
+	prio, err3 := strconv.Atoi(parts[2])
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return 0, e, fmt.Errorf("frontier/redis: malformed entry %q: %w", s, err)
+	}
+	return attempt, frontier.Entry{URL: parts[3], Depth: depth, Priority: prio, Referrer: parts[4]}, nil
+}
+
+// seenKey returns the seen bucket and member of a fingerprint: the top
+// bits pick one of 16384 sets, the member is the whole fingerprint as a
+// signed 64-bit integer, which Redis stores in an 8-byte intset slot.
+func seenKey(fp uint64) (bucket, member string) {
+	return strconv.FormatUint(fp>>(64-seenBucketBits), 16), strconv.FormatInt(int64(fp), 10)
+}
+
+func newToken() string {
+	return strconv.FormatUint(rand.Uint64(), 36) + strconv.FormatUint(rand.Uint64(), 36)
+}
+
+// Push implements frontier.Frontier. Entries with an empty URL, a URL
+// without a host or with a line break are skipped and reported in the
+// returned error (one line per entry, naming the URL); the others are
+// pushed.
+func (f *Frontier) Push(ctx context.Context, entries ...frontier.Entry) (int, error) {
+	if f.isClosed() {
+		return 0, frontier.ErrClosed
+	}
+	var bad []error
+	added := 0
+	args := make([]any, 0, 2+4*min(len(entries), pushChunk))
+	flush := func() error {
+		if len(args) <= 2 {
+			return nil
+		}
+		var n int64
+		_, err := f.do(ctx, "push", func(ctx context.Context) error {
+			var err error
+			n, err = pushScript.Run(ctx, f.client, f.hosts, f.args(args...)...).Int64()
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		added += int(n)
+		args = args[:0]
+		return nil
+	}
+	for _, e := range entries {
+		host := frontier.HostKey(e.URL)
+		switch {
+		case e.URL == "":
+			bad = append(bad, errors.New("frontier/redis: push: empty URL"))
+			continue
+		case host == "":
+			bad = append(bad, fmt.Errorf("frontier/redis: push: URL %q has no host", e.URL))
+			continue
+		case strings.ContainsAny(e.URL, "\r\n"):
+			bad = append(bad, fmt.Errorf("frontier/redis: push: URL %q contains a line break", e.URL))
+			continue
+		}
+		e.Referrer = strings.NewReplacer("\r", "", "\n", "").Replace(e.Referrer)
+		if len(args) == 0 {
+			args = append(args, newToken(), int64(tokenTTL/time.Second))
+		}
+		b, m := seenKey(frontier.Fingerprint(e.URL))
+		args = append(args, b, m, host, encodeEntry(0, e))
+		if len(args) >= 2+4*pushChunk {
+			if err := flush(); err != nil {
+				return added, err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return added, err
+	}
+	if added > 0 {
+		f.signal()
+	}
+	return added, errors.Join(bad...)
+}
+
+// Next implements frontier.Frontier. It waits for a wake-up (a push, ack or
+// retry by any process), the moment the schedule says something becomes
+// ready, or at most Config.PollInterval, whichever comes first.
+func (f *Frontier) Next(ctx context.Context) (*frontier.Lease, error) {
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		if f.isClosed() {
+			return nil, frontier.ErrClosed
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		var res []any
+		_, err := f.do(ctx, "next", func(ctx context.Context) error {
+			var err error
+			res, err = nextScript.Run(ctx, f.client, f.hosts,
+				f.args(f.cfg.VisibilityTimeout.Milliseconds(), rand.Float64())...).Slice()
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		status, _ := res[0].(int64)
+		switch status {
+		case 1:
+			l, err := f.lease(res)
+			if err != nil {
+				return nil, err
+			}
+			f.signal() // let another waiter look for more
+			return l, nil
+		case 2:
+			f.signal() // every waiter should see it
+			return nil, frontier.ErrDone
+		}
+		wait := f.cfg.PollInterval
+		if len(res) > 1 {
+			if ms, ok := res[1].(int64); ok && ms >= 0 {
+				wait = min(wait, time.Duration(ms)*time.Millisecond)
+			}
+		}
+		if timer == nil {
+			timer = time.NewTimer(wait)
+		} else {
+			timer.Reset(wait)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-f.done:
+			return nil, frontier.ErrClosed
+		case <-f.wake:
+		case <-timer.C:
+		}
+	}
+}
+
+// lease turns a nextScript reply into a Lease and records it as held.
+func (f *Frontier) lease(res []any) (*frontier.Lease, error) {
+	if len(res) != 4 {
+		return nil, fmt.Errorf("frontier/redis: next: malformed reply %v", res)
+	}
+	id, _ := res[1].(string)
+	host, _ := res[2].(string)
+	enc, _ := res[3].(string)
+	attempt, e, err := decodeEntry(enc)
+	if err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	if f.closed {
+		f.mu.Unlock()
+		// Closed while the script ran: hand the lease straight back.
+		ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
+		defer cancel()
+		releaseScript.Run(ctx, f.client, f.hosts, f.args(id, host, enc)...)
+		return nil, frontier.ErrClosed
+	}
+	f.held[id] = held{host: host, entry: enc}
+	f.mu.Unlock()
+	f.leases.Add(1)
+	return &frontier.Lease{Entry: e, Host: host, ID: id, Attempt: attempt}, nil
+}
+
+// settle runs an Ack or Retry script for l.
+func (f *Frontier) settle(ctx context.Context, op string, s *goredis.Script, l *frontier.Lease, extra ...any) error {
+	if f.isClosed() {
+		return frontier.ErrClosed
+	}
+	if l == nil {
+		return fmt.Errorf("frontier/redis: %s: nil lease: %w", op, frontier.ErrUnknownLease)
+	}
+	f.mu.Lock()
+	h, ok := f.held[l.ID]
+	f.mu.Unlock()
+	if !ok {
+		// A lease from another Frontier of the same crawl (or forged):
+		// rebuild what the script compares against.
+		h = held{host: l.Host, entry: encodeEntry(l.Attempt, l.Entry)}
+	}
+	var n int64
+	retried, err := f.do(ctx, op, func(ctx context.Context) error {
+		var err error
+		n, err = s.Run(ctx, f.client, f.hosts, f.args(append([]any{l.ID, h.host, h.entry}, extra...)...)...).Int64()
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	f.mu.Lock()
+	delete(f.held, l.ID)
+	f.mu.Unlock()
+	if n == 0 && !retried {
+		return fmt.Errorf("frontier/redis: %s %s: %w", op, l.URL, frontier.ErrUnknownLease)
+	}
+	f.signal()
+	return nil
+}
+
+// Ack implements frontier.Frontier.
+func (f *Frontier) Ack(ctx context.Context, l *frontier.Lease) error {
+	return f.settle(ctx, "ack", ackScript, l)
+}
+
+// Retry implements frontier.Frontier. notBefore is turned into a delay from
+// this process's clock, so it holds on the server's clock too.
+func (f *Frontier) Retry(ctx context.Context, l *frontier.Lease, notBefore time.Time) error {
+	now := time.Now()
+	if f.cfg.Now != nil {
+		now = f.cfg.Now()
+	}
+	delay := notBefore.Sub(now).Milliseconds()
+	if delay < 0 {
+		delay = 0
+	}
+	if d := notBefore.Sub(now); d > 0 && delay == 0 {
+		delay = 1 // a sub-millisecond wait still waits
+	}
+	return f.settle(ctx, "retry", retryScript, l, delay)
+}
+
+// SetHostPolicy implements frontier.Frontier. The policy is stored in Redis
+// and applies to every process of the crawl.
+func (f *Frontier) SetHostPolicy(ctx context.Context, host string, p frontier.HostPolicy) error {
+	if f.isClosed() {
+		return frontier.ErrClosed
+	}
+	if host == "" || strings.ContainsAny(host, "\r\n") {
+		return fmt.Errorf("frontier/redis: set host policy: bad host %q", host)
+	}
+	_, err := f.do(ctx, "set host policy", func(ctx context.Context) error {
+		return policyScript.Run(ctx, f.client, f.hosts, f.args(host, max(p.MaxInFlight, 0),
+			p.Interval.Milliseconds(), p.Jitter.Milliseconds(), rand.Float64())...).Err()
+	})
+	if err == nil {
+		f.signal()
+	}
+	return err
+}
+
+// Stats implements frontier.Frontier: the figures are the crawl's, across
+// every process.
+func (f *Frontier) Stats(ctx context.Context) (frontier.Stats, error) {
+	if f.isClosed() {
+		return frontier.Stats{}, frontier.ErrClosed
+	}
+	var st frontier.Stats
+	_, err := f.do(ctx, "stats", func(ctx context.Context) error {
+		var vals *goredis.SliceCmd
+		var leased, delayed *goredis.IntCmd
+		_, err := f.client.TxPipelined(ctx, func(p goredis.Pipeliner) error {
+			vals = p.HMGet(ctx, f.prefix+"stats", "queued", "seen", "hosts")
+			leased = p.ZCard(ctx, f.prefix+"leases")
+			delayed = p.ZCard(ctx, f.prefix+"delayed")
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		v := vals.Val()
+		st = frontier.Stats{
+			Queued:  toInt(v[0]),
+			Seen:    toInt(v[1]),
+			Hosts:   toInt(v[2]),
+			Leased:  leased.Val(),
+			Delayed: delayed.Val(),
+		}
+		return nil
+	})
+	return st, err
+}
+
+func toInt(v any) int64 {
+	s, _ := v.(string)
+	n, _ := strconv.ParseInt(s, 10, 64)
+	return n
+}
+
+// IncrCounters adds deltas to the crawl's shared counters (pages, errors,
+// bytes: whatever the caller counts), so that every process can read the
+// totals of all of them with Counters.
+func (f *Frontier) IncrCounters(ctx context.Context, deltas map[string]int64) error {
+	if f.isClosed() {
+		return frontier.ErrClosed
+	}
+	if len(deltas) == 0 {
+		return nil
+	}
+	_, err := f.do(ctx, "incr counters", func(ctx context.Context) error {
+		_, err := f.client.TxPipelined(ctx, func(p goredis.Pipeliner) error {
+			for k, v := range deltas {
+				if v != 0 {
+					p.HIncrBy(ctx, f.prefix+"counters", k, v)
+				}
+			}
+			return nil
+		})
+		return err
+	})
+	return err
+}
+
+// Counters returns the crawl's shared counters, summed over every process:
+// those added with IncrCounters and the frontier's own, "acked" (leases
+// acknowledged), "retried" (leases retried) and "expired" (leases re-queued
+// after the visibility timeout because their process stopped answering).
+func (f *Frontier) Counters(ctx context.Context) (map[string]int64, error) {
+	if f.isClosed() {
+		return nil, frontier.ErrClosed
+	}
+	out := map[string]int64{}
+	_, err := f.do(ctx, "counters", func(ctx context.Context) error {
+		m, err := f.client.HGetAll(ctx, f.prefix+"counters").Result()
+		if err != nil {
+			return err
+		}
+		for k, v := range m {
+			out[k], _ = strconv.ParseInt(v, 10, 64)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Drop deletes every key of the crawl from Redis: its queues, seen set,
+// leases and counters. Other processes of the crawl see an empty frontier.
+func (f *Frontier) Drop(ctx context.Context) error {
+	if f.isClosed() {
+		return frontier.ErrClosed
+	}
+	return DropCrawl(ctx, f.client, f.cfg.Name)
+}
+
+// DropCrawl deletes every key of the crawl name from Redis.
+func DropCrawl(ctx context.Context, client goredis.UniversalClient, name string) error {
+	if name == "" {
+		name = DefaultName
+	}
+	pattern := globEscape("trawl:{"+name+"}:") + "*"
+	drop := func(ctx context.Context, c *goredis.Client) error {
+		iter := c.Scan(ctx, 0, pattern, 1000).Iterator()
+		var keys []string
+		for iter.Next(ctx) {
+			keys = append(keys, iter.Val())
+			if len(keys) == 1000 {
+				if err := c.Unlink(ctx, keys...).Err(); err != nil {
+					return err
+				}
+				keys = keys[:0]
+			}
+		}
+		if err := iter.Err(); err != nil {
+			return err
+		}
+		if len(keys) > 0 {
+			return c.Unlink(ctx, keys...).Err()
+		}
+		return nil
+	}
+	var err error
+	switch c := client.(type) {
+	case *goredis.ClusterClient:
+		err = c.ForEachMaster(ctx, drop)
+	case *goredis.Client:
+		err = drop(ctx, c)
+	default:
+		return fmt.Errorf("frontier/redis: drop: unsupported client type %T", client)
+	}
+	if err != nil {
+		return fmt.Errorf("frontier/redis: drop crawl %q: %w", name, err)
+	}
+	return nil
+}
+
+func globEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`*?[]\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// Close implements frontier.Frontier. Leases this Frontier still holds go
+// back to the head of their queues at once (not after the visibility
+// timeout), so other processes pick them up.
+func (f *Frontier) Close() error {
+	f.closeOnce.Do(func() {
+		f.mu.Lock()
+		f.closed = true
+		outstanding := f.held
+		f.held = map[string]held{}
+		f.mu.Unlock()
+		close(f.done)
+		if len(outstanding) > 0 {
+			ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
+			args := make([]any, 0, 3*len(outstanding))
+			for id, h := range outstanding {
+				args = append(args, id, h.host, h.entry)
+			}
+			if err := releaseScript.Run(ctx, f.client, f.hosts, f.args(args...)...).Err(); err != nil {
+				f.log.Warn("frontier/redis: close: cannot hand back leases; they are re-queued after the visibility timeout",
+					"crawl", f.cfg.Name, "leases", len(outstanding), "timeout", f.cfg.VisibilityTimeout, "err", err)
+			}
+			cancel()
+		}
+		f.cancel()
+		f.pubsub.Close()
+		f.wg.Wait()
+		if f.owned {
+			f.client.Close()
+		}
+	})
+	return nil
+}

@@ -1,0 +1,112 @@
+package frontier
+
+import (
+	"net/url"
+	"testing"
+
+	whatwg "github.com/nlnwa/whatwg-url/url"
+)
+
+// TestWPTWhatwgURL evaluates github.com/nlnwa/whatwg-url, the alternative
+// to the resolver in normalize.go, on the same in-scope WPT cases, and
+// cross-checks the two: where both succeed, Resolve must equal the
+// normalized form of whatwg-url's result.
+func TestWPTWhatwgURL(t *testing.T) {
+	var total, conform, agree int
+	for _, c := range loadWPT(t) {
+		base, ok := wptScope(c)
+		if !ok {
+			continue
+		}
+		total++
+		var wu *whatwg.Url
+		var err error
+		if c.Base != nil {
+			wu, err = whatwg.ParseRef(*c.Base, c.Input)
+		} else {
+			wu, err = whatwg.Parse(c.Input)
+		}
+		if c.Failure && err != nil || !c.Failure && err == nil && wu.Href(false) == c.Href {
+			conform++
+		}
+		got, gerr := (&Normalizer{}).Resolve(base, c.Input)
+		if err != nil || gerr != nil {
+			continue
+		}
+		want, nerr := Normalize(wu.Href(true))
+		if nerr != nil {
+			continue
+		}
+		if got != want {
+			t.Errorf("input %q: Resolve = %q; normalized whatwg-url = %q", c.Input, got, want)
+			continue
+		}
+		agree++
+	}
+	t.Logf("whatwg-url: %d of %d in-scope WPT cases conform; agrees with Resolve on %d", conform, total, agree)
+}
+
+var benchBase, _ = url.Parse("https://www.example.com/blog/2024/post.html?id=7")
+
+var resolveCases = []struct{ name, href string }{
+	{"relative", "../about/team.html"},
+	{"root", "/static/app.js?v=3"},
+	{"absolute", "https://cdn.example.net/img/logo.png"},
+	{"escapes", "/search?q=caf%c3%a9+au+lait&page=%32"},
+	{"idna", "https://bücher.example/straße"},
+}
+
+// BenchmarkResolve compares Resolve with whatwg-url's ParseRef (plus
+// Href) and with net/url's ResolveReference on typical hrefs.
+func BenchmarkResolve(b *testing.B) {
+	var n Normalizer
+	for _, tc := range resolveCases {
+		b.Run("trawl/"+tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for range b.N {
+				if _, err := n.Resolve(benchBase, tc.href); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	wbase, err := whatwg.Parse(benchBase.String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, tc := range resolveCases {
+		b.Run("whatwg-url/"+tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for range b.N {
+				u, err := wbase.Parse(tc.href)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_ = u.Href(true)
+			}
+		})
+	}
+	for _, tc := range resolveCases {
+		b.Run("net-url/"+tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for range b.N {
+				r, err := url.Parse(tc.href)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_ = benchBase.ResolveReference(r).String()
+			}
+		})
+	}
+}
+
+// BenchmarkNormalize measures Normalize on an absolute URL that needs
+// work: case, default port, dot segments, escapes.
+func BenchmarkNormalize(b *testing.B) {
+	b.ReportAllocs()
+	for range b.N {
+		if _, err := Normalize("HTTP://WWW.Example.COM:80/a/./b/../c/%7euser/%e2%82%ac?x=%41#frag"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

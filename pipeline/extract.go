@@ -1,0 +1,444 @@
+package pipeline
+
+import (
+	"bytes"
+	"net/url"
+	"strings"
+
+	"golang.org/x/net/html"
+
+	"github.com/trawlhq/trawl/frontier"
+)
+
+// rawLink is an href as found, before resolution.
+type rawLink struct {
+	href     string
+	nofollow bool
+}
+
+// scan is what one tokenizer pass over a document finds.
+type scan struct {
+	links     []rawLink
+	base      string // first <base href>
+	hasBase   bool
+	canonical string // first <link rel=canonical href>
+	title     string
+	hasTitle  bool
+	robots    robots // from <meta name=robots> (and the agent's own)
+}
+
+// robots holds robots directives.
+type robots struct{ noindex, nofollow bool }
+
+// extract fills the page's Links, Canonical, Title, NoFollow and NoIndex
+// from its header and (for HTML) its body, in one tokenizer pass. It runs
+// once per page.
+func (pl *Pipeline) extract(p *Page) {
+	if p.parsed {
+		return
+	}
+	p.parsed = true
+	p.normal = pl.norm
+	var rb robots
+	if !pl.cfg.IgnoreRobots && p.Err == nil {
+		for _, v := range p.Header.Values("X-Robots-Tag") {
+			rb.parseHeader(v, pl.cfg.RobotsAgent)
+		}
+	}
+	if p.IsHTML() {
+		s := scanHTML(p.decoded(), pl.cfg.RobotsAgent)
+		if !pl.cfg.IgnoreRobots {
+			rb.noindex = rb.noindex || s.robots.noindex
+			rb.nofollow = rb.nofollow || s.robots.nofollow
+		}
+		p.Title = s.title
+		pl.resolveLinks(p, &s, rb.nofollow)
+	}
+	p.NoIndex, p.NoFollow = rb.noindex, rb.nofollow
+}
+
+// resolveLinks resolves the scanned hrefs against the document's base URL.
+func (pl *Pipeline) resolveLinks(p *Page, s *scan, pageNoFollow bool) {
+	doc, err := url.Parse(p.location())
+	if err != nil || !doc.IsAbs() {
+		return // nothing can be resolved against an unusable page URL
+	}
+	base := doc
+	if s.hasBase {
+		if h := cleanHref(s.base); !skipScheme(h) {
+			if u, err := url.Parse(h); err == nil {
+				if r := doc.ResolveReference(u); (r.Scheme == "http" || r.Scheme == "https") && r.Host != "" {
+					base = r
+				}
+			}
+		}
+	}
+	p.base = base
+	if s.canonical != "" {
+		p.Canonical = resolve(pl.norm, base, s.canonical)
+	}
+	if len(s.links) == 0 {
+		return
+	}
+	links := make([]Link, 0, len(s.links))
+	seen := make(map[string]int, len(s.links))
+	for _, rl := range s.links {
+		u := resolve(pl.norm, base, rl.href)
+		if u == "" {
+			continue
+		}
+		nf := rl.nofollow || pageNoFollow
+		if i, ok := seen[u]; ok {
+			if !nf {
+				links[i].NoFollow = false
+			}
+			continue
+		}
+		seen[u] = len(links)
+		links = append(links, Link{URL: u, NoFollow: nf})
+	}
+	if len(links) > 0 {
+		p.Links = links
+	}
+}
+
+// resolve returns href resolved against base and normalized, or "" when it
+// is not a usable http(s) link.
+func resolve(n *frontier.Normalizer, base *url.URL, href string) string {
+	h := cleanHref(href)
+	if skipScheme(h) {
+		return ""
+	}
+	u, err := n.Resolve(base, h)
+	if err != nil {
+		return ""
+	}
+	if i := strings.IndexByte(u, '#'); i >= 0 {
+		u = u[:i]
+	}
+	if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+		return ""
+	}
+	return u
+}
+
+// cleanHref strips what browsers strip from an href: leading and trailing
+// C0 controls and spaces, and every tab and newline inside.
+func cleanHref(s string) string {
+	i, j := 0, len(s)
+	for i < j && s[i] <= ' ' {
+		i++
+	}
+	for j > i && s[j-1] <= ' ' {
+		j--
+	}
+	s = s[i:j]
+	if strings.ContainsAny(s, "\t\n\r") {
+		s = strings.Map(func(r rune) rune {
+			if r == '\t' || r == '\n' || r == '\r' {
+				return -1
+			}
+			return r
+		}, s)
+	}
+	return s
+}
+
+// skipScheme reports whether a cleaned href uses a scheme that is never
+// crawled: javascript:, mailto:, tel:, data:.
+func skipScheme(h string) bool {
+	c := strings.IndexByte(h, ':')
+	if c < 3 || c > 10 {
+		return false
+	}
+	switch strings.ToLower(h[:c]) {
+	case "javascript", "mailto", "tel", "data":
+		return true
+	}
+	return false
+}
+
+// scanHTML tokenizes doc (UTF-8) once and collects links, base, canonical,
+// title and meta robots. agent is Config.RobotsAgent.
+func scanHTML(doc []byte, agent string) scan {
+	var s scan
+	z := html.NewTokenizer(bytes.NewReader(doc))
+	svg := 0 // depth of <svg> elements, whose <title>s are not the page's
+	inTitle := false
+	var title []byte
+	for {
+		tt := z.Next()
+		switch tt {
+		case html.ErrorToken:
+			if inTitle {
+				s.title, s.hasTitle = collapseSpace(title), true
+			}
+			return s
+		case html.TextToken:
+			if inTitle {
+				title = append(title, z.Text()...)
+			}
+		case html.EndTagToken:
+			switch rawTagName(z.Raw()) {
+			case "title":
+				if inTitle {
+					inTitle = false
+					s.title, s.hasTitle = collapseSpace(title), true
+				}
+			case "svg":
+				if svg > 0 {
+					svg--
+				}
+			}
+		case html.StartTagToken, html.SelfClosingTagToken:
+			// TagName and TagAttr copy what they return; look at the raw
+			// bytes first and call them only for the tags that matter.
+			tag := rawTagName(z.Raw())
+			if tag == "" {
+				continue
+			}
+			hasAttr := true // TagAttr copes with none; TagName would copy
+			switch tag {
+			case "a", "area":
+				if hasAttr {
+					var href, rel []byte
+					found := false
+					for more := true; more; {
+						var k, v []byte
+						k, v, more = z.TagAttr()
+						switch string(k) {
+						case "href":
+							if !found {
+								href, found = v, true
+							}
+						case "rel":
+							rel = v
+						}
+					}
+					if found {
+						s.links = append(s.links, rawLink{href: string(href), nofollow: hasToken(rel, "nofollow")})
+					}
+				}
+			case "frame", "iframe":
+				if hasAttr {
+					if v, ok := attr(z, "src"); ok {
+						s.links = append(s.links, rawLink{href: string(v)})
+					}
+				}
+			case "base":
+				if hasAttr && !s.hasBase {
+					if v, ok := attr(z, "href"); ok {
+						s.base, s.hasBase = string(v), true
+					}
+				}
+			case "link":
+				if hasAttr && s.canonical == "" {
+					var href []byte
+					canonical := false
+					for more := true; more; {
+						var k, v []byte
+						k, v, more = z.TagAttr()
+						switch string(k) {
+						case "href":
+							href = v
+						case "rel":
+							canonical = hasToken(v, "canonical")
+						}
+					}
+					if canonical && len(href) > 0 {
+						s.canonical = string(href)
+					}
+				}
+			case "meta":
+				if hasAttr {
+					var metaName, content []byte
+					for more := true; more; {
+						var k, v []byte
+						k, v, more = z.TagAttr()
+						switch string(k) {
+						case "name":
+							metaName = v
+						case "content":
+							content = v
+						}
+					}
+					n := string(bytes.TrimSpace(metaName))
+					if strings.EqualFold(n, "robots") || (agent != "" && strings.EqualFold(n, agent)) {
+						s.robots.parseList(string(content))
+					}
+				}
+			case "title":
+				if tt == html.StartTagToken && svg == 0 && !s.hasTitle {
+					inTitle = true
+					title = title[:0]
+				}
+			case "svg":
+				if tt == html.StartTagToken {
+					svg++
+				}
+			case "noscript", "noframes":
+				// What a client without scripts or frames sees, so what a
+				// crawler sees: tokenize the content as markup, not text.
+				if tt == html.StartTagToken {
+					z.NextIsNotRawText()
+				}
+			}
+		}
+	}
+}
+
+// rawTagName returns the name of the tag whose raw text ("<a href=...>",
+// "</TITLE>") is raw, lower case, if it is one the scan looks at (a, area,
+// frame, iframe, base, link, meta, title, svg, noscript, noframes), else "". It does not
+// allocate.
+func rawTagName(raw []byte) string {
+	i := 1 // after '<'
+	if i < len(raw) && raw[i] == '/' {
+		i++
+	}
+	j := i
+	for j < len(raw) {
+		c := raw[j]
+		if c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '/' || c == '>' {
+			break
+		}
+		j++
+	}
+	name := raw[i:j]
+	var t string
+	switch len(name) {
+	case 1:
+		t = "a"
+	case 3:
+		t = "svg"
+	case 4:
+		switch name[0] | 0x20 {
+		case 'a':
+			t = "area"
+		case 'b':
+			t = "base"
+		case 'l':
+			t = "link"
+		case 'm':
+			t = "meta"
+		}
+	case 5:
+		switch name[0] | 0x20 {
+		case 'f':
+			t = "frame"
+		case 't':
+			t = "title"
+		}
+	case 6:
+		t = "iframe"
+	case 8:
+		switch name[2] | 0x20 {
+		case 's':
+			t = "noscript"
+		case 'f':
+			t = "noframes"
+		}
+	}
+	if t == "" || !hasPrefixFoldASCII(name, t) {
+		return ""
+	}
+	return t
+}
+
+// attr returns the first value of the attribute key of the current tag.
+func attr(z *html.Tokenizer, key string) ([]byte, bool) {
+	for more := true; more; {
+		var k, v []byte
+		k, v, more = z.TagAttr()
+		if string(k) == key {
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+// hasToken reports whether the space-separated list v contains tok,
+// ignoring ASCII case.
+func hasToken(v []byte, tok string) bool {
+	for len(v) > 0 {
+		i := 0
+		for i < len(v) && isSpace(v[i]) {
+			i++
+		}
+		v = v[i:]
+		j := 0
+		for j < len(v) && !isSpace(v[j]) {
+			j++
+		}
+		if j == len(tok) && hasPrefixFoldASCII(v[:j], tok) {
+			return true
+		}
+		v = v[j:]
+	}
+	return false
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' }
+
+// collapseSpace trims b and turns every run of white space into one space,
+// replacing invalid UTF-8 with U+FFFD.
+func collapseSpace(b []byte) string {
+	out := make([]byte, 0, len(b))
+	space := false
+	for _, c := range b {
+		if isSpace(c) {
+			space = len(out) > 0
+			continue
+		}
+		if space {
+			out = append(out, ' ')
+			space = false
+		}
+		out = append(out, c)
+	}
+	return strings.ToValidUTF8(string(out), "\uFFFD")
+}
+
+// parseList applies a robots directive list ("noindex, nofollow").
+func (r *robots) parseList(v string) {
+	for _, d := range strings.Split(v, ",") {
+		switch strings.ToLower(strings.TrimSpace(d)) {
+		case "noindex":
+			r.noindex = true
+		case "nofollow":
+			r.nofollow = true
+		case "none":
+			r.noindex, r.nofollow = true, true
+		}
+	}
+}
+
+// parseHeader applies one X-Robots-Tag value. Directives may be prefixed
+// with a user agent ("googlebot: noindex"); they then apply only when it is
+// agent. A prefix applies to the rest of the value.
+func (r *robots) parseHeader(v, agent string) {
+	applies := true
+	for _, d := range strings.Split(v, ",") {
+		d = strings.TrimSpace(d)
+		if i := strings.IndexByte(d, ':'); i >= 0 {
+			prefix := strings.TrimSpace(d[:i])
+			if !isDirective(prefix) {
+				applies = agent != "" && strings.EqualFold(prefix, agent)
+				d = strings.TrimSpace(d[i+1:])
+			}
+		}
+		if applies {
+			r.parseList(d)
+		}
+	}
+}
+
+// isDirective reports whether s is a robots directive that takes a value
+// after a colon, rather than a user-agent name.
+func isDirective(s string) bool {
+	switch strings.ToLower(s) {
+	case "unavailable_after", "max-snippet", "max-image-preview", "max-video-preview":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,67 @@
+package session_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/trawlhq/trawl/session"
+)
+
+// BenchmarkParallelGet compares parallel GETs (8 goroutines per core) through a
+// session with a default http.Client against a loopback server, reporting
+// requests/s and the connections the server accepted.
+func BenchmarkParallelGet(b *testing.B) {
+	body := make([]byte, 2048)
+	ctx := context.Background()
+	run := func(b *testing.B, get func(url string) error) {
+		w := newWire(b, modes[0], func(rw http.ResponseWriter, r *http.Request) { rw.Write(body) })
+		b.SetParallelism(8)
+		b.ResetTimer()
+		start := time.Now()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if err := get(w.URL); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "req/s")
+		b.ReportMetric(float64(w.conns.Load()), "conns")
+	}
+	sessionGet := func(s *session.Session) func(string) error {
+		return func(url string) error {
+			resp, err := s.Get(ctx, url)
+			if err == nil {
+				resp.Release()
+			}
+			return err
+		}
+	}
+	b.Run("session", func(b *testing.B) {
+		run(b, sessionGet(newSession(b, nil, session.Config{})))
+	})
+	b.Run("session-perhost4", func(b *testing.B) {
+		run(b, sessionGet(newSession(b, nil, session.Config{ConnectorConfig: session.ConnectorConfig{LimitPerHost: 4}})))
+	})
+	b.Run("http.Client", func(b *testing.B) {
+		client := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+		defer client.CloseIdleConnections()
+		run(b, func(url string) error {
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+			if err != nil {
+				return err
+			}
+			resp, err := client.Do(req)
+			if err != nil {
+				return err
+			}
+			_, err = io.ReadAll(resp.Body)
+			resp.Body.Close()
+			return err
+		})
+	})
+}
