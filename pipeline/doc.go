@@ -6,7 +6,9 @@
 // *Page. Process first extracts, for HTML pages, everything the crawl
 // itself needs in ONE pass of golang.org/x/net/html's Tokenizer, without
 // building a DOM: the links (a[href], area[href], frame[src], iframe[src],
-// honouring <base href>), <link rel=canonical>, the <title>, and the
+// and the target of <meta http-equiv=refresh>, honouring <base href>;
+// links inside <noscript> and <noframes> count, as a crawler runs no
+// scripts), <link rel=canonical>, the <title>, and the
 // robots directives of <meta name=robots> (and of the X-Robots-Tag header,
 // for any page). Links are resolved and normalized with the frontier's
 // Normalizer, stripped of fragments, deduplicated and kept in document
@@ -74,13 +76,13 @@
 //
 // # Files
 //
-//   - pipeline.go: Stage, StageFunc, Exporter, ErrDrop, Config, Pipeline
-//     (New, Process, Flush, Close, Stats).
-//   - page.go: Page and Link; Doc, Text, ContentType, IsHTML.
+//   - pipeline.go: Stage, StageFunc, Exporter, ErrDrop, Named, Config,
+//     Pipeline (New, Process, Flush, Close, Stats).
+//   - page.go: Page and Link; Doc, Text, Charset, ContentType, IsHTML.
 //   - charset.go: charset detection and decoding to UTF-8.
 //   - extract.go: the one-pass tokenizer extraction of links, base,
 //     canonical, title and robots directives.
-//   - stages.go: Select/Selectors, Filter, OnHTML, AbsURL.
+//   - stages.go: Select/Selectors, Filter, OnHTML/MustOnHTML, Page.AbsURL.
 //   - record.go: Record and its hand-written JSON encoding.
 //   - export.go: the JSONL and CSV exporters.
 package pipeline

@@ -59,7 +59,11 @@ func TestJSONLConcurrentWriters(t *testing.T) {
 	const writers, each = 8, 50
 	w := &recordingWriter{}
 	ex := NewJSONL(w)
-	pl, err := New(Config{Stages: []Stage{ex}})
+	sel, err := Select(map[string]string{"first": "a@abs:href"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl, err := New(Config{Stages: []Stage{sel, ex}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,4 +291,25 @@ func TestExporterFlushesBufferedWriter(t *testing.T) {
 		t.Error("Flush did not flush the underlying writer")
 	}
 	var _ io.Writer = bw
+}
+
+func FuzzAppendJSONString(f *testing.F) {
+	for _, s := range []string{"", "a\"b", "\x00\xff", "\u2028", "é☃", `\u0000`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := appendJSONString(nil, s)
+		var back string
+		if err := json.Unmarshal(got, &back); err != nil {
+			t.Fatalf("%q encodes to invalid JSON %s: %v", s, got, err)
+		}
+		std, _ := json.Marshal(s)
+		var want string
+		if err := json.Unmarshal(std, &want); err != nil {
+			t.Fatal(err)
+		}
+		if back != want {
+			t.Errorf("%q decodes to %q, encoding/json's to %q", s, back, want)
+		}
+	})
 }

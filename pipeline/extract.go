@@ -65,11 +65,10 @@ func (pl *Pipeline) resolveLinks(p *Page, s *scan, pageNoFollow bool) {
 	}
 	base := doc
 	if s.hasBase {
-		if h := cleanHref(s.base); !skipScheme(h) {
-			if u, err := url.Parse(h); err == nil {
-				if r := doc.ResolveReference(u); (r.Scheme == "http" || r.Scheme == "https") && r.Host != "" {
-					base = r
-				}
+		// Resolved like a link, so that it is parsed as browsers do.
+		if b := resolve(pl.norm, doc, s.base); b != "" {
+			if u, err := url.Parse(b); err == nil && u.Host != "" {
+				base = u
 			}
 		}
 	}
@@ -197,42 +196,38 @@ func scanHTML(doc []byte, agent string) scan {
 			if tag == "" {
 				continue
 			}
-			hasAttr := true // TagAttr copes with none; TagName would copy
+			// TagAttr copes with tags without attributes.
 			switch tag {
 			case "a", "area":
-				if hasAttr {
-					var href, rel []byte
-					found := false
-					for more := true; more; {
-						var k, v []byte
-						k, v, more = z.TagAttr()
-						switch string(k) {
-						case "href":
-							if !found {
-								href, found = v, true
-							}
-						case "rel":
-							rel = v
+				var href, rel []byte
+				found := false
+				for more := true; more; {
+					var k, v []byte
+					k, v, more = z.TagAttr()
+					switch string(k) {
+					case "href":
+						if !found {
+							href, found = v, true
 						}
+					case "rel":
+						rel = v
 					}
-					if found {
-						s.links = append(s.links, rawLink{href: string(href), nofollow: hasToken(rel, "nofollow")})
-					}
+				}
+				if found {
+					s.links = append(s.links, rawLink{href: string(href), nofollow: hasToken(rel, "nofollow")})
 				}
 			case "frame", "iframe":
-				if hasAttr {
-					if v, ok := attr(z, "src"); ok {
-						s.links = append(s.links, rawLink{href: string(v)})
-					}
+				if v, ok := attr(z, "src"); ok {
+					s.links = append(s.links, rawLink{href: string(v)})
 				}
 			case "base":
-				if hasAttr && !s.hasBase {
+				if !s.hasBase {
 					if v, ok := attr(z, "href"); ok {
 						s.base, s.hasBase = string(v), true
 					}
 				}
 			case "link":
-				if hasAttr && s.canonical == "" {
+				if s.canonical == "" {
 					var href []byte
 					canonical := false
 					for more := true; more; {
@@ -240,7 +235,9 @@ func scanHTML(doc []byte, agent string) scan {
 						k, v, more = z.TagAttr()
 						switch string(k) {
 						case "href":
-							href = v
+							if href == nil {
+								href = v
+							}
 						case "rel":
 							canonical = hasToken(v, "canonical")
 						}
@@ -250,22 +247,29 @@ func scanHTML(doc []byte, agent string) scan {
 					}
 				}
 			case "meta":
-				if hasAttr {
-					var metaName, content []byte
-					for more := true; more; {
-						var k, v []byte
-						k, v, more = z.TagAttr()
-						switch string(k) {
-						case "name":
-							metaName = v
-						case "content":
-							content = v
-						}
+				var metaName, content []byte
+				refresh := false
+				for more := true; more; {
+					var k, v []byte
+					k, v, more = z.TagAttr()
+					switch string(k) {
+					case "name":
+						metaName = v
+					case "content":
+						content = v
+					case "http-equiv":
+						refresh = bytes.EqualFold(bytes.TrimSpace(v), []byte("refresh"))
 					}
-					n := string(bytes.TrimSpace(metaName))
-					if strings.EqualFold(n, "robots") || (agent != "" && strings.EqualFold(n, agent)) {
-						s.robots.parseList(string(content))
+				}
+				if refresh {
+					if u, ok := refreshURL(content); ok {
+						s.links = append(s.links, rawLink{href: u})
 					}
+					continue
+				}
+				n := string(bytes.TrimSpace(metaName))
+				if strings.EqualFold(n, "robots") || (agent != "" && strings.EqualFold(n, agent)) {
+					s.robots.parseList(string(content))
 				}
 			case "title":
 				if tt == html.StartTagToken && svg == 0 && !s.hasTitle {
@@ -343,6 +347,43 @@ func rawTagName(raw []byte) string {
 		return ""
 	}
 	return t
+}
+
+// refreshURL returns the URL of a <meta http-equiv=refresh> content value
+// ("5; url='/next'"), parsed as browsers do; ok is false when there is
+// none.
+func refreshURL(content []byte) (string, bool) {
+	c := bytes.TrimLeft(content, " \t\n\r\f")
+	i := 0
+	for i < len(c) && (c[i] >= '0' && c[i] <= '9' || c[i] == '.') {
+		i++
+	}
+	if i == 0 {
+		return "", false
+	}
+	c = bytes.TrimLeft(c[i:], " \t\n\r\f")
+	if len(c) == 0 || (c[0] != ';' && c[0] != ',') {
+		return "", false
+	}
+	c = bytes.TrimLeft(c[1:], " \t\n\r\f")
+	if hasPrefixFoldASCII(c, "url") {
+		rest := bytes.TrimLeft(c[3:], " \t\n\r\f")
+		if len(rest) > 0 && rest[0] == '=' {
+			c = bytes.TrimLeft(rest[1:], " \t\n\r\f")
+		}
+	}
+	if len(c) > 0 && (c[0] == '"' || c[0] == '\'') {
+		q := c[0]
+		c = c[1:]
+		if j := bytes.IndexByte(c, q); j >= 0 {
+			c = c[:j]
+		}
+	}
+	c = bytes.TrimSpace(c)
+	if len(c) == 0 {
+		return "", false
+	}
+	return string(c), true
 }
 
 // attr returns the first value of the attribute key of the current tag.

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // htmlPage returns a 200 text/html page at u with body.
@@ -68,6 +69,7 @@ func TestLinkExtraction(t *testing.T) {
 		{"base applies to earlier links", `<a href="x"></a><base href="/b/">`, []Link{{URL: "http://example.com/b/x"}}},
 		{"first base wins", `<base href="/one/"><base href="/two/"><a href="x">`, []Link{{URL: "http://example.com/one/x"}}},
 		{"base without href ignored", `<base target="_blank"><base href="/b/"><a href="x">`, []Link{{URL: "http://example.com/b/x"}}},
+		{"backslash base", `<base href="\\other\dir\"><a href="x">`, []Link{{URL: "http://other/dir/x"}}},
 		{"host-less base ignored", `<base href="https:"><a href="/x">`, []Link{{URL: "http://example.com/x"}}},
 		{"javascript base ignored", `<base href="javascript:x"><a href="x">`, []Link{{URL: "http://example.com/dir/x"}}},
 		{"empty href is the page", `<a href="">`, []Link{{URL: "http://example.com/dir/page.html?q=1"}}},
@@ -75,6 +77,9 @@ func TestLinkExtraction(t *testing.T) {
 			[]Link{{URL: "http://example.com/ns"}, {URL: "http://example.com/nf"}, {URL: "http://example.com/after"}}},
 		{"links in template and textarea", `<template><a href="/tpl"></template><textarea><a href="/ta"></textarea><style>a{}</style>`,
 			[]Link{{URL: "http://example.com/tpl"}}},
+		{"meta refresh", `<meta http-equiv="Refresh" content="0; URL='/moved#x'"><a href="/a">`,
+			[]Link{{URL: "http://example.com/moved"}, {URL: "http://example.com/a"}}},
+		{"meta refresh without url", `<meta http-equiv=refresh content="30">`, nil},
 		{"first href attribute wins", `<a href="/first" href="/second">`, []Link{{URL: "http://example.com/first"}}},
 	}
 	for _, tt := range tests {
@@ -271,6 +276,36 @@ func TestFailedPageNotParsed(t *testing.T) {
 	}
 }
 
+func TestRefreshURL(t *testing.T) {
+	tests := []struct {
+		content, want string
+		ok            bool
+	}{
+		{"0; url=/next", "/next", true},
+		{"5;URL='/q?a=1'", "/q?a=1", true},
+		{` 3 , url = "http://x.example/" `, "http://x.example/", true},
+		{"0;/bare", "/bare", true},
+		{"1.5; url=/dot", "/dot", true},
+		{"10", "", false},
+		{"url=/x", "", false},
+		{"0; url=", "", false},
+		{"", "", false},
+	}
+	for _, tt := range tests {
+		got, ok := refreshURL([]byte(tt.content))
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("refreshURL(%q) = %q, %v; want %q, %v", tt.content, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestFailedRedirectKeepsFinalURL(t *testing.T) {
+	p := &Page{URL: "http://example.com/a", FinalURL: "http://example.com/loop", Err: errString("crawler: too many redirects")}
+	if rec := p.Record(); rec.FinalURL != "http://example.com/loop" {
+		t.Errorf("final_url = %q", rec.FinalURL)
+	}
+}
+
 type errString string
 
 func (e errString) Error() string { return string(e) }
@@ -317,7 +352,7 @@ func FuzzExtract(f *testing.F) {
 		if p.Canonical != "" && !strings.HasPrefix(p.Canonical, "http") {
 			t.Errorf("canonical %q is not absolute", p.Canonical)
 		}
-		if !utf8Valid(rec.Title) {
+		if !utf8.ValidString(rec.Title) {
 			t.Errorf("title %q is not UTF-8", rec.Title)
 		}
 	})

@@ -34,8 +34,9 @@ type Page struct {
 	// Pages with an Err are not parsed.
 	Err error
 
-	// Links are the page's links in document order, deduplicated:
-	// absolute, normalized, fragment-free http(s) URLs. A link that occurs
+	// Links are the page's links (a[href], area[href], frame[src],
+	// iframe[src], <meta http-equiv=refresh>) in document order,
+	// deduplicated: absolute, normalized, fragment-free http(s) URLs. A link that occurs
 	// several times has NoFollow set only if every occurrence is nofollow.
 	Links []Link
 	// Canonical is the resolved, normalized <link rel=canonical> URL; ""

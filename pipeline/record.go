@@ -16,7 +16,7 @@ import (
 // none). FetchedAt is written in UTC, RFC 3339 with milliseconds.
 type Record struct {
 	URL         string              `json:"url"`          // normalized, as requested
-	FinalURL    string              `json:"final_url"`    // after redirects ("" when there was no response)
+	FinalURL    string              `json:"final_url"`    // after redirects ("" when the fetch failed before any redirect)
 	Status      int                 `json:"status"`       // 0 when there was no response
 	Depth       int                 `json:"depth"`        // seeds are 0
 	Referrer    string              `json:"referrer"`     // "" for seeds
@@ -33,7 +33,8 @@ type Record struct {
 
 // Record returns the page's record. Error is "" when the page has no Err
 // and no stage failed; otherwise Err's message followed by the stage error
-// messages, joined by "; ". FinalURL is "" when there was no response.
+// messages, joined by "; ". FinalURL is Page.FinalURL, else URL when
+// there was a response, else "" (a failed fetch without redirects).
 func (p *Page) Record() Record {
 	r := Record{
 		URL:         p.URL,
@@ -49,8 +50,11 @@ func (p *Page) Record() Record {
 		Links:       make([]string, len(p.Links)),
 		Data:        p.Data,
 	}
-	if p.Status != 0 || p.Err == nil {
-		r.FinalURL = p.location()
+	switch {
+	case p.FinalURL != "":
+		r.FinalURL = p.FinalURL
+	case p.Status != 0 || p.Err == nil:
+		r.FinalURL = p.URL
 	}
 	for i, l := range p.Links {
 		r.Links[i] = l.URL
@@ -146,6 +150,14 @@ func appendData(b []byte, m map[string][]string) []byte {
 
 const hexDigits = "0123456789abcdef"
 
+// jsonSafe[c] reports whether the ASCII byte c is written as is.
+var jsonSafe = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // appendJSONString appends s as a JSON string. Control characters, quotes
 // and backslashes are escaped, invalid UTF-8 becomes U+FFFD, and U+2028 and
 // U+2029 are escaped so that the output is also valid JavaScript.
@@ -155,7 +167,7 @@ func appendJSONString(b []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
+			if jsonSafe[c] {
 				i++
 				continue
 			}

@@ -46,6 +46,9 @@ func Select(fields map[string]string) (*Selectors, error) {
 	s := &Selectors{}
 	for _, n := range names {
 		spec := fields[n]
+		if strings.TrimSpace(n) == "" {
+			return nil, fmt.Errorf("pipeline: select: empty field name for selector %q", spec)
+		}
 		f := selectorField{name: n, spec: spec}
 		css := spec
 		if i := strings.LastIndexByte(spec, '@'); i >= 0 && isAttrSpec(spec[i+1:]) {

@@ -70,6 +70,7 @@ func TestSelectInvalid(t *testing.T) {
 	}{
 		{map[string]string{"ok": "p", "price": "div[class="}, `pipeline: select field "price": invalid selector "div[class="`},
 		{map[string]string{"title": "@href"}, `pipeline: select field "title": empty selector in "@href"`},
+		{map[string]string{"": "p"}, `pipeline: select: empty field name for selector "p"`},
 		{map[string]string{"bad": "p >> q"}, `pipeline: select field "bad": invalid selector "p >> q"`},
 	}
 	for _, tt := range tests {

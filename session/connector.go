@@ -121,8 +121,9 @@ type Connector struct {
 	dns    dnsCache
 	dialer net.Dialer
 
-	closed atomic.Bool
-	opened atomic.Int64
+	closed   atomic.Bool
+	opened   atomic.Int64
+	inflight atomic.Int64 // requests in flight over all sessions
 }
 
 type hostSlots struct {
@@ -227,8 +228,18 @@ func NewConnector(cfg ConnectorConfig) (*Connector, error) {
 // on this connector with ErrClosed; requests in flight finish. It is idempotent.
 func (c *Connector) Close() error {
 	c.closed.Store(true)
-	c.transport.CloseIdleConnections()
+	if c.inflight.Load() == 0 {
+		c.transport.CloseIdleConnections()
+	}
 	return nil
+}
+
+// end unregisters a request in flight; the last one out of a closed connector
+// closes the connections that went idle.
+func (c *Connector) end() {
+	if c.inflight.Add(-1) == 0 && c.closed.Load() {
+		c.transport.CloseIdleConnections()
+	}
 }
 
 // ConnsOpened reports how many connections this connector has dialed, over all
@@ -407,6 +418,13 @@ type dnsCache struct {
 
 	mu      sync.Mutex
 	entries map[string]dnsEntry
+	calls   map[string]*dnsCall // lookups in progress, shared by concurrent dials
+}
+
+type dnsCall struct {
+	done  chan struct{}
+	addrs []net.IPAddr
+	err   error
 }
 
 type dnsEntry struct {
@@ -421,27 +439,37 @@ func (d *dnsCache) lookup(ctx context.Context, host string, tr traces) ([]net.IP
 		return []net.IPAddr{{IP: ip}}, nil
 	}
 	key := strings.ToLower(host)
-	if !d.off {
-		d.mu.Lock()
-		e, ok := d.entries[key]
+	if d.off {
+		return d.resolve(ctx, host, tr)
+	}
+	d.mu.Lock()
+	if e, ok := d.entries[key]; ok && d.now().Before(e.expires) {
 		d.mu.Unlock()
-		if ok && d.now().Before(e.expires) {
-			tr.dnsCacheHit(host)
-			return e.addrs, nil
+		tr.dnsCacheHit(host)
+		return e.addrs, nil
+	}
+	if c, ok := d.calls[key]; ok {
+		// another dial is resolving this host: share its answer
+		d.mu.Unlock()
+		select {
+		case <-c.done:
+			return c.addrs, c.err
+		case <-ctx.Done():
+			return nil, context.Cause(ctx)
 		}
 	}
-	tr.dnsStart(host)
-	addrs, err := d.resolver.LookupIPAddr(ctx, host)
-	if err == nil && len(addrs) == 0 {
-		err = fmt.Errorf("session: no addresses for host %s", host)
+	c := &dnsCall{done: make(chan struct{})}
+	if d.calls == nil {
+		d.calls = make(map[string]*dnsCall)
 	}
-	tr.dnsEnd(TraceDNS{Host: host, Addrs: addrs, Err: err})
-	if err != nil {
-		return nil, err
-	}
-	if !d.off {
-		now := d.now()
-		d.mu.Lock()
+	d.calls[key] = c
+	d.mu.Unlock()
+
+	c.addrs, c.err = d.resolve(ctx, host, tr)
+	now := d.now()
+	d.mu.Lock()
+	delete(d.calls, key)
+	if c.err == nil {
 		if len(d.entries) >= dnsSweepAt {
 			for k, e := range d.entries {
 				if !now.Before(e.expires) {
@@ -449,10 +477,21 @@ func (d *dnsCache) lookup(ctx context.Context, host string, tr traces) ([]net.IP
 				}
 			}
 		}
-		d.entries[key] = dnsEntry{addrs: addrs, expires: now.Add(d.ttl)}
-		d.mu.Unlock()
+		d.entries[key] = dnsEntry{addrs: c.addrs, expires: now.Add(d.ttl)}
 	}
-	return addrs, nil
+	d.mu.Unlock()
+	close(c.done)
+	return c.addrs, c.err
+}
+
+func (d *dnsCache) resolve(ctx context.Context, host string, tr traces) ([]net.IPAddr, error) {
+	tr.dnsStart(host)
+	addrs, err := d.resolver.LookupIPAddr(ctx, host)
+	if err == nil && len(addrs) == 0 {
+		err = fmt.Errorf("session: no addresses for host %s", host)
+	}
+	tr.dnsEnd(TraceDNS{Host: host, Addrs: addrs, Err: err})
+	return addrs, err
 }
 
 // reqState travels in the request context down to the connector's dial and proxy

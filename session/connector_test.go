@@ -1,12 +1,14 @@
 package session_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -47,6 +49,7 @@ func TestLimitPerHostConcurrent(t *testing.T) {
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
 			w := newWire(t, m, ok)
+			w.settleAbove.Store(4)
 			s := newSession(t, w, session.Config{ConnectorConfig: session.ConnectorConfig{LimitPerHost: 4}})
 			const total, workers = 2000, 32
 			var wg sync.WaitGroup
@@ -75,9 +78,9 @@ func TestLimitPerHostConcurrent(t *testing.T) {
 			for err := range errs {
 				t.Fatal(err)
 			}
-			// Go's transport may retire a connection whose request write it did not
-			// see finish within 50ms (a loaded machine), so the total opened can
-			// exceed 4; the number open at once never may.
+			// Go's transport retires a connection whose request write it did not see
+			// finish within 50 ms (a loaded machine), so the total opened can exceed
+			// 4; the number open at once never may.
 			if got := w.maxOpen.Load(); got > 4 || got < 1 {
 				t.Errorf("server saw %d connections open at once, want 1..4", got)
 			}
@@ -311,5 +314,48 @@ func TestSharedConnectorNotClosedBySession(t *testing.T) {
 	owner.Close()
 	if _, err := b.Get(ctxT(t), w.URL); !errors.Is(err, session.ErrClosed) {
 		t.Errorf("after the owner closed the connector: err = %v, want ErrClosed", err)
+	}
+}
+
+// gatedResolver blocks every lookup until gate is closed.
+type gatedResolver struct {
+	*staticResolver
+	gate chan struct{}
+}
+
+func (g gatedResolver) LookupIPAddr(ctx context.Context, host string) ([]net.IPAddr, error) {
+	<-g.gate
+	return g.staticResolver.LookupIPAddr(ctx, host)
+}
+
+func TestDNSConcurrentDialsShareOneLookup(t *testing.T) {
+	w := newWire(t, modes[0], ok)
+	_, port, _ := net.SplitHostPort(w.Listener.Addr().String())
+	res := gatedResolver{newResolver(map[string][]string{"herd.test": {"127.0.0.1"}}), make(chan struct{})}
+	var creating atomic.Int64
+	tr := &session.Trace{ConnectionCreateStart: func(session.TraceHost) { creating.Add(1) }}
+	s := newSession(t, nil, session.Config{Traces: []*session.Trace{tr},
+		ConnectorConfig: session.ConnectorConfig{Resolver: res}})
+	const n = 8
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := s.Get(ctxT(t), "http://herd.test:"+port+"/"); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	for deadline := time.Now().Add(10 * time.Second); creating.Load() < n; {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d dials started", creating.Load(), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(res.gate)
+	wg.Wait()
+	if got := res.count("herd.test"); got != 1 {
+		t.Errorf("%d concurrent dials made %d lookups, want 1", n, got)
 	}
 }

@@ -97,7 +97,9 @@ func (s *Session) do(ctx context.Context, req *Request) (*Response, error) {
 		maxBody = s.maxBody
 	}
 	header := s.baseHeader(req.Header)
-	s.traces.requestStart(TraceRequest{Method: method, URL: u, Header: header})
+	if len(s.traces) > 0 {
+		s.traces.requestStart(TraceRequest{Method: method, URL: u, Header: header.Clone()})
+	}
 
 	if to.Total > 0 {
 		var cancel context.CancelFunc
@@ -208,7 +210,7 @@ func (s *Session) hop(ctx context.Context, method string, u *url.URL, header htt
 		h.readWD = newWatchdog(to.SockRead, func() { cancel(&TimeoutError{Which: "sock read", After: to.SockRead}) })
 		defer h.readWD.stop()
 	}
-	release, err := s.conn.acquire(ctx, strings.ToLower(u.Scheme+"://"+u.Host), s.traces)
+	release, err := s.conn.acquire(ctx, origin(u), s.traces)
 	if err != nil {
 		return nil, nil, fail("send", us, err, ctx)
 	}
@@ -217,6 +219,13 @@ func (s *Session) hop(ctx context.Context, method string, u *url.URL, header htt
 	hreq := s.newHTTPRequest(ctx, h, method, u, header, body, sendAuth, to)
 	resp, err := s.conn.transport.RoundTrip(hreq)
 	h.connWD.stop()
+	if err == nil && ctx.Err() != nil {
+		// Cancelling a TLS connection sends close_notify first, and a server may
+		// answer it by ending its response before the socket closes: whatever
+		// arrived after our context ended is not a response.
+		resp.Body.Close()
+		err = context.Cause(ctx)
+	}
 	if err != nil {
 		return nil, nil, fail("send", us, err, ctx)
 	}
@@ -248,6 +257,9 @@ func (s *Session) hop(ctx context.Context, method string, u *url.URL, header htt
 	}
 	buf, truncated, err := s.readBody(resp, body0, method, maxBody)
 	resp.Body.Close()
+	if err == nil && ctx.Err() != nil {
+		err = context.Cause(ctx) // see above: a body ended by our own hang-up
+	}
 	if err != nil {
 		putBuf(buf)
 		return nil, nil, fail("read", us, err, ctx)
@@ -284,7 +296,7 @@ func (s *Session) newHTTPRequest(ctx context.Context, h *hop, method string, u *
 			hdr.Set("Cookie", strings.Join(parts, "; "))
 		}
 	}
-	host := u.Host
+	host := origin(u)
 	st := &reqState{stats: &s.stats, traces: s.traces, sockConnect: to.SockConnect, proxy: s.proxy}
 	ctx = context.WithValue(ctx, stateKey{}, st)
 	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
@@ -369,7 +381,7 @@ func (s *Session) readBody(resp *http.Response, wire io.Reader, method string, m
 	}
 	if maxBody >= 0 {
 		if cl := resp.ContentLength; cl > 0 && dec == nil {
-			buf.Grow(int(min(cl, maxBody) + 1))
+			buf.Grow(int(min(cl, maxBody, 1<<20) + 1)) // a lying Content-Length cannot make us allocate much
 		}
 		n, err := buf.ReadFrom(io.LimitReader(r, maxBody+1))
 		if err != nil {

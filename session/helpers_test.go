@@ -3,6 +3,7 @@ package session_test
 import (
 	"context"
 	"crypto/x509"
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -19,10 +20,17 @@ import (
 // wire is an httptest server that counts what it sees on the wire.
 type wire struct {
 	*httptest.Server
-	conns       atomic.Int64 // connections accepted
-	closed      atomic.Int64 // connections closed
-	open        atomic.Int64 // connections open now
-	maxOpen     atomic.Int64 // most connections open at once
+	conns   atomic.Int64 // connections accepted
+	closed  atomic.Int64 // connections closed
+	open    atomic.Int64 // connections open now
+	maxOpen atomic.Int64 // most connections open at once
+	// settleAbove, when > 0, makes a new connection that brings the open count above
+	// it wait (up to 2 s) for the server to notice a close the client already made,
+	// so that maxOpen counts connections alive at once, not the server's lag in
+	// seeing them go. A real excess connection never settles and is counted.
+	settleAbove atomic.Int64
+	mu          sync.Mutex
+	states      map[net.Conn]http.ConnState
 	reqs        atomic.Int64 // requests handled
 	inflight    atomic.Int64
 	maxInflight atomic.Int64
@@ -48,10 +56,33 @@ func newWire(t testing.TB, m mode, h http.HandlerFunc) *wire {
 		h(rw, r)
 	}))
 	srv.Config.ConnState = func(c net.Conn, s http.ConnState) {
+		w.mu.Lock()
+		if w.states == nil {
+			w.states = map[net.Conn]http.ConnState{}
+		}
+		w.states[c] = s
+		if s == http.StateClosed || s == http.StateHijacked {
+			delete(w.states, c)
+		}
+		w.mu.Unlock()
 		switch s {
 		case http.StateNew:
 			w.conns.Add(1)
-			raise(&w.maxOpen, w.open.Add(1))
+			n := w.open.Add(1)
+			if lim := w.settleAbove.Load(); lim > 0 && n > lim {
+				for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline) && w.open.Load() > lim; {
+					time.Sleep(time.Millisecond)
+				}
+				n = w.open.Load()
+				if n > lim {
+					w.mu.Lock()
+					for cc, st := range w.states {
+						fmt.Printf("DEBUG conn %v state %v\n", cc.RemoteAddr(), st)
+					}
+					w.mu.Unlock()
+				}
+			}
+			raise(&w.maxOpen, n)
 		case http.StateClosed, http.StateHijacked:
 			w.closed.Add(1)
 			w.open.Add(-1)

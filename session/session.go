@@ -243,9 +243,8 @@ type Session struct {
 	checkRed  func(*url.URL, []*url.URL) error
 	maxBody   int64
 
-	stats    counters
-	closed   atomic.Bool
-	inflight atomic.Int64
+	stats  counters
+	closed atomic.Bool
 }
 
 // New builds a Session from cfg. It returns an error naming the field when cfg is
@@ -379,33 +378,26 @@ func (s *Session) Jar() http.CookieJar { return s.jar }
 func (s *Session) Connector() *Connector { return s.conn }
 
 // Close makes later requests fail with ErrClosed; requests in flight finish. When
-// the session owns its connector it closes it: idle connections now, the others as
-// soon as the requests using them finish. Close is idempotent and does not block.
+// the session owns its connector (or Config.ConnectorOwner is set) it closes it too:
+// idle connections now, the others as soon as the requests using them finish. Close
+// is idempotent and does not block.
 func (s *Session) Close() error {
 	s.closed.Store(true)
 	if s.ownsConn {
-		s.conn.closed.Store(true)
-		if s.inflight.Load() == 0 {
-			s.conn.transport.CloseIdleConnections()
-		}
+		return s.conn.Close()
 	}
 	return nil
 }
 
-// begin registers a request in flight; it fails when the session is closed.
+// begin registers a request in flight; it fails when the session or its connector
+// is closed.
 func (s *Session) begin() bool {
-	s.inflight.Add(1)
+	s.conn.inflight.Add(1)
 	if s.closed.Load() || s.conn.closed.Load() {
-		s.end()
+		s.conn.end()
 		return false
 	}
 	return true
-}
-
-func (s *Session) end() {
-	if s.inflight.Add(-1) == 0 && s.closed.Load() && s.ownsConn {
-		s.conn.transport.CloseIdleConnections()
-	}
 }
 
 // Do sends req, follows redirects, reads the body and returns the response. Every
@@ -414,9 +406,12 @@ func (s *Session) Do(ctx context.Context, req *Request) (*Response, error) {
 	if req == nil {
 		return nil, &Error{Op: "parse", Err: errors.New("nil request")}
 	}
+	if ctx == nil {
+		return nil, &Error{Op: "parse", URL: req.URL, Err: errors.New("nil context")}
+	}
 	if !s.begin() {
 		return nil, &Error{Op: "closed", URL: req.URL, Err: ErrClosed}
 	}
-	defer s.end()
+	defer s.conn.end()
 	return s.do(ctx, req)
 }

@@ -137,3 +137,36 @@ func TestSockConnectTimeout(t *testing.T) {
 		t.Errorf("%d dials, want 1", dials.Load())
 	}
 }
+
+func TestConnectTimeoutDuringHandshake(t *testing.T) {
+	// accepts TCP but never answers the TLS ClientHello
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	s := newSession(t, nil, session.Config{Timeouts: session.Timeouts{Connect: 100 * time.Millisecond}})
+	_, err = s.Get(ctxT(t), "https://"+ln.Addr().String()+"/")
+	wantTimeout(t, err, "connect")
+}
+
+func TestCallerDeadlineIsTimeout(t *testing.T) {
+	w := newWire(t, modes[0], func(rw http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+	s := newSession(t, w, session.Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err := s.Get(ctx, w.URL)
+	var e *session.Error
+	if !errors.As(err, &e) || !e.Timeout() || e.URL != w.URL {
+		t.Errorf("err = %v, want a timeout *Error naming the URL", err)
+	}
+}

@@ -79,7 +79,9 @@ type TraceRedirect struct {
 	StatusCode int
 }
 
-// TraceHost names the host (host:port) a connection event is about.
+// TraceHost names what a connection event is about: the origin
+// ("scheme://host:port") for queue and reuse events, the address ("host:port") for
+// dial events, the host name for DNS events.
 type TraceHost struct {
 	Host string
 }

@@ -22,10 +22,9 @@ import (
 // "-" turned into "_" (--per-host is per_host). The shipped config.yaml lists
 // every key with its default; loading it yields DefaultConfig().
 //
-// Persistent frontiers add their keys with their flags (redis.go: redis,
-// redis_prefix, redis_lease_timeout). The key state (directory of the disk
-// frontier, --state) is reserved for it; until it exists it is an unknown
-// key.
+// The persistent frontiers register their keys and flags in their own files:
+// state.go (state, --state) and redis.go (redis, redis_prefix,
+// redis_lease_timeout).
 type Config struct {
 	// Output and logging.
 	Output    string `yaml:"output"`     // records file; "" or "-" = standard output
@@ -68,6 +67,9 @@ type Config struct {
 
 	// Extraction.
 	Select []string `yaml:"select"` // "name=CSS" or "name=CSS@attr"
+
+	// Resumable crawl: the disk frontier (state.go).
+	State string `yaml:"state"` // state directory; "" = the frontier lives in memory and a crawl cannot resume
 
 	// Distributed crawl: the Redis frontier (redis.go).
 	Redis             string        `yaml:"redis"`               // Redis URL; "" = the frontier lives in this process
@@ -161,6 +163,7 @@ func (c *Config) Validate() error {
 		nonNegative("connect_timeout", c.ConnectTimeout),
 		nonNegative("read_timeout", c.ReadTimeout),
 		c.validateRedis(),
+		c.validateState(),
 	}
 	if c.Rate < 0 || c.Rate != c.Rate {
 		checks = append(checks, invalid("rate", "must be a number of requests per second >= 0, got %v", c.Rate))

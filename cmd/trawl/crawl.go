@@ -41,7 +41,21 @@ func runCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	// Open everything that can fail on bad input before the first request.
-	out, closeOut, err := openOutput(cfg.Output, stdout)
+	// The frontier comes first: with --state it locks the directory, and a
+	// resumed crawl appends to its output (state.go).
+	fr, closeFrontier, err := openFrontier(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer closeFrontier()
+	res, err := resumeCrawl(ctx, cfg, fr, a.seeds, logger, con)
+	if err != nil {
+		return err
+	}
+	if res.finished {
+		return nil
+	}
+	out, closeOut, err := res.openOutput(cfg, stdout)
 	if err != nil {
 		return err
 	}
@@ -59,15 +73,12 @@ func runCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return &usageError{err}
 	}
 	defer sess.Close()
+	if err := res.restoreSession(ctx, sess); err != nil {
+		return err
+	}
 	if err := setCookies(sess, cfg, a.seeds); err != nil {
 		return err
 	}
-
-	fr, closeFrontier, err := openFrontier(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer closeFrontier()
 
 	norm := &frontier.Normalizer{}
 	pcfg, exporter, err := pipelineConfig(cfg, out, norm, logger)
@@ -150,6 +161,7 @@ func runCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		runErr = nil
 	}
 	final := statsNow()
+	res.finish(sess, final.Pages)
 	if statsFile != nil {
 		if err := writeStatsFile(statsFile, final, stopped); err != nil {
 			logger.Error("writing --stats file", "file", cfg.Stats, "err", err)

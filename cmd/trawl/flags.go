@@ -57,6 +57,9 @@ func newCrawlFlags(c *Config, configPath *string) *pflag.FlagSet {
 	// Extraction.
 	fs.StringArrayVar(&c.Select, "select", c.Select, "extract `'name=CSS[@attr]'`: data.name gets the text (or attr) of the elements matching CSS (repeatable)")
 
+	// Resumable crawl.
+	addStateFlags(fs, c)
+
 	// Distributed crawl.
 	addRedisFlags(fs, c)
 	return fs

@@ -17,6 +17,9 @@ func openFrontier(ctx context.Context, cfg *Config) (frontier.Frontier, func() e
 	if cfg.Redis != "" {
 		return openRedisFrontier(ctx, cfg)
 	}
+	if cfg.State != "" {
+		return openDiskFrontier(cfg)
+	}
 	f := memory.New(memory.Config{
 		Policy: hostPolicy(cfg),
 	})

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 func main() {
@@ -80,6 +81,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "help", "-h", "--help":
 		return runHelp(rest, stdout)
 	default:
+		if strings.Contains(cmd, "://") || strings.HasPrefix(cmd, "-") {
+			return usagef("unknown command %q (did you mean 'trawl crawl %s'?)", cmd, strings.Join(args, " "))
+		}
 		return usagef("unknown command %q (try 'trawl help')", cmd)
 	}
 }

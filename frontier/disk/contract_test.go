@@ -9,7 +9,15 @@ import (
 )
 
 func TestContract(t *testing.T) {
-	cfg := disk.Config{Policy: frontier.HostPolicy{MaxInFlight: 2}, NoSync: true}
+	t.Run("sync", func(t *testing.T) {
+		runContract(t, disk.Config{Policy: frontier.HostPolicy{MaxInFlight: 2}})
+	})
+	t.Run("ackwindow", func(t *testing.T) {
+		runContract(t, disk.Config{Policy: frontier.HostPolicy{MaxInFlight: 2}, NoSync: true, AckWindow: 4})
+	})
+}
+
+func runContract(t *testing.T, cfg disk.Config) {
 	dirs := map[frontier.Frontier]string{}
 	frontiertest.RunWithOptions(t, frontiertest.Options{
 		Open: func(t *testing.T) frontier.Frontier {

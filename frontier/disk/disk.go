@@ -113,6 +113,13 @@ type Config struct {
 	// LockTimeout is how long Open waits for a directory locked by another
 	// process. Zero means DefaultLockTimeout; negative means fail at once.
 	LockTimeout time.Duration
+	// AckWindow is how many acknowledgements may be uncommitted when Ack
+	// returns. Zero means none: every Ack waits for its commit, and after a
+	// kill at most the leases outstanding then are delivered again. A
+	// window of n lets Ack return before the commit (workers do not wait
+	// for the disk) at the price of up to n more URLs delivered again after
+	// a kill.
+	AckWindow int
 	// TrimEvery bounds the store's pages kept in the resident set: after
 	// about this many bytes were committed or read, the memory map is
 	// released to the page cache (Linux; pages stay cached by the kernel).
@@ -148,6 +155,7 @@ type Disk struct {
 	leases    map[uint64]*lease
 	queued    int64 // entries on host queues not leased
 	pendingN  int64 // entries pushed, not yet committed
+	unacked   int   // acknowledgements returned, not yet committed (AckWindow)
 	delayed   int64 // entries waiting for a retry time
 	leased    int64 // outstanding leases, including ones being settled
 	seen      int64
@@ -476,24 +484,36 @@ func (d *Disk) Next(ctx context.Context) (*frontier.Lease, error) {
 	}
 }
 
-// Ack settles a lease: its entry is removed for good. It returns once that
-// is committed (frontier.ErrUnknownLease for a lease this Disk does not
-// hold).
+// Ack settles a lease: its entry is removed for good and its host slot is
+// free at once. Ack returns once the removal is committed, unless fewer than
+// Config.AckWindow earlier acknowledgements are still uncommitted: then it
+// returns at once and the commit follows (in order, after every earlier
+// Push). It returns frontier.ErrUnknownLease for a lease this Disk does not
+// hold. An acknowledgement that never reaches the store (ctx ended, the
+// process died) only means the URL is leased again after a restart.
 func (d *Disk) Ack(ctx context.Context, l *frontier.Lease) error {
 	ls, err := d.settle(l)
 	if err != nil {
 		return err
 	}
 	o := &op{kind: opAck, lease: ls}
-	if err := d.submit(ctx, o); err != nil {
-		if !o.sent {
-			d.mu.Lock()
-			ls.settling = false
-			d.mu.Unlock()
-		}
-		return err
+	d.mu.Lock()
+	d.release(ls, d.now())
+	o.async = d.unacked < d.cfg.AckWindow
+	if o.async {
+		d.unacked++
 	}
-	return nil
+	d.broadcast()
+	d.mu.Unlock()
+	if !o.async {
+		return d.submit(ctx, o)
+	}
+	select {
+	case d.ops <- o:
+		return nil
+	case <-d.quit:
+		return frontier.ErrClosed
+	}
 }
 
 // Retry settles a lease by moving its entry to the retry area, to be queued

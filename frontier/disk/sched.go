@@ -11,18 +11,18 @@ import (
 
 // host is the in-RAM schedule of one host: a few counters, never its URLs.
 type host struct {
-	name        string
-	queued      int64  // entries on the host's disk queue, not leased
-	delayed     int64  // entries in the retry area
-	pending     int64  // entries pushed, not yet committed
-	leased      int    // outstanding leases
-	cursor      uint64 // the next lease reads the first queue key >= (name, cursor)
-	lastLease   time.Time     // start of the latest lease; zero before the first
-	jitter      time.Duration // random extra gap drawn at the latest lease
-	readyAt     time.Time     // when it became (or becomes) ready; the heap key
-	order       uint64    // tie-break: FIFO among equal readyAt
-	policy      *frontier.HostPolicy
-	idx         int // index in Disk.sched, -1 when not in it
+	name      string
+	queued    int64         // entries on the host's disk queue, not leased
+	delayed   int64         // entries in the retry area
+	pending   int64         // entries pushed, not yet committed
+	leased    int           // outstanding leases
+	cursor    uint64        // the next lease reads the first queue key >= (name, cursor)
+	lastLease time.Time     // start of the latest lease; zero before the first
+	jitter    time.Duration // random extra gap drawn at the latest lease
+	readyAt   time.Time     // when it became (or becomes) ready; the heap key
+	order     uint64        // tie-break: FIFO among equal readyAt
+	policy    *frontier.HostPolicy
+	idx       int // index in Disk.sched, -1 when not in it
 }
 
 // hostHeap orders schedulable hosts (a queued entry and a free slot) by the

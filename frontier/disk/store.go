@@ -300,9 +300,10 @@ type op struct {
 	value     []byte           // state
 	done      chan error
 	sent      bool // set by the caller once the committer has it
+	async     bool // ack: returned to the caller before its commit
 
-	pushed []string // push: host of each entry
-	moved  []string // promote: host of each entry queued again
+	pushed []string  // push: host of each entry
+	moved  []string  // promote: host of each entry queued again
 	next   time.Time // promote: earliest remaining retry time
 }
 
@@ -574,7 +575,10 @@ func (d *Disk) commit(batch []*op, seq uint64) uint64 {
 				d.reschedule(h, now)
 			}
 		case opAck:
-			d.release(o.lease, now)
+			// Released by Ack already.
+			if o.async {
+				d.unacked--
+			}
 		case opRetry:
 			h := o.lease.h
 			h.delayed++

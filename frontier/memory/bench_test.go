@@ -45,7 +45,7 @@ func BenchmarkPushPop(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.ResetTimer()
-	start := time.Now()
+	start, cpu := time.Now(), cpuTime()
 	for i := 0; i < b.N; i += batch {
 		j := min(i+batch, b.N)
 		if _, err := m.Push(ctx, es[i:j]...); err != nil {
@@ -54,6 +54,7 @@ func BenchmarkPushPop(b *testing.B) {
 		drain(b, m, j-i)
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "urls/s")
+	b.ReportMetric(float64(b.N)/(cpuTime()-cpu).Seconds(), "urls/cpu-s")
 }
 
 // BenchmarkManyHosts keeps hosts hosts queued (two URLs each) and measures
@@ -71,6 +72,8 @@ func BenchmarkManyHosts(b *testing.B) {
 			es := urls(b.N+2*hosts, hosts)[2*hosts:]
 			b.ReportAllocs()
 			b.ResetTimer()
+			cpu := cpuTime()
+			defer func() { b.ReportMetric(float64((cpuTime()-cpu).Nanoseconds())/float64(b.N), "cpu-ns/op") }()
 			for i := range b.N {
 				l, err := m.Next(ctx)
 				if err != nil {

@@ -98,6 +98,8 @@ type Options struct {
 	AppendOnly bool
 	// Password, when set, is required from clients (requirepass).
 	Password string
+
+	cluster bool // a cluster node (StartCluster)
 }
 
 // Server is a redis-server process owned by a test.
@@ -153,6 +155,9 @@ func (s *Server) launch(bin string) error {
 	}
 	if s.opts.Password != "" {
 		args = append(args, "--requirepass", s.opts.Password)
+	}
+	if s.opts.cluster {
+		args = append(args, clusterArgs(port)...)
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = s.opts.Dir

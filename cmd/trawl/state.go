@@ -1,0 +1,337 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/trawlhq/trawl/frontier"
+	"github.com/trawlhq/trawl/frontier/disk"
+	"github.com/trawlhq/trawl/session"
+)
+
+// Keys of what the CLI keeps in the state directory besides the frontier.
+const (
+	stateCookies = "cookies"  // the session's cookie jar (session.ExportCookies)
+	stateRuns    = "cli/runs" // JSON runsState: what earlier runs did
+	cookieSaving = 5 * time.Second
+)
+
+// addStateFlags registers the flag of a resumable crawl.
+func addStateFlags(fs *pflag.FlagSet, c *Config) {
+	fs.StringVar(&c.State, "state", c.State, "keep the crawl's queue, seen URLs and cookies in `DIR`: rerun the same command to resume after a stop or a crash")
+}
+
+// validateState checks the state key.
+func (c *Config) validateState() error {
+	if c.State != "" && c.Redis != "" {
+		return invalid("state", "cannot be used with redis: a Redis crawl keeps its state in Redis")
+	}
+	return nil
+}
+
+// openDiskFrontier opens (or creates) the --state directory. A directory
+// that is not a usable trawl state (foreign, corrupt, from another version)
+// is a usage error (exit 2); one locked by a running trawl is exit 1.
+func openDiskFrontier(cfg *Config) (frontier.Frontier, func() error, error) {
+	d, err := disk.Open(cfg.State, disk.Config{
+		Policy: hostPolicy(cfg),
+		// Workers do not wait for the disk to acknowledge a page: after a
+		// kill at most this many more pages are fetched again.
+		AckWindow: cfg.Workers,
+	})
+	if err != nil {
+		msg := strings.TrimPrefix(err.Error(), "frontier/disk: ")
+		switch {
+		case errors.Is(err, disk.ErrLocked):
+			return nil, nil, fmt.Errorf("--state: %s; wait for it to finish or stop it", msg)
+		case errors.Is(err, disk.ErrCorrupt), errors.Is(err, disk.ErrForeign), errors.Is(err, disk.ErrIncompatible):
+			return nil, nil, usagef("--state: %s", msg)
+		}
+		return nil, nil, usagef("--state: %s", msg)
+	}
+	return d, d.Close, nil
+}
+
+// runsState is what the CLI remembers of earlier runs in a state directory.
+type runsState struct {
+	Runs  int   `json:"runs"`  // runs started
+	Pages int64 `json:"pages"` // records written by the runs that ended normally
+}
+
+// resume is how a crawl starts given its frontier: fresh, or resumed from a
+// --state directory.
+type resume struct {
+	d        *disk.Disk // nil without --state
+	resumed  bool       // the state directory holds an earlier run
+	finished bool       // ... which completed: nothing is left to do
+	runs     runsState
+	logger   *slog.Logger
+
+	stop    chan struct{} // ends the cookie saver
+	saverWG sync.WaitGroup
+	last    []byte // cookies last saved
+}
+
+// resumeCrawl inspects the frontier. For a resumed --state directory it
+// pushes the seeds again (the frontier drops those it has seen) and reports
+// a crawl that has nothing left as finished, saying so.
+func resumeCrawl(ctx context.Context, cfg *Config, fr frontier.Frontier, seeds []string, logger *slog.Logger, stderr io.Writer) (*resume, error) {
+	r := &resume{logger: logger}
+	d, ok := fr.(*disk.Disk)
+	if !ok {
+		return r, nil
+	}
+	r.d = d
+	r.resumed = d.Resumed()
+	if b, err := d.LoadState(ctx, stateRuns); err != nil {
+		return nil, fmt.Errorf("--state: %w", err)
+	} else if b != nil {
+		_ = json.Unmarshal(b, &r.runs)
+	}
+	if !r.resumed {
+		return r, nil
+	}
+	es := make([]frontier.Entry, len(seeds))
+	for i, s := range seeds {
+		es[i] = frontier.Entry{URL: s}
+	}
+	added, err := d.Push(ctx, es...)
+	if err != nil {
+		return nil, fmt.Errorf("--state: %w", err)
+	}
+	st, err := d.Stats(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("--state: %w", err)
+	}
+	if st.Queued == 0 && st.Leased == 0 {
+		r.finished = true
+		if !cfg.Quiet {
+			fmt.Fprintf(stderr, "trawl: the crawl in %s has already finished (%d URLs seen, %d pages written in %d runs): nothing to do; use a new --state directory to crawl again\n",
+				cfg.State, st.Seen, r.runs.Pages, r.runs.Runs)
+		}
+		return r, nil
+	}
+	logger.Info("resuming crawl", "state", cfg.State, "queued", st.Queued, "seen", st.Seen,
+		"new_seeds", added, "earlier_runs", r.runs.Runs)
+	return r, nil
+}
+
+// openOutput opens the records file. A resumed crawl appends to it after
+// cutting a record torn by the kill, and a CSV file keeps its one header.
+func (r *resume) openOutput(cfg *Config, stdout io.Writer) (io.Writer, func() error, error) {
+	if !r.resumed || cfg.Output == "" || cfg.Output == "-" {
+		return openOutput(cfg.Output, stdout)
+	}
+	f, err := os.OpenFile(cfg.Output, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, nil, usagef("--output: %v", unwrapPath(err))
+	}
+	size, cut, err := repairTail(f, cfg.Format == "csv")
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("--output: repairing %s: %w", cfg.Output, err)
+	}
+	if cut > 0 {
+		r.logger.Warn("output: removed a record torn by the previous run's stop; its URL is fetched again",
+			"file", cfg.Output, "bytes", cut)
+	}
+	if _, err := f.Seek(size, io.SeekStart); err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("--output: %w", err)
+	}
+	var once sync.Once
+	var closeErr error
+	closeFn := func() error {
+		once.Do(func() { closeErr = f.Close() })
+		return closeErr
+	}
+	var w io.Writer = f
+	if cfg.Format == "csv" && size > 0 {
+		w = &skipHeader{w: f}
+	}
+	return w, closeFn, nil
+}
+
+// repairTail truncates f after its last complete record and returns the new
+// size and how many bytes were cut. A record ends at a newline; in CSV, at a
+// newline outside a quoted field (cells may hold newlines).
+func repairTail(f *os.File, csv bool) (size, cut int64, err error) {
+	st, err := f.Stat()
+	if err != nil {
+		return 0, 0, err
+	}
+	end := st.Size()
+	var keep int64
+	if csv {
+		keep, err = lastCSVRecordEnd(f)
+	} else {
+		keep, err = lastNewlineEnd(f, end)
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	if keep < end {
+		if err := f.Truncate(keep); err != nil {
+			return 0, 0, err
+		}
+	}
+	return keep, end - keep, nil
+}
+
+// lastNewlineEnd returns the offset just after the last '\n' in the first
+// end bytes of f (0 when there is none), reading backwards.
+func lastNewlineEnd(f *os.File, end int64) (int64, error) {
+	buf := make([]byte, 64<<10)
+	for pos := end; pos > 0; {
+		n := int64(len(buf))
+		if pos < n {
+			n = pos
+		}
+		pos -= n
+		if _, err := f.ReadAt(buf[:n], pos); err != nil && !errors.Is(err, io.EOF) {
+			return 0, err
+		}
+		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
+			return pos + int64(i) + 1, nil
+		}
+	}
+	return 0, nil
+}
+
+// lastCSVRecordEnd scans f and returns the offset just after the last
+// newline that is outside quotes.
+func lastCSVRecordEnd(f *os.File) (int64, error) {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return 0, err
+	}
+	br := bufio.NewReaderSize(f, 64<<10)
+	var off, keep int64
+	quoted := false
+	for {
+		b, err := br.ReadByte()
+		if errors.Is(err, io.EOF) {
+			return keep, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+		off++
+		switch b {
+		case '"':
+			quoted = !quoted // "" inside a quoted field toggles twice
+		case '\n':
+			if !quoted {
+				keep = off
+			}
+		}
+	}
+}
+
+// skipHeader drops the header line of the CSV exporter's first write: the
+// resumed file has one already. The exporter writes the header together
+// with the first record in one Write (or alone, at Close, when there was
+// no record).
+type skipHeader struct {
+	w       io.Writer
+	skipped bool
+}
+
+func (s *skipHeader) Write(p []byte) (int, error) {
+	if s.skipped {
+		return s.w.Write(p)
+	}
+	s.skipped = true
+	i := bytes.IndexByte(p, '\n')
+	if i < 0 {
+		return len(p), nil
+	}
+	n, err := s.w.Write(p[i+1:])
+	return n + i + 1, err
+}
+
+// restoreSession loads the cookie jar of the earlier runs and keeps saving
+// it while the crawl runs (a kill loses at most the last few seconds of
+// cookies). It also counts the run.
+func (r *resume) restoreSession(ctx context.Context, s *session.Session) error {
+	if r.d == nil {
+		return nil
+	}
+	r.runs.Runs++
+	if b, err := json.Marshal(r.runs); err == nil {
+		if err := r.d.SaveState(ctx, stateRuns, b); err != nil {
+			return fmt.Errorf("--state: %w", err)
+		}
+	}
+	if s.Jar() == nil {
+		return nil
+	}
+	if b, err := r.d.LoadState(ctx, stateCookies); err != nil {
+		return fmt.Errorf("--state: %w", err)
+	} else if len(b) > 0 {
+		if err := s.ImportCookies(b); err != nil {
+			r.logger.Warn("state: cookies of the earlier run not restored", "err", err)
+		}
+		r.last = b
+	}
+	r.stop = make(chan struct{})
+	r.saverWG.Add(1)
+	go func() {
+		defer r.saverWG.Done()
+		t := time.NewTicker(cookieSaving)
+		defer t.Stop()
+		for {
+			select {
+			case <-r.stop:
+				return
+			case <-t.C:
+				r.saveCookies(s)
+			}
+		}
+	}()
+	return nil
+}
+
+func (r *resume) saveCookies(s *session.Session) {
+	b, err := s.ExportCookies()
+	if err != nil || bytes.Equal(b, r.last) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := r.d.SaveState(ctx, stateCookies, b); err != nil {
+		r.logger.Warn("state: saving cookies", "err", err)
+		return
+	}
+	r.last = b
+}
+
+// finish saves the cookies and what this run wrote, before the frontier is
+// closed.
+func (r *resume) finish(s *session.Session, pages int64) {
+	if r.d == nil {
+		return
+	}
+	if r.stop != nil {
+		close(r.stop)
+		r.saverWG.Wait()
+		r.saveCookies(s)
+	}
+	r.runs.Pages += pages
+	if b, err := json.Marshal(r.runs); err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = r.d.SaveState(ctx, stateRuns, b)
+	}
+}
