@@ -139,7 +139,9 @@ func (c *Crawler) Run(ctx context.Context, seeds ...string) error {
 	settleCtx := context.WithoutCancel(ctx)
 
 	allDone := make(chan struct{})
+	graceDone := make(chan struct{})
 	go func() {
+		defer close(graceDone)
 		select {
 		case <-ctx.Done():
 		case <-allDone:
@@ -170,6 +172,7 @@ func (c *Crawler) Run(ctx context.Context, seeds ...string) error {
 	}
 	wg.Wait()
 	close(allDone)
+	<-graceDone
 
 	flushErr := c.pipe.Flush()
 	if err := c.fatal(); err != nil {

@@ -40,7 +40,17 @@
 // in flight, so no burst precedes a Crawl-delay. A per-host gate in the
 // crawler (host.go) additionally spaces request starts by the interval; it
 // only ever waits when the frontier could not know (a Crawl-delay learnt
-// after the host's first lease, redirect hops, which have no lease).
+// after the host's first lease, redirect hops, which have no lease). A
+// redirect hop to another in-scope host is spaced by that host's gate but
+// is not counted against its MaxInFlight (it runs inside the lease of the
+// URL that redirected).
+//
+// Scope is decided on host names (not ports): by default the seeds' hosts,
+// plus AllowDomains, minus DenyDomains, then Include/Exclude and
+// MaxURLLength. Seeds skip Include/Exclude. Out-of-scope links stay in the
+// records' links but are never pushed. A resumed crawl should be given its
+// seeds again (the frontier drops them as duplicates) so that the default
+// scope is the same.
 //
 // # robots.txt (RFC 9309)
 //

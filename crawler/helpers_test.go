@@ -111,19 +111,29 @@ func html(w http.ResponseWriter, hrefs ...string) {
 	_, _ = w.Write([]byte(b.String()))
 }
 
-// collector is a pipeline stage keeping every record.
+// collector is a pipeline stage keeping every record (or, when countOnly,
+// only counting them).
 type collector struct {
-	mu   sync.Mutex
-	recs []pipeline.Record
+	countOnly bool
+	n         atomic.Int64
+	mu        sync.Mutex
+	recs      []pipeline.Record
 }
 
 func (c *collector) Process(_ context.Context, p *pipeline.Page) error {
+	c.n.Add(1)
+	if c.countOnly {
+		return nil
+	}
 	r := p.Record()
 	c.mu.Lock()
 	c.recs = append(c.recs, r)
 	c.mu.Unlock()
 	return nil
 }
+
+// count returns the number of records.
+func (c *collector) count() int { return int(c.n.Load()) }
 
 // records returns the records so far, sorted by URL.
 func (c *collector) records() []pipeline.Record {

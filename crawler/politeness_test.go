@@ -109,8 +109,14 @@ func TestIntervals(t *testing.T) {
 			if len(starts) != n {
 				t.Fatalf("%d requests, want %d", len(starts), n)
 			}
-			if g := minGap(starts); g < tc.want*9/10 {
+			// Lower bounds only. Arrival times at the server carry the
+			// scheduling noise of a loaded machine, so single gaps get a
+			// looser bound than their mean.
+			if g := minGap(starts); g < tc.want*7/10 {
 				t.Errorf("smallest gap between requests %v, want >= %v", g, tc.want)
+			}
+			if mean := starts[len(starts)-1].Sub(starts[0]) / (n - 1); mean < tc.want*9/10 {
+				t.Errorf("mean gap between requests %v, want >= %v", mean, tc.want)
 			}
 			if el := time.Since(start); el < tc.want*(n-1)*9/10 {
 				t.Errorf("crawl took %v, want >= %v", el, tc.want*(n-1))

@@ -106,7 +106,7 @@ func (n *Normalizer) resolve(base *url.URL, href string) (string, error) {
 	s := cleanInput(href)
 	scheme, rest, hasScheme := splitScheme(s)
 	b := builderPool.Get().(*builder)
-	defer builderPool.Put(b)
+	defer b.release()
 	b.buf = b.buf[:0]
 	if hasScheme {
 		switch {
@@ -219,12 +219,13 @@ func cleanInput(s string) string {
 	}
 	s = s[i:j]
 	if strings.ContainsAny(s, "\t\n\r") {
-		s = strings.Map(func(r rune) rune {
-			if r == '\t' || r == '\n' || r == '\r' {
-				return -1
+		b := make([]byte, 0, len(s))
+		for i := 0; i < len(s); i++ {
+			if c := s[i]; c != '\t' && c != '\n' && c != '\r' {
+				b = append(b, c)
 			}
-			return r
-		}, s)
+		}
+		s = string(b)
 	}
 	return s
 }
@@ -323,6 +324,13 @@ type builder struct {
 // builderPool recycles builders, so that Resolve allocates only its result.
 var builderPool = sync.Pool{New: func() any { return &builder{buf: make([]byte, 0, 256)} }}
 
+// release returns b to the pool, unless an outsized URL grew it.
+func (b *builder) release() {
+	if cap(b.buf) <= 64<<10 {
+		builderPool.Put(b)
+	}
+}
+
 func (b *builder) byte(c byte)    { b.buf = append(b.buf, c) }
 func (b *builder) str(s string)   { b.buf = append(b.buf, s...) }
 func (b *builder) String() string { return string(b.buf) }
@@ -346,6 +354,17 @@ func (b *builder) escaped(s string, set *encodeSet) {
 			} else {
 				b.str("%25")
 			}
+		case c >= utf8.RuneSelf:
+			// Browsers see invalid UTF-8 as U+FFFD and encode that.
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				b.str("%EF%BF%BD")
+				continue
+			}
+			for _, c := range []byte(s[i : i+size]) {
+				b.buf = append(b.buf, '%', upperHex[c>>4], upperHex[c&15])
+			}
+			i += size - 1
 		case set.has(c):
 			b.buf = append(b.buf, '%', upperHex[c>>4], upperHex[c&15])
 		default:

@@ -63,6 +63,7 @@ func BenchmarkResolve(b *testing.B) {
 	for _, tc := range resolveCases {
 		b.Run("trawl/"+tc.name, func(b *testing.B) {
 			b.ReportAllocs()
+			defer reportCPU(b)()
 			for range b.N {
 				if _, err := n.Resolve(benchBase, tc.href); err != nil {
 					b.Fatal(err)
@@ -77,6 +78,7 @@ func BenchmarkResolve(b *testing.B) {
 	for _, tc := range resolveCases {
 		b.Run("whatwg-url/"+tc.name, func(b *testing.B) {
 			b.ReportAllocs()
+			defer reportCPU(b)()
 			for range b.N {
 				u, err := wbase.Parse(tc.href)
 				if err != nil {
@@ -89,6 +91,7 @@ func BenchmarkResolve(b *testing.B) {
 	for _, tc := range resolveCases {
 		b.Run("net-url/"+tc.name, func(b *testing.B) {
 			b.ReportAllocs()
+			defer reportCPU(b)()
 			for range b.N {
 				r, err := url.Parse(tc.href)
 				if err != nil {
@@ -104,9 +107,61 @@ func BenchmarkResolve(b *testing.B) {
 // work: case, default port, dot segments, escapes.
 func BenchmarkNormalize(b *testing.B) {
 	b.ReportAllocs()
+	defer reportCPU(b)()
 	for range b.N {
 		if _, err := Normalize("HTTP://WWW.Example.COM:80/a/./b/../c/%7euser/%e2%82%ac?x=%41#frag"); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// FuzzResolveWhatwg is a differential test: where both parsers accept an
+// href, Normalize and Resolve must equal the normalized result of
+// whatwg-url.
+func FuzzResolveWhatwg(f *testing.F) {
+	fuzzSeeds(f)
+	const rawBase = "https://example.com/dir/page.html?q=1"
+	base, _ := url.Parse(rawBase)
+	wbase, err := whatwg.Parse(rawBase)
+	if err != nil {
+		f.Fatal(err)
+	}
+	var n Normalizer
+	f.Fuzz(func(t *testing.T, href string) {
+		// As an absolute URL.
+		if got, err := n.Normalize(href); err == nil {
+			wu, err := whatwg.Parse(href)
+			if err != nil {
+				t.Fatalf("Normalize(%q) = %q; whatwg-url rejects it: %v", href, got, err)
+			}
+			if want, err := n.Normalize(wu.Href(true)); err == nil && got != want {
+				t.Fatalf("Normalize(%q) = %q; normalized whatwg-url = %q (raw %q)", href, got, want, wu.Href(true))
+			}
+		}
+		// As a link on a page.
+		got, err := n.Resolve(base, href)
+		if err != nil {
+			return
+		}
+		wu, err := wbase.Parse(href)
+		if err != nil {
+			t.Fatalf("Resolve(%q) = %q; whatwg-url rejects it: %v", href, got, err)
+		}
+		want, err := n.Normalize(wu.Href(true))
+		if err != nil {
+			return
+		}
+		if got != want {
+			t.Fatalf("Resolve(%q) = %q; normalized whatwg-url = %q (raw %q)", href, got, want, wu.Href(true))
+		}
+	})
+}
+
+// reportCPU starts measuring CPU time; the returned function reports it per
+// op ("cpu-ns/op"), a steadier figure than ns/op on a shared machine.
+func reportCPU(b *testing.B) func() {
+	start := cpuTime()
+	return func() {
+		b.ReportMetric(float64((cpuTime()-start).Nanoseconds())/float64(b.N), "cpu-ns/op")
 	}
 }

@@ -19,6 +19,7 @@ func BenchmarkParallelGet(b *testing.B) {
 	run := func(b *testing.B, get func(url string) error) {
 		w := newWire(b, modes[0], func(rw http.ResponseWriter, r *http.Request) { rw.Write(body) })
 		b.SetParallelism(8)
+		b.ReportAllocs()
 		b.ResetTimer()
 		start := time.Now()
 		b.RunParallel(func(pb *testing.PB) {
@@ -63,5 +64,36 @@ func BenchmarkParallelGet(b *testing.B) {
 			resp.Body.Close()
 			return err
 		})
+	})
+}
+
+// BenchmarkGet measures one round trip at a time (the session's own overhead over
+// a default http.Client: header merging, limits, tracing, pooled body buffer).
+func BenchmarkGet(b *testing.B) {
+	w := newWire(b, modes[0], func(rw http.ResponseWriter, r *http.Request) { rw.Write(make([]byte, 2048)) })
+	ctx := context.Background()
+	b.Run("session", func(b *testing.B) {
+		s := newSession(b, nil, session.Config{})
+		b.ReportAllocs()
+		for b.Loop() {
+			resp, err := s.Get(ctx, w.URL)
+			if err != nil {
+				b.Fatal(err)
+			}
+			resp.Release()
+		}
+	})
+	b.Run("http.Client", func(b *testing.B) {
+		client := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+		defer client.CloseIdleConnections()
+		b.ReportAllocs()
+		for b.Loop() {
+			resp, err := client.Get(w.URL)
+			if err != nil {
+				b.Fatal(err)
+			}
+			io.ReadAll(resp.Body)
+			resp.Body.Close()
+		}
 	})
 }

@@ -117,6 +117,11 @@ type Connector struct {
 
 	mu    sync.Mutex
 	hosts map[string]*hostSlots
+	// h2 first-connection gate (Version HTTP2 only): while the first connection
+	// to an https origin is being made, other requests to it wait, so that a
+	// burst shares one multiplexed connection instead of dialing one each.
+	h2warm map[string]chan struct{}
+	h2seen map[string]struct{}
 
 	dns    dnsCache
 	dialer net.Dialer
@@ -317,6 +322,51 @@ func (c *Connector) acquire(ctx context.Context, host string, tr traces) (releas
 			unref()
 		})
 	}, nil
+}
+
+// maxH2Seen bounds the memory of origins whose first connection was made.
+const maxH2Seen = 1 << 14
+
+// h2Gate lets the first request to an https origin connect alone (see h2warm).
+// The returned done must be called once that request has its connection or has
+// failed to get one; either way, later requests then proceed concurrently.
+func (c *Connector) h2Gate(ctx context.Context, key string) (done func(), err error) {
+	for {
+		c.mu.Lock()
+		if _, ok := c.h2seen[key]; ok {
+			c.mu.Unlock()
+			return func() {}, nil
+		}
+		ch, warming := c.h2warm[key]
+		if !warming {
+			ch = make(chan struct{})
+			if c.h2warm == nil {
+				c.h2warm = make(map[string]chan struct{})
+				c.h2seen = make(map[string]struct{})
+			}
+			c.h2warm[key] = ch
+			c.mu.Unlock()
+			var once sync.Once
+			return func() {
+				once.Do(func() {
+					c.mu.Lock()
+					delete(c.h2warm, key)
+					if len(c.h2seen) >= maxH2Seen {
+						clear(c.h2seen)
+					}
+					c.h2seen[key] = struct{}{}
+					c.mu.Unlock()
+					close(ch)
+				})
+			}, nil
+		}
+		c.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, context.Cause(ctx)
+		}
+	}
 }
 
 // proxy is the transport's Proxy: it asks the session that sent the request.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
@@ -48,12 +49,12 @@ func origin(u *url.URL) string {
 	if port == "" {
 		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
 	}
-	return u.Scheme + "://" + strings.ToLower(u.Hostname()) + ":" + port
+	return u.Scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
 }
 
 // fail builds the *Error for a failure, preferring the context's cause (which names
 // the timeout that fired) when the context is done.
-func fail(op, u string, err error, ctx context.Context) *Error {
+func fail(ctx context.Context, op, u string, err error) *Error {
 	if ctx.Err() != nil {
 		if cause := context.Cause(ctx); cause != nil {
 			err = cause
@@ -73,10 +74,11 @@ func isRedirect(code int) bool {
 
 // hop is the per-hop state shared with the httptrace callbacks.
 type hop struct {
-	connWD *watchdog
-	readWD *watchdog
-	mu     sync.Mutex
-	reused bool
+	gotConn func() // called once the hop has a connection (or failed to get one)
+	connWD  *watchdog
+	readWD  *watchdog
+	mu      sync.Mutex
+	reused  bool
 }
 
 func (s *Session) do(ctx context.Context, req *Request) (*Response, error) {
@@ -212,13 +214,23 @@ func (s *Session) hop(ctx context.Context, method string, u *url.URL, header htt
 	}
 	release, err := s.conn.acquire(ctx, origin(u), s.traces)
 	if err != nil {
-		return nil, nil, fail("send", us, err, ctx)
+		return nil, nil, fail(ctx, "send", us, err)
 	}
 	defer release()
 
+	h.gotConn = func() {}
+	if s.conn.cfg.Version == HTTP2 && u.Scheme == "https" {
+		done, err := s.conn.h2Gate(ctx, origin(u))
+		if err != nil {
+			return nil, nil, fail(ctx, "send", us, err)
+		}
+		h.gotConn = done
+		defer done()
+	}
 	hreq := s.newHTTPRequest(ctx, h, method, u, header, body, sendAuth, to)
 	resp, err := s.conn.transport.RoundTrip(hreq)
 	h.connWD.stop()
+	h.gotConn()
 	if err == nil && ctx.Err() != nil {
 		// Cancelling a TLS connection sends close_notify first, and a server may
 		// answer it by ending its response before the socket closes: whatever
@@ -227,7 +239,7 @@ func (s *Session) hop(ctx context.Context, method string, u *url.URL, header htt
 		err = context.Cause(ctx)
 	}
 	if err != nil {
-		return nil, nil, fail("send", us, err, ctx)
+		return nil, nil, fail(ctx, "send", us, err)
 	}
 	if s.jar != nil {
 		if cs := resp.Cookies(); len(cs) > 0 {
@@ -262,7 +274,7 @@ func (s *Session) hop(ctx context.Context, method string, u *url.URL, header htt
 	}
 	if err != nil {
 		putBuf(buf)
-		return nil, nil, fail("read", us, err, ctx)
+		return nil, nil, fail(ctx, "read", us, err)
 	}
 	out.buf = buf
 	out.Body = buf.Bytes()
@@ -296,18 +308,19 @@ func (s *Session) newHTTPRequest(ctx context.Context, h *hop, method string, u *
 			hdr.Set("Cookie", strings.Join(parts, "; "))
 		}
 	}
-	host := origin(u)
+	org := origin(u)
 	st := &reqState{stats: &s.stats, traces: s.traces, sockConnect: to.SockConnect, proxy: s.proxy}
 	ctx = context.WithValue(ctx, stateKey{}, st)
 	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
 		GotConn: func(info httptrace.GotConnInfo) {
 			h.connWD.stop()
+			h.gotConn()
 			h.mu.Lock()
 			h.reused = info.Reused
 			h.mu.Unlock()
 			if info.Reused {
 				s.stats.connsReused.Add(1)
-				s.traces.reused(host)
+				s.traces.reused(org)
 			}
 		},
 		WroteRequest: func(info httptrace.WroteRequestInfo) {
@@ -319,6 +332,11 @@ func (s *Session) newHTTPRequest(ctx context.Context, h *hop, method string, u *
 		GotFirstResponseByte: func() { h.readWD.disarm() },
 	})
 	uc := *u
+	host := u.Host
+	if hh := hdr.Get("Host"); hh != "" {
+		host = hh // a Host header overrides the URL's (virtual-host checks)
+	}
+	hdr.Del("Host")
 	r := &http.Request{
 		Method:     method,
 		URL:        &uc,
@@ -326,7 +344,7 @@ func (s *Session) newHTTPRequest(ctx context.Context, h *hop, method string, u *
 		ProtoMajor: 1,
 		ProtoMinor: 1,
 		Header:     hdr,
-		Host:       u.Host,
+		Host:       host,
 	}
 	if body != nil {
 		r.ContentLength = int64(len(body))

@@ -3,7 +3,6 @@ package session_test
 import (
 	"context"
 	"crypto/x509"
-	"fmt"
 	"io"
 	"log"
 	"net"
@@ -24,13 +23,13 @@ type wire struct {
 	closed  atomic.Int64 // connections closed
 	open    atomic.Int64 // connections open now
 	maxOpen atomic.Int64 // most connections open at once
-	// settleAbove, when > 0, makes a new connection that brings the open count above
-	// it wait (up to 2 s) for the server to notice a close the client already made,
-	// so that maxOpen counts connections alive at once, not the server's lag in
-	// seeing them go. A real excess connection never settles and is counted.
+	// settleAbove, when > 0, gives a new connection that brings the open count
+	// above it up to 2 s for the server to notice a close the client already made
+	// before it counts in maxOpen, so that maxOpen counts connections alive at once,
+	// not the server's lag in seeing them go. A real excess never settles and is
+	// counted. Wait for settling before reading maxOpen.
 	settleAbove atomic.Int64
-	mu          sync.Mutex
-	states      map[net.Conn]http.ConnState
+	settling    sync.WaitGroup
 	reqs        atomic.Int64 // requests handled
 	inflight    atomic.Int64
 	maxInflight atomic.Int64
@@ -56,31 +55,22 @@ func newWire(t testing.TB, m mode, h http.HandlerFunc) *wire {
 		h(rw, r)
 	}))
 	srv.Config.ConnState = func(c net.Conn, s http.ConnState) {
-		w.mu.Lock()
-		if w.states == nil {
-			w.states = map[net.Conn]http.ConnState{}
-		}
-		w.states[c] = s
-		if s == http.StateClosed || s == http.StateHijacked {
-			delete(w.states, c)
-		}
-		w.mu.Unlock()
 		switch s {
 		case http.StateNew:
 			w.conns.Add(1)
 			n := w.open.Add(1)
 			if lim := w.settleAbove.Load(); lim > 0 && n > lim {
-				for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline) && w.open.Load() > lim; {
-					time.Sleep(time.Millisecond)
-				}
-				n = w.open.Load()
-				if n > lim {
-					w.mu.Lock()
-					for cc, st := range w.states {
-						fmt.Printf("DEBUG conn %v state %v\n", cc.RemoteAddr(), st)
+				// do not block here: httptest holds its lock while calling us, which
+				// would keep the closing connection from reporting its close
+				w.settling.Add(1)
+				go func() {
+					defer w.settling.Done()
+					for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline) && w.open.Load() > lim; {
+						time.Sleep(time.Millisecond)
 					}
-					w.mu.Unlock()
-				}
+					raise(&w.maxOpen, w.open.Load())
+				}()
+				return
 			}
 			raise(&w.maxOpen, n)
 		case http.StateClosed, http.StateHijacked:

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -256,5 +257,60 @@ func TestCloseRefusesNewLetsInFlightFinish(t *testing.T) {
 	case <-w.closedCh:
 	case <-time.After(10 * time.Second):
 		t.Error("connection left open after Close and the last request")
+	}
+}
+
+func TestProxyTunnelsHTTPS(t *testing.T) {
+	target := newWire(t, modes[1], func(rw http.ResponseWriter, r *http.Request) { io.WriteString(rw, "secret over tls") })
+	_, port, _ := net.SplitHostPort(target.Listener.Addr().String())
+	var connects atomic.Int64
+	proxy := newWire(t, modes[0], func(rw http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodConnect {
+			http.Error(rw, "CONNECT only", http.StatusMethodNotAllowed)
+			return
+		}
+		connects.Add(1)
+		// the proxy, not the client, resolves the name: example.com is the loopback here
+		dst, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", port))
+		if err != nil {
+			http.Error(rw, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer dst.Close()
+		src, _, err := rw.(http.Hijacker).Hijack()
+		if err != nil {
+			return
+		}
+		defer src.Close()
+		io.WriteString(src, "HTTP/1.1 200 Connection established\r\n\r\n")
+		go io.Copy(dst, src)
+		io.Copy(src, dst)
+	})
+	// httptest's certificate is valid for example.com
+	u := "https://example.com:" + port + "/"
+	proxyURL, _ := url.Parse(proxy.URL)
+	t.Setenv("HTTPS_PROXY", proxy.URL)
+	t.Setenv("https_proxy", proxy.URL)
+	t.Setenv("NO_PROXY", "")
+	t.Setenv("no_proxy", "")
+	for _, tc := range []struct {
+		name string
+		cfg  session.Config
+	}{
+		{"proxy func", session.Config{Proxy: http.ProxyURL(proxyURL)}},
+		{"trust env", session.Config{TrustEnv: true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := connects.Load()
+			s := newSession(t, target, tc.cfg)
+			for i := 0; i < 3; i++ {
+				if resp := mustGet(t, s, u); string(resp.Body) != "secret over tls" {
+					t.Fatalf("body %q", resp.Body)
+				}
+			}
+			if got := connects.Load() - before; got != 1 {
+				t.Errorf("proxy saw %d CONNECTs for 3 requests, want 1 (the tunnel is kept alive)", got)
+			}
+		})
 	}
 }

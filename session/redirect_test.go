@@ -191,3 +191,35 @@ func TestRaiseForStatus(t *testing.T) {
 		})
 	}
 }
+
+func TestHostileLocations(t *testing.T) {
+	locations := []string{
+		"javascript:alert(1)", "mailto:a@b", "http://[::1", "//", "http://", "\x00\x01",
+		"http://exa mple.com/", "ftp://example.com/", "%zz%", "/ok?%",
+	}
+	w := newWire(t, modes[0], func(rw http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/go" {
+			rw.Header()["Location"] = []string{r.URL.Query().Get("to")}
+			rw.WriteHeader(http.StatusFound)
+			return
+		}
+		io.WriteString(rw, "landed")
+	})
+	s := newSession(t, w, session.Config{})
+	for _, loc := range locations {
+		t.Run(fmt.Sprintf("%q", loc), func(t *testing.T) {
+			resp, err := s.Get(ctxT(t), w.URL+"/go?to="+url.QueryEscape(loc))
+			if err != nil {
+				var e *session.Error
+				// a control byte breaks the header itself (send); the rest are refused hops
+				if !errors.As(err, &e) || (e.Op != "redirect" && e.Op != "send") {
+					t.Errorf("err = %v, want a redirect or send error", err)
+				}
+				return
+			}
+			if string(resp.Body) != "landed" {
+				t.Errorf("followed %q to %s: %q", loc, resp.URL, resp.Body)
+			}
+		})
+	}
+}

@@ -131,6 +131,7 @@ func TestDefaultAndSkippedHeaders(t *testing.T) {
 	w := newWire(t, modes[0], func(rw http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		got = r.Header.Clone()
+		got.Set("X-Host", r.Host)
 		mu.Unlock()
 	})
 	tests := []struct {
@@ -146,6 +147,7 @@ func TestDefaultAndSkippedHeaders(t *testing.T) {
 		{"skip auto", session.Config{SkipAutoHeaders: []string{"user-agent", "Accept-Encoding"}}, nil,
 			map[string]string{"User-Agent": "", "Accept-Encoding": ""}},
 		{"no decompress", session.Config{NoDecompress: true}, nil, map[string]string{"Accept-Encoding": ""}},
+		{"host override", session.Config{}, http.Header{"Host": {"vhost.example"}}, map[string]string{"X-Host": "vhost.example"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -317,5 +319,37 @@ func TestHeadAndMethods(t *testing.T) {
 	defer mu.Unlock()
 	if strings.Join(methods, ",") != "HEAD,DELETE" {
 		t.Errorf("server saw %v", methods)
+	}
+}
+
+func TestHTTP2BurstSharesOneConnection(t *testing.T) {
+	w := newWire(t, mode{name: "h2", tls: true, http2: true}, ok)
+	s := newSession(t, w, session.Config{ConnectorConfig: session.ConnectorConfig{Version: session.HTTP2, LimitPerHost: 4}})
+	var wg sync.WaitGroup
+	for g := 0; g < 16; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 10; i++ {
+				resp, err := s.Get(ctxT(t), w.URL)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if resp.Proto != "HTTP/2.0" {
+					t.Errorf("proto %s", resp.Proto)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	// the first request connects alone, so the burst shares one connection
+	if w.conns.Load() != 1 || w.maxInflight.Load() > 4 || w.reqs.Load() != 160 {
+		t.Errorf("server saw %d connections, %d streams at once, %d requests; want 1, <= 4, 160",
+			w.conns.Load(), w.maxInflight.Load(), w.reqs.Load())
+	}
+	if st := s.Stats(); st.ConnsOpened != w.conns.Load() || st.Requests != 160 {
+		t.Errorf("stats %+v, server saw %d connections", st, w.conns.Load())
 	}
 }

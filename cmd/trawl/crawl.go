@@ -80,6 +80,10 @@ func runCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 
+	showProgress := !cfg.Quiet && (cfg.Progress || isTerminal(stderr))
+	if showProgress && out == stdout && isTerminal(stdout) {
+		out = con.Through(stdout) // records and the status line share the terminal
+	}
 	norm := &frontier.Normalizer{}
 	pcfg, exporter, err := pipelineConfig(cfg, out, norm, logger)
 	if err != nil {
@@ -137,7 +141,7 @@ func runCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	statsNow := func() crawlStats { return fromCrawler(cr.Stats()) }
 	var progWG sync.WaitGroup
 	progCtx, stopProgress := context.WithCancel(context.Background())
-	if !cfg.Quiet && (cfg.Progress || isTerminal(stderr)) {
+	if showProgress {
 		progWG.Add(1)
 		go func() {
 			defer progWG.Done()

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -245,6 +246,12 @@ func TestE2EStdoutOnlyRecords(t *testing.T) {
 	if !strings.Contains(r.stderr, "trawl: done:") {
 		t.Fatalf("no summary on stderr:\n%s", r.stderr)
 	}
+	if !regexp.MustCompile(`\r\d+ pages  [0-9.]+/s  queued \d+  in flight \d+  errors \d+  hosts \d+`).MatchString(r.stderr) {
+		t.Fatalf("no progress line on stderr:\n%q", r.stderr)
+	}
+	if n := strings.Count(r.stderr, `"msg":"fetched"`); n != s.pages {
+		t.Fatalf("-v logged %d fetched pages, want %d:\n%s", n, s.pages, r.stderr)
+	}
 }
 
 func TestE2EQuietOutputFileAndStats(t *testing.T) {
@@ -425,6 +432,7 @@ func TestE2EExitCodes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			r := trawl(t, tt.args...)
 			if r.code != tt.code {
 				t.Fatalf("exit %d, want %d; stderr:\n%s", r.code, tt.code, r.stderr)

@@ -3,9 +3,14 @@
 //	trawl crawl https://example.com -o pages.jsonl
 //
 // Files: main.go maps Run's error to an exit status; crawl.go, version.go
-// and help.go hold one subcommand each; flags.go registers the crawl flags;
-// config.go the YAML Config; frontier.go opens the frontier backend;
-// progress.go the live status line and the summary; size.go the size parser.
+// and help.go hold one subcommand each; crawl_args.go parses the crawl
+// command line (defaults, then the config file, then the flags given);
+// flags.go registers the crawl flags; config.go holds the YAML Config,
+// DefaultConfig and Validate; convert.go turns a Config into the library's
+// session, crawler and pipeline configurations; frontier.go opens the
+// frontier backend (state.go: the disk frontier and resume, redis.go: the
+// Redis frontier); progress.go the live status line, the summary and the
+// --stats file; size.go the size parser.
 package main
 
 import (
@@ -19,8 +24,9 @@ import (
 
 func main() {
 	err := Run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)
-	if err != nil && !errors.Is(err, errInterrupted) && !errors.Is(err, errReported) {
-		fmt.Fprintln(os.Stderr, "trawl: "+err.Error())
+	if err != nil && !errors.Is(err, errInterrupted) {
+		// One line, even for joined errors.
+		fmt.Fprintln(os.Stderr, "trawl: "+strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
 	os.Exit(exitCode(err))
 }
@@ -37,8 +43,6 @@ var (
 	// errInterrupted is returned by Run when a signal stopped the crawl; the
 	// output is complete up to the last record written.
 	errInterrupted = errors.New("interrupted")
-	// errReported wraps an error whose message Run has already printed.
-	errReported = errors.New("reported")
 )
 
 // usageError is a mistake on the command line or in the config file: exit 2.

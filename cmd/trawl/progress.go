@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"sort"
 	"strconv"
@@ -80,6 +81,9 @@ func (s crawlStats) json(interrupted bool) statsJSON {
 }
 
 func roundTo(f float64, digits int) float64 {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0 // JSON has no NaN; a rate over no time is 0
+	}
 	v, _ := strconv.ParseFloat(strconv.FormatFloat(f, 'f', digits, 64), 64)
 	return v
 }
@@ -179,6 +183,28 @@ func (c *console) Write(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// Through returns a writer to w that erases the status line before each
+// write and redraws it after: records printed to the same terminal as the
+// status line then never land in the middle of it. Each Write reaches w in
+// one Write call.
+func (c *console) Through(w io.Writer) io.Writer {
+	return writerFunc(func(p []byte) (int, error) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.eraseLocked()
+		n, err := w.Write(p)
+		if c.status != "" {
+			io.WriteString(c.w, "\r"+c.status)
+		}
+		return n, err
+	})
+}
+
+// writerFunc adapts a function to io.Writer.
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
 // SetStatus replaces the status line.
 func (c *console) SetStatus(line string) {

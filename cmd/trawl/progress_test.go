@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,6 +32,18 @@ func TestConsoleKeepsLogsAndStatusApart(t *testing.T) {
 	c.Write([]byte("plain\n"))
 	if buf.String() != "plain\n" {
 		t.Fatalf("wrote %q", buf.String())
+	}
+}
+
+func TestConsoleThrough(t *testing.T) {
+	var screen strings.Builder // stdout and stderr on one terminal
+	c := newConsole(&screen)
+	out := c.Through(&screen)
+	c.SetStatus("3 pages")
+	out.Write([]byte("{\"url\":\"x\"}\n"))
+	want := "\r3 pages" + "\r       \r" + "{\"url\":\"x\"}\n" + "\r3 pages"
+	if screen.String() != want {
+		t.Fatalf("screen\n%q\nwant\n%q", screen.String(), want)
 	}
 }
 
@@ -63,10 +76,6 @@ func TestRunProgressStopsAndClears(t *testing.T) {
 	}
 }
 
-type writerFunc func([]byte) (int, error)
-
-func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
-
 func TestSummaryAndStatsFile(t *testing.T) {
 	s := crawlStats{Pages: 12, OK: 10, Errors: 1, ByStatus: map[int]int64{200: 10, 404: 1, 0: 1},
 		Bytes: 3 << 20, Elapsed: 1500 * time.Millisecond, PagesPerSec: 8, ConnsOpened: 2, ConnsReused: 10}
@@ -96,6 +105,13 @@ func TestSummaryAndStatsFile(t *testing.T) {
 	}
 	if st.Pages != 12 || st.ByStatus["404"] != 1 || st.ElapsedS != 1.5 || st.PagesPerS != 8 || !st.Interrupted || st.Bytes != 3<<20 {
 		t.Fatalf("stats file %s", raw)
+	}
+}
+
+func TestStatsJSONHasNoNaN(t *testing.T) {
+	st := crawlStats{PagesPerSec: math.NaN()}.json(false)
+	if _, err := json.Marshal(st); err != nil || st.PagesPerS != 0 {
+		t.Fatalf("NaN rate: %v, %v", st.PagesPerS, err)
 	}
 }
 

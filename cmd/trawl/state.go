@@ -50,6 +50,8 @@ func openDiskFrontier(cfg *Config) (frontier.Frontier, func() error, error) {
 		// Workers do not wait for the disk to acknowledge a page: after a
 		// kill at most this many more pages are fetched again.
 		AckWindow: cfg.Workers,
+		CommitInterval: stateCommitInterval,
+		NoSync:         stateNoSync,
 	})
 	if err != nil {
 		msg := strings.TrimPrefix(err.Error(), "frontier/disk: ")
@@ -335,3 +337,7 @@ func (r *resume) finish(s *session.Session, pages int64) {
 		_ = r.d.SaveState(ctx, stateRuns, b)
 	}
 }
+
+var stateCommitInterval = 5 * time.Millisecond
+
+var stateNoSync = os.Getenv("TRAWL_NOSYNC") != ""

@@ -22,7 +22,7 @@ import (
 func BenchmarkPushNextAck(b *testing.B) {
 	for _, workers := range []int{1, 16} {
 		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
-			d, err := disk.Open(b.TempDir(), disk.Config{Policy: frontier.HostPolicy{MaxInFlight: 64}, NoSync: benchNoSync})
+			d, err := disk.Open(b.TempDir(), disk.Config{Policy: frontier.HostPolicy{MaxInFlight: 64}, NoSync: benchNoSync, AckWindow: workers})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -153,11 +153,12 @@ type Disk struct {
 	sched     hostHeap // hosts with a queued entry and a free slot, by readyAt
 	order     uint64   // tie-break counter for sched
 	leases    map[uint64]*lease
-	queued    int64 // entries on host queues not leased
-	pendingN  int64 // entries pushed, not yet committed
-	unacked   int   // acknowledgements returned, not yet committed (AckWindow)
-	delayed   int64 // entries waiting for a retry time
-	leased    int64 // outstanding leases, including ones being settled
+	queued    int64      // entries on host queues not leased
+	pendingN  int64      // entries pushed, not yet committed
+	unacked   int        // acknowledgements returned, not yet committed (AckWindow)
+	pushWait  []pushWait // uncommitted pushes to unscheduled hosts, oldest first
+	delayed   int64      // entries waiting for a retry time
+	leased    int64      // outstanding leases, including ones being settled
 	seen      int64
 	nextDue   time.Time // earliest retry time; zero when none
 	promoting bool      // a promote op is in flight
@@ -166,6 +167,27 @@ type Disk struct {
 	rng       *rand.Rand
 
 	trimmed int64 // bytes touched since the last trim (approximate)
+}
+
+// pushWait is an uncommitted push that makes an unscheduled host ready.
+type pushWait struct {
+	h *host
+	o *op
+}
+
+// pushFirst reports whether Next must wait for a commit because a push not
+// yet committed makes a host ready earlier than the top of the schedule.
+// Called with d.mu held.
+func (d *Disk) pushFirst() bool {
+	for len(d.pushWait) > 0 && d.pushWait[0].o.applied {
+		d.pushWait[0] = pushWait{}
+		d.pushWait = d.pushWait[1:]
+	}
+	if len(d.pushWait) == 0 {
+		return false
+	}
+	w := d.pushWait[0]
+	return w.o.at.Before(d.sched[0].readyAt) && w.h.idx < 0 && w.h.leased < d.policyOf(w.h).MaxInFlight
 }
 
 // lease is the in-RAM record of an outstanding lease.
@@ -378,8 +400,15 @@ func (d *Disk) Push(ctx context.Context, entries ...frontier.Entry) (int, error)
 		return 0, nil
 	}
 	d.mu.Lock()
+	o.at = d.now()
 	for _, name := range o.pushed {
-		d.host(name).pending++
+		h := d.host(name)
+		if h.pending == 0 && h.idx < 0 {
+			// Ready from now on once committed: Next must not let a host
+			// that became ready later go first meanwhile.
+			d.pushWait = append(d.pushWait, pushWait{h: h, o: o})
+		}
+		h.pending++
 	}
 	d.pendingN += int64(len(o.entries))
 	d.seen += int64(len(o.entries))
@@ -440,7 +469,7 @@ func (d *Disk) Next(ctx context.Context) (*frontier.Lease, error) {
 			d.promoting = true
 			go d.promote(now)
 		}
-		if len(d.sched) > 0 && !d.sched[0].readyAt.After(now) {
+		if len(d.sched) > 0 && !d.sched[0].readyAt.After(now) && !d.pushFirst() {
 			l, err := d.leaseLocked(now)
 			d.mu.Unlock()
 			if err != nil {

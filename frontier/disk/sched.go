@@ -125,6 +125,9 @@ func (d *Disk) leaseLocked(now time.Time) (*frontier.Lease, error) {
 		d.broadcast()
 		return nil, err
 	}
+	// The lease starts now, after the read: politeness gaps are measured
+	// between the moments leases are handed out.
+	now = d.now()
 	heap.Remove(&d.sched, h.idx)
 	h.cursor = seq + 1
 	h.queued--

@@ -299,8 +299,10 @@ type op struct {
 	key       string           // state
 	value     []byte           // state
 	done      chan error
-	sent      bool // set by the caller once the committer has it
-	async     bool // ack: returned to the caller before its commit
+	sent      bool      // set by the caller once the committer has it
+	async     bool      // ack: returned to the caller before its commit
+	at        time.Time // push: when Push was called
+	applied   bool      // push: committed and applied (under d.mu)
 
 	pushed []string  // push: host of each entry
 	moved  []string  // promote: host of each entry queued again
@@ -572,8 +574,10 @@ func (d *Disk) commit(batch []*op, seq uint64) uint64 {
 				d.pendingN--
 				h.queued++
 				d.queued++
-				d.reschedule(h, now)
+				// Ready since the push, not since the commit.
+				d.reschedule(h, o.at)
 			}
+			o.applied = true
 		case opAck:
 			// Released by Ack already.
 			if o.async {

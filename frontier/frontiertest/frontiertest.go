@@ -74,6 +74,7 @@ func RunWithOptions(t *testing.T, o Options) {
 		{"FairnessReadyOrder", s.testFairnessReadyOrder},
 		{"FairnessNoHeadOfLine", s.testFairnessNoHeadOfLine},
 		{"ManyWaitersStaggered", s.testManyWaitersStaggered},
+		{"BreadthFirstAcrossHosts", s.testBreadthFirst},
 		{"DoneOnEmpty", s.testDoneOnEmpty},
 		{"BlocksWhileLeased", s.testBlocksWhileLeased},
 		{"PushWakesBlockedNext", s.testPushWakesBlockedNext},
@@ -520,16 +521,13 @@ func (s *suite) testSetHostPolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	push(t, f, entries(hostURLs("later.test", 2)...)...)
+	// Three more of pol.test (limit 3) and one of later.test (limit 1),
+	// then nothing.
 	var held []*frontier.Lease
-	for {
-		ctx2, cancel := context.WithTimeout(ctx, blockCheck)
-		l, err := f.Next(ctx2)
-		cancel()
-		if err != nil {
-			break
-		}
-		held = append(held, l)
+	for range 4 {
+		held = append(held, next(t, f))
 	}
+	mustBlock(t, f)
 	laterOut := 0
 	for _, l := range held {
 		if l.Host == "later.test" {
@@ -662,6 +660,28 @@ func (s *suite) testManyWaitersStaggered(t *testing.T) {
 	wg.Wait()
 	if n := got.Load(); n != int64(len(all)) {
 		t.Errorf("delivered %d; want %d", n, len(all))
+	}
+}
+
+// testBreadthFirst pushes many hosts at once: every host is served once
+// before any host is served twice.
+func (s *suite) testBreadthFirst(t *testing.T) {
+	f := s.open(t)
+	const hosts = 300
+	var all []string
+	for i := range hosts {
+		all = append(all, hostURLs(fmt.Sprintf("bf%d.test", i), 2)...)
+	}
+	push(t, f, entries(all...)...)
+	pause()
+	seen := map[string]bool{}
+	for i := range hosts {
+		l := next(t, f)
+		if seen[l.Host] {
+			t.Fatalf("lease %d: host %s served twice before %d other hosts were served once", i, l.Host, hosts-len(seen))
+		}
+		seen[l.Host] = true
+		ack(t, f, l)
 	}
 }
 
@@ -894,15 +914,10 @@ func (s *suite) testStats(t *testing.T) {
 	for _, l := range ls[1:] {
 		ack(t, f, l)
 	}
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), blockCheck)
-		l, err := f.Next(ctx)
-		cancel()
-		if err != nil {
-			break
-		}
-		ack(t, f, l)
+	for range 3 {
+		ack(t, f, next(t, f))
 	}
+	mustBlock(t, f)
 	// Only the delayed retry remains, on one host.
 	want = frontier.Stats{Queued: 1, Seen: 6, Hosts: 1, Delayed: 1}
 	if st := stats(t, f); st != want {

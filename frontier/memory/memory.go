@@ -5,10 +5,15 @@
 //
 // Costs: Push and Next are O(log hosts) (no operation scans the hosts); the
 // seen set costs 11 to 22 bytes per URL; a queued URL costs its URL string
-// plus 56 bytes.
+// plus 56 bytes. Hosts with nothing queued or leased and no policy of their
+// own are dropped from the host table once they are the majority of it.
 //
-// Files: memory.go holds the Frontier methods and the schedule; queue.go the
-// per-host queue (FIFO ring or priority heap); seen.go the fingerprint set.
+// A retried entry, once its notBefore has passed, goes to the front of its
+// host's queue (in priority mode, to its place by priority and push order).
+//
+// Files: memory.go holds the Frontier methods and the waiting; heap.go the
+// ready-host schedule and the delayed-retry heap; queue.go the per-host
+// queue (FIFO ring or priority heap); seen.go the fingerprint set.
 package memory
 
 import (
@@ -48,12 +53,13 @@ type Memory struct {
 	hosts   map[string]*host
 	ready   hostHeap    // hosts with a queued entry and a free slot, by readyAt
 	delayed delayedHeap // retries waiting for their notBefore
-	leases  map[uint64]leaseRec
+	leases  []leaseSlot // outstanding leases; a lease ID names a slot and its generation
+	free    []uint32    // indexes of unused slots in leases
+	nLeased int
 	waiters []*waiter // blocked Next calls, oldest first
 
 	seq     uint64 // push and schedule order
-	leaseID uint64
-	queued  int64 // including delayed
+	queued  int64  // including delayed
 	nDelay  int64
 	active  int64    // hosts with queued, delayed or leased entries
 	idle    int64    // hosts in the table that are not active
@@ -89,6 +95,14 @@ func (h *host) isActive() bool { return h.q.len()+h.delayed+h.inflight > 0 }
 // eligible reports whether h belongs in the ready schedule.
 func (h *host) eligible() bool { return h.q.len() > 0 && h.inflight < h.policy.MaxInFlight }
 
+// leaseSlot holds an outstanding lease. Slots are reused; gen tells a
+// stale lease ID from the current one.
+type leaseSlot struct {
+	h   *host // nil when the slot is free
+	e   entry
+	gen uint32
+}
+
 type leaseRec struct {
 	h *host
 	e entry
@@ -106,7 +120,6 @@ func New(cfg Config) *Memory {
 		now:      cfg.Now,
 		def:      cfg.Policy,
 		hosts:    make(map[string]*host),
-		leases:   make(map[uint64]leaseRec),
 	}
 	if m.now == nil {
 		m.now = time.Now
@@ -193,10 +206,11 @@ const sweepMin = 4096
 // table. It bounds memory on crawls of many hosts; keeping a few idle hosts
 // saves recreating them when their next URL arrives. Its scan is paid for by
 // the hosts that went idle since the last one.
-func (m *Memory) sweep(now int64) {
+func (m *Memory) sweep() {
 	if m.idle < max(m.sweepAt, sweepMin) || m.idle*2 < int64(len(m.hosts)) {
 		return
 	}
+	now := m.nowNS()
 	for k, h := range m.hosts {
 		if !h.isActive() && !h.custom && h.nextAllowed <= now {
 			delete(m.hosts, k)
@@ -259,7 +273,7 @@ func (m *Memory) Next(ctx context.Context) (*frontier.Lease, error) {
 			m.mu.Unlock()
 			return l, nil
 		}
-		if m.queued == 0 && len(m.leases) == 0 {
+		if m.queued == 0 && m.nLeased == 0 {
 			m.mu.Unlock()
 			return nil, frontier.ErrDone
 		}
@@ -338,12 +352,22 @@ func (m *Memory) lease(now int64) *frontier.Lease {
 	} else {
 		m.ready.remove(0)
 	}
-	m.leaseID++
-	m.leases[m.leaseID] = leaseRec{h: h, e: e}
+	var idx uint32
+	if n := len(m.free); n > 0 {
+		idx = m.free[n-1]
+		m.free = m.free[:n-1]
+	} else {
+		idx = uint32(len(m.leases))
+		m.leases = append(m.leases, leaseSlot{})
+	}
+	slot := &m.leases[idx]
+	slot.h, slot.e = h, e
+	slot.gen++
+	m.nLeased++
 	return &frontier.Lease{
 		Entry:   frontier.Entry{URL: e.url, Depth: int(e.depth), Referrer: e.ref, Priority: e.prio},
 		Host:    h.name,
-		ID:      strconv.FormatUint(m.leaseID, 36),
+		ID:      strconv.FormatUint(uint64(slot.gen)<<32|uint64(idx), 36),
 		Attempt: int(e.attempt),
 	}
 }
@@ -380,11 +404,15 @@ func (m *Memory) settle(l *frontier.Lease) (leaseRec, error) {
 	if err != nil {
 		return leaseRec{}, frontier.ErrUnknownLease
 	}
-	rec, ok := m.leases[id]
-	if !ok {
+	idx, gen := id&(1<<32-1), uint32(id>>32)
+	if idx >= uint64(len(m.leases)) || m.leases[idx].h == nil || m.leases[idx].gen != gen {
 		return leaseRec{}, frontier.ErrUnknownLease
 	}
-	delete(m.leases, id)
+	slot := &m.leases[idx]
+	rec := leaseRec{h: slot.h, e: slot.e}
+	slot.h, slot.e = nil, entry{}
+	m.free = append(m.free, uint32(idx))
+	m.nLeased--
 	rec.h.inflight--
 	return rec, nil
 }
@@ -398,14 +426,15 @@ func (m *Memory) Ack(ctx context.Context, l *frontier.Lease) error {
 		return err
 	}
 	h := rec.h
-	now := m.nowNS()
-	m.schedule(h, now)
+	if h.eligible() {
+		m.schedule(h, m.nowNS()) // the freed slot makes it ready
+	}
 	if !h.isActive() {
 		m.active--
 		m.idle++
-		m.sweep(now)
+		m.sweep()
 	}
-	if m.queued == 0 && len(m.leases) == 0 {
+	if m.queued == 0 && m.nLeased == 0 {
 		m.wake(len(m.waiters)) // all of them return ErrDone
 	} else {
 		m.wake(1)
@@ -471,7 +500,7 @@ func (m *Memory) Stats(ctx context.Context) (frontier.Stats, error) {
 	}
 	return frontier.Stats{
 		Queued:  m.queued,
-		Leased:  int64(len(m.leases)),
+		Leased:  int64(m.nLeased),
 		Seen:    int64(m.seen.len()),
 		Hosts:   m.active,
 		Delayed: m.nDelay,
@@ -490,7 +519,7 @@ func (m *Memory) Close() error {
 	m.closed = true
 	m.wake(len(m.waiters))
 	m.seen = seenSet{}
-	m.hosts, m.leases = nil, nil
+	m.hosts, m.leases, m.free = nil, nil, nil
 	m.ready, m.delayed = nil, nil
 	return nil
 }

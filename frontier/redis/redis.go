@@ -25,7 +25,7 @@
 //	counters    HASH  crawl counters shared by processes: acked, retried, expired (kept by the
 //	                  scripts) and whatever IncrCounters adds
 //	seq         STRING lease id sequence
-//	tok:<token> STRING result of a Push, kept 10 minutes so a retried Push is exact
+//	tok:<token> STRING result of a Push that added entries, kept 2 minutes so a retried Push is exact
 //	wake        pub/sub channel: published when entries are pushed or slots freed
 //
 // Time: with Config.Now nil the scripts read the Redis server's clock (TIME),
@@ -35,9 +35,13 @@
 // Faults: an operation that fails because Redis is unreachable, restarting or
 // loading its data is retried with exponential backoff (logged once per
 // outage, then every 10 s) until it succeeds, ctx ends or Config.MaxOutage
-// passes. Push is exact under retry (an idempotency token); an Ack or Retry
-// whose first attempt may have been applied treats "unknown lease" on a later
-// attempt as success.
+// passes. Push is idempotent under retry: entries are deduplicated by the
+// seen set in the same script that queues them, and an idempotency token
+// keeps the added count exact for retries within two minutes. An Ack or
+// Retry whose first attempt may have been applied treats "unknown lease" on
+// a later attempt as success. A Next whose reply was lost leaves a lease no
+// one holds: it is re-queued after the visibility timeout, so a URL may be
+// delivered twice across an outage but is never lost.
 package redis
 
 import (
@@ -74,10 +78,10 @@ const (
 )
 
 const (
-	seenBucketBits = 14               // 16384 seen buckets
-	pushChunk      = 500              // entries per Push script call
-	tokenTTL       = 10 * time.Minute // how long a Push result is kept for retries
-	releaseTimeout = 5 * time.Second  // Close's budget for handing leases back
+	seenBucketBits = 14              // 16384 seen buckets
+	pushChunk      = 500             // entries per Push script call
+	tokenTTL       = 2 * time.Minute // how long a Push result is kept for retries
+	releaseTimeout = 5 * time.Second // Close's budget for handing leases back
 )
 
 // Config configures a Frontier. The zero value is usable.
@@ -117,6 +121,7 @@ type Frontier struct {
 	client goredis.UniversalClient
 	owned  bool // Close closes client
 	prefix string
+	id     string   // random; tags this Frontier's wake-ups
 	hosts  []string // KEYS for the scripts: the crawl's hosts key
 	cfg    Config
 	log    *slog.Logger
@@ -195,6 +200,7 @@ func New(ctx context.Context, client goredis.UniversalClient, cfg Config) (*Fron
 	f := &Frontier{
 		client: client,
 		prefix: "trawl:{" + cfg.Name + "}:",
+		id:     newToken(),
 		cfg:    cfg,
 		log:    cfg.Logger,
 		wake:   make(chan struct{}, 1),
@@ -263,7 +269,7 @@ func (f *Frontier) args(extra ...any) []any {
 		now = f.cfg.Now().UnixMilli()
 	}
 	a := make([]any, 0, 5+len(extra))
-	a = append(a, f.prefix, now)
+	a = append(a, f.prefix+"|"+f.id, now)
 	a = append(a, f.policy...)
 	return append(a, extra...)
 }
@@ -285,8 +291,10 @@ func (f *Frontier) signal() {
 // listen turns pub/sub wake-ups from every process into local ones.
 func (f *Frontier) listen() {
 	defer f.wg.Done()
-	for range f.pubsub.Channel() {
-		f.signal()
+	for msg := range f.pubsub.Channel() {
+		if msg.Payload != f.id { // this Frontier signals its own wake-ups
+			f.signal()
+		}
 	}
 }
 
@@ -461,7 +469,9 @@ func (f *Frontier) Next(ctx context.Context) (*frontier.Lease, error) {
 			if err != nil {
 				return nil, err
 			}
-			f.signal() // let another waiter look for more
+			if more, _ := res[4].(int64); more == 1 {
+				f.signal() // another host is ready: let the next waiter take it
+			}
 			return l, nil
 		case 2:
 			f.signal() // every waiter should see it
@@ -491,7 +501,7 @@ func (f *Frontier) Next(ctx context.Context) (*frontier.Lease, error) {
 
 // lease turns a nextScript reply into a Lease and records it as held.
 func (f *Frontier) lease(res []any) (*frontier.Lease, error) {
-	if len(res) != 4 {
+	if len(res) != 5 {
 		return nil, fmt.Errorf("frontier/redis: next: malformed reply %v", res)
 	}
 	id, _ := res[1].(string)
@@ -547,7 +557,9 @@ func (f *Frontier) settle(ctx context.Context, op string, s *goredis.Script, l *
 	if n == 0 && !retried {
 		return fmt.Errorf("frontier/redis: %s %s: %w", op, l.URL, frontier.ErrUnknownLease)
 	}
-	f.signal()
+	if s != ackScript || n == 2 {
+		f.signal() // a slot or an entry became available (or the crawl ended)
+	}
 	return nil
 }
 

@@ -9,7 +9,8 @@ import goredis "github.com/redis/go-redis/v9"
 //
 // Every script takes the same first five arguments:
 //
-//	ARGV[1] key prefix "trawl:{name}:"
+//	ARGV[1] key prefix "trawl:{name}:", then "|" and the calling Frontier's id
+//	        (the payload of its wake-ups, so that it can ignore its own)
 //	ARGV[2] now in Unix milliseconds, or -1 to read the server's clock (TIME)
 //	ARGV[3] default MaxInFlight, ARGV[4] default Interval (ms), ARGV[5] default Jitter (ms)
 //
@@ -21,7 +22,7 @@ import goredis "github.com/redis/go-redis/v9"
 // prelude is shared by every script.
 const prelude = `
 if redis.replicate_commands then pcall(redis.replicate_commands) end
-local P = ARGV[1]
+local P, ME = string.match(ARGV[1], '^(.*)|([^|]*)$')
 local now = tonumber(ARGV[2])
 if now < 0 then
   local t = redis.call('TIME')
@@ -39,13 +40,21 @@ end
 
 -- schedule puts a host on the ready schedule when it has queued entries and
 -- a free slot, ready at its next-allowed time or now, whichever is later. A
--- host already scheduled keeps its place.
+-- host already scheduled keeps its place. Returns true when it added the
+-- host: something new may be leased, waiters should look.
 local function schedule(host)
   local inflight, nxt, max = hostState(P..'h:'..host)
   if inflight < max and redis.call('LLEN', P..'q:'..host) > 0 then
     if nxt < now then nxt = now end
-    redis.call('ZADD', K_HOSTS, 'NX', nxt, host)
+    return redis.call('ZADD', K_HOSTS, 'NX', nxt, host) == 1
   end
+  return false
+end
+
+-- done reports whether nothing is queued, delayed or leased.
+local function done()
+  local queued = tonumber(redis.call('HGET', K_STATS, 'queued')) or 0
+  return queued <= 0 and redis.call('ZCARD', K_LEASES) == 0
 end
 
 -- bump increments the attempt counter at the head of an encoded entry.
@@ -90,10 +99,15 @@ end
 if added > 0 then
   redis.call('HINCRBY', K_STATS, 'queued', added)
   redis.call('HINCRBY', K_STATS, 'seen', added)
-  for host in pairs(touched) do schedule(host) end
-  redis.call('PUBLISH', K_WAKE, 'push')
+  local wake = false
+  for host in pairs(touched) do
+    if schedule(host) then wake = true end
+  end
+  if wake then redis.call('PUBLISH', K_WAKE, ME) end
 end
-redis.call('SET', tok, added, 'EX', tonumber(ARGV[7]))
+-- Only a call that added something needs its count kept: replaying one
+-- that added nothing adds nothing again.
+if added > 0 then redis.call('SET', tok, added, 'EX', tonumber(ARGV[7])) end
 return added
 `)
 
@@ -103,7 +117,7 @@ return added
 // then leases the head of the host that has been ready longest (the lowest
 // score in the hosts ZSET: O(log hosts), no scan). Returns
 //
-//	{1, id, host, entry}  a lease
+//	{1, id, host, entry, more}  a lease; more = 1 when another host is ready now
 //	{0, wait}             nothing ready; wait = ms until something may be (-1 unknown)
 //	{2}                   done: nothing queued, delayed or leased
 var nextScript = goredis.NewScript(prelude + `
@@ -153,11 +167,13 @@ for i = 1, 32 do
     redis.call('HSET', K_LEASE, id, host .. '\n' .. e)
     redis.call('ZADD', K_LEASES, now + VIS, id)
     redis.call('HINCRBY', K_STATS, 'queued', -1)
-    return {1, id, host, e}
+    local more = 0
+    local c2 = redis.call('ZRANGE', K_HOSTS, 0, 0, 'WITHSCORES')
+    if #c2 > 0 and tonumber(c2[2]) <= now then more = 1 end
+    return {1, id, host, e, more}
   end
 end
-local queued = tonumber(redis.call('HGET', K_STATS, 'queued')) or 0
-if queued <= 0 and redis.call('ZCARD', K_LEASES) == 0 then return {2} end
+if done() then return {2} end
 local wait = -1
 for _, key in ipairs({K_HOSTS, K_DELAYED, K_LEASES}) do
   local c = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
@@ -171,7 +187,8 @@ return {0, wait}
 `)
 
 // ackScript: ARGV[6] lease id, ARGV[7] host, ARGV[8] entry as leased.
-// Returns 1, or 0 for an unknown lease. When the host has nothing left and
+// Returns 2 when the freed slot (or the end of the crawl) woke waiters, 1
+// when it did not, 0 for an unknown lease. When the host has nothing left and
 // no policy of its own, its state is deleted.
 var ackScript = goredis.NewScript(prelude + `
 local id, host = ARGV[6], ARGV[7]
@@ -182,9 +199,12 @@ if redis.call('HINCRBY', hk, 'n', -1) <= 0 then
   local nxt = tonumber(redis.call('HGET', hk, 'next')) or 0
   if nxt <= now and redis.call('HEXISTS', hk, 'pol') == 0 then redis.call('DEL', hk) end
 end
-schedule(host)
 redis.call('HINCRBY', P..'counters', 'acked', 1)
-redis.call('PUBLISH', K_WAKE, 'ack')
+-- Wake waiters only when a lease became possible, or when the crawl is done.
+if schedule(host) or done() then
+  redis.call('PUBLISH', K_WAKE, ME)
+  return 2
+end
 return 1
 `)
 
@@ -205,7 +225,7 @@ end
 redis.call('HINCRBY', K_STATS, 'queued', 1)
 schedule(host)
 redis.call('HINCRBY', P..'counters', 'retried', 1)
-redis.call('PUBLISH', K_WAKE, 'retry')
+redis.call('PUBLISH', K_WAKE, ME)
 return 1
 `)
 
@@ -223,7 +243,7 @@ for i = 6, #ARGV, 3 do
     n = n + 1
   end
 end
-if n > 0 then redis.call('PUBLISH', K_WAKE, 'release') end
+if n > 0 then redis.call('PUBLISH', K_WAKE, ME) end
 return n
 `)
 
@@ -264,6 +284,6 @@ else
   redis.call('HDEL', hk, 'max')
 end
 schedule(host)
-redis.call('PUBLISH', K_WAKE, 'policy')
+redis.call('PUBLISH', K_WAKE, ME)
 return 1
 `)
