@@ -109,8 +109,11 @@ type Config struct {
 	// DefaultMaxCrawlDelay; negative means no cap.
 	MaxCrawlDelay time.Duration
 	// Sitemaps also seeds the crawl from the seeds' hosts' sitemaps:
-	// robots.txt Sitemap: lines and /sitemap.xml, following sitemap index
-	// files and gzip sitemaps. Their URLs still pass scope and robots.
+	// robots.txt Sitemap: lines (not read with IgnoreRobots) and
+	// /sitemap.xml, following sitemap index files, gzip and text sitemaps,
+	// within DefaultMaxSitemapSize and DefaultMaxSitemapURLs per file.
+	// Sitemap files get a record each. The URLs they list have depth 0
+	// (like seeds) but pass every scope rule and robots.txt.
 	Sitemaps bool
 
 	// Retries is how many times a URL is tried again after a connection

@@ -99,6 +99,17 @@ func (s *site) pageStarts() []time.Time {
 	return ts
 }
 
+// allStarts returns the start times of every request, robots.txt included.
+func (s *site) allStarts() []time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ts []time.Time
+	for _, h := range s.starts {
+		ts = append(ts, h.at)
+	}
+	return ts
+}
+
 // html writes an HTML page linking to hrefs.
 func html(w http.ResponseWriter, hrefs ...string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")

@@ -63,7 +63,7 @@ func (c *Crawler) robots(ctx context.Context, h *hostState, scheme string) (*rob
 		h.loading = ch
 		h.mu.Unlock()
 
-		rules, err := c.fetchRobots(ctx, scheme, h.key)
+		rules, err := c.fetchRobots(ctx, scheme, h)
 
 		h.mu.Lock()
 		h.loading = nil
@@ -80,11 +80,15 @@ func (c *Crawler) robots(ctx context.Context, h *hostState, scheme string) (*rob
 	}
 }
 
-// fetchRobots fetches and parses scheme://host/robots.txt. It returns an
+// fetchRobots fetches and parses robots.txt of a host. It returns an
 // error only when ctx ended; every other failure becomes rules.
-func (c *Crawler) fetchRobots(ctx context.Context, scheme, host string) (*robotsRules, error) {
-	u := scheme + "://" + host + "/robots.txt"
+func (c *Crawler) fetchRobots(ctx context.Context, scheme string, h *hostState) (*robotsRules, error) {
+	u := scheme + "://" + h.key + "/robots.txt"
 	for attempt := 0; ; attempt++ {
+		// robots.txt is a request like any other: it keeps the host's gap.
+		if err := c.gate(ctx, h); err != nil {
+			return nil, err
+		}
 		c.stats.robotsFetches.Add(1)
 		resp, err := c.sess.Do(ctx, &session.Request{
 			URL:         u,

@@ -65,8 +65,8 @@ func TestParseSitemap(t *testing.T) {
 
 // TestParseSitemapSizeCap: a gzip bomb stops at the size cap.
 func TestParseSitemapSizeCap(t *testing.T) {
-	body := urlset("http://h/a") + strings.Repeat(" ", 4<<20) + urlset("http://h/b")
-	kind, locs, _ := parseSitemap(gz(t, body), false, 1<<20, 100)
+	body := urlset("http://h/a") + strings.Repeat(" ", 300<<10) + urlset("http://h/b")
+	kind, locs, _ := parseSitemap(gz(t, body), false, 256<<10, 100)
 	if kind != sitemapURLs || len(locs) != 1 {
 		t.Errorf("got %v %q, want only the URL before the cap", kind, locs)
 	}

@@ -69,7 +69,8 @@ type Config struct {
 	Select []string `yaml:"select"` // "name=CSS" or "name=CSS@attr"
 
 	// Resumable crawl: the disk frontier (state.go).
-	State string `yaml:"state"` // state directory; "" = the frontier lives in memory and a crawl cannot resume
+	State     string `yaml:"state"`      // state directory; "" = the frontier lives in memory and a crawl cannot resume
+	StateSync bool   `yaml:"state_sync"` // fsync every commit of the state: survives power loss, not only kill -9
 
 	// Distributed crawl: the Redis frontier (redis.go).
 	Redis             string        `yaml:"redis"`               // Redis URL; "" = the frontier lives in this process

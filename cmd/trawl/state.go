@@ -31,12 +31,16 @@ const (
 // addStateFlags registers the flag of a resumable crawl.
 func addStateFlags(fs *pflag.FlagSet, c *Config) {
 	fs.StringVar(&c.State, "state", c.State, "keep the crawl's queue, seen URLs and cookies in `DIR`: rerun the same command to resume after a stop or a crash")
+	fs.BoolVar(&c.StateSync, "state-sync", c.StateSync, "fsync the --state directory at every commit, so it also survives a power loss or OS crash (slower)")
 }
 
 // validateState checks the state key.
 func (c *Config) validateState() error {
 	if c.State != "" && c.Redis != "" {
 		return invalid("state", "cannot be used with redis: a Redis crawl keeps its state in Redis")
+	}
+	if c.StateSync && c.State == "" {
+		return invalid("state_sync", "needs state (--state DIR)")
 	}
 	return nil
 }
@@ -47,11 +51,14 @@ func (c *Config) validateState() error {
 func openDiskFrontier(cfg *Config) (frontier.Frontier, func() error, error) {
 	d, err := disk.Open(cfg.State, disk.Config{
 		Policy: hostPolicy(cfg),
-		// Workers do not wait for the disk to acknowledge a page: after a
-		// kill at most this many more pages are fetched again.
-		AckWindow: cfg.Workers,
+		// Workers do not wait for the disk to record that a page is done:
+		// after a kill at most this many more pages are fetched again.
+		AckWindow:      cfg.Workers,
 		CommitInterval: stateCommitInterval,
-		NoSync:         stateNoSync,
+		// What is committed is in the OS: it survives kill -9, an OOM kill
+		// or a crash of trawl. --state-sync adds an fsync per commit for
+		// power losses and OS crashes.
+		NoSync: !cfg.StateSync,
 	})
 	if err != nil {
 		msg := strings.TrimPrefix(err.Error(), "frontier/disk: ")
@@ -338,6 +345,6 @@ func (r *resume) finish(s *session.Session, pages int64) {
 	}
 }
 
-var stateCommitInterval = 5 * time.Millisecond
-
-var stateNoSync = os.Getenv("TRAWL_NOSYNC") != ""
+// stateCommitInterval is how long the disk frontier gathers writes into one
+// commit.
+const stateCommitInterval = 2 * time.Millisecond

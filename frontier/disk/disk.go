@@ -78,6 +78,8 @@ const (
 	// DefaultLockTimeout is how long Open waits for another process to
 	// release the directory before failing with ErrLocked.
 	DefaultLockTimeout = time.Second
+	// DefaultSeenCache is the default Config.SeenCache: 8 MiB.
+	DefaultSeenCache = 1 << 20
 	// DefaultTrimEvery is how many bytes the store may map into the
 	// resident set before it is trimmed (see Config.TrimEvery).
 	DefaultTrimEvery = 64 << 20
@@ -120,6 +122,10 @@ type Config struct {
 	// for the disk) at the price of up to n more URLs delivered again after
 	// a kill.
 	AckWindow int
+	// SeenCache is the number of fingerprints kept in RAM (8 bytes each) to
+	// answer Push for URLs seen before without a lookup in the store. Zero
+	// means DefaultSeenCache; negative means none.
+	SeenCache int
 	// TrimEvery bounds the store's pages kept in the resident set: after
 	// about this many bytes were committed or read, the memory map is
 	// released to the page cache (Linux; pages stay cached by the kernel).
@@ -145,6 +151,7 @@ type Disk struct {
 	// entries pushed but not yet committed.
 	pushMu  sync.Mutex
 	pending map[uint64]struct{}
+	cache   fpCache // fingerprints known to be committed
 
 	mu        sync.Mutex
 	closed    bool
@@ -248,6 +255,7 @@ func Open(dir string, cfg Config) (*Disk, error) {
 		hosts:     make(map[string]*host),
 		leases:    make(map[uint64]*lease),
 		pending:   make(map[uint64]struct{}),
+		cache:     newFPCache(cfg.SeenCache),
 		wake:      make(chan struct{}),
 		rng:       rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid()))),
 	}
@@ -369,25 +377,43 @@ func (d *Disk) Push(ctx context.Context, entries ...frontier.Entry) (int, error)
 	}
 	o := &op{kind: opPush}
 	d.pushMu.Lock()
-	err := d.view(func(tx *bolt.Tx) error {
-		seen := tx.Bucket(bucketSeen)
-		var key [8]byte
-		for i, e := range entries {
-			fp := frontier.Fingerprint(e.URL)
-			if _, ok := d.pending[fp]; ok {
-				continue
-			}
-			binary.BigEndian.PutUint64(key[:], fp)
-			if seen.Get(key[:]) != nil {
-				continue
-			}
-			d.pending[fp] = struct{}{}
-			o.entries = append(o.entries, e)
-			o.fps = append(o.fps, fp)
-			o.pushed = append(o.pushed, hostsOf[i])
+	// Most links found on a page were seen before: the fingerprint cache
+	// answers for them, and only the rest is looked up in the store.
+	var lookup []int
+	for i, e := range entries {
+		fp := frontier.Fingerprint(e.URL)
+		if d.cache.has(fp) {
+			continue
 		}
-		return nil
-	})
+		if _, ok := d.pending[fp]; ok {
+			continue
+		}
+		lookup = append(lookup, i)
+	}
+	var err error
+	if len(lookup) > 0 {
+		err = d.view(func(tx *bolt.Tx) error {
+			seen := tx.Bucket(bucketSeen)
+			var key [8]byte
+			for _, i := range lookup {
+				e := entries[i]
+				fp := frontier.Fingerprint(e.URL)
+				if _, ok := d.pending[fp]; ok { // twice in this call
+					continue
+				}
+				binary.BigEndian.PutUint64(key[:], fp)
+				if seen.Get(key[:]) != nil {
+					d.cache.add(fp)
+					continue
+				}
+				d.pending[fp] = struct{}{}
+				o.entries = append(o.entries, e)
+				o.fps = append(o.fps, fp)
+				o.pushed = append(o.pushed, hostsOf[i])
+			}
+			return nil
+		})
+	}
 	if err != nil {
 		for _, fp := range o.fps {
 			delete(d.pending, fp)

@@ -560,6 +560,7 @@ func (d *Disk) commit(batch []*op, seq uint64) uint64 {
 	for _, o := range batch {
 		for _, fp := range o.fps {
 			delete(d.pending, fp)
+			d.cache.add(fp)
 		}
 	}
 	d.pushMu.Unlock()

@@ -28,6 +28,10 @@
 //	tok:<token> STRING result of a Push that added entries, kept 2 minutes so a retried Push is exact
 //	wake        pub/sub channel: published when entries are pushed or slots freed
 //
+// Within a host, entries are leased in push order (FIFO, breadth-first);
+// Entry.Priority is kept and returned with the lease but does not reorder
+// the queue.
+//
 // Time: with Config.Now nil the scripts read the Redis server's clock (TIME),
 // so processes on machines with skewed clocks still share one schedule. A
 // non-nil Now is passed into every script instead (tests).
@@ -54,7 +58,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -142,7 +145,6 @@ type Frontier struct {
 	outageLog time.Time // last outage log line
 
 	closeOnce sync.Once
-	leases    atomic.Int64 // leases handed out by this Frontier (for tests and logs)
 }
 
 type held struct{ host, entry string }
@@ -522,7 +524,6 @@ func (f *Frontier) lease(res []any) (*frontier.Lease, error) {
 	}
 	f.held[id] = held{host: host, entry: enc}
 	f.mu.Unlock()
-	f.leases.Add(1)
 	return &frontier.Lease{Entry: e, Host: host, ID: id, Attempt: attempt}, nil
 }
 

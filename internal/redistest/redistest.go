@@ -47,12 +47,9 @@ func URL(t testing.TB) string {
 		return u
 	}
 	shared.once.Do(func() {
-		dir, err := os.MkdirTemp("", "redistest-")
-		if err != nil {
-			shared.err = err
-			return
-		}
-		shared.srv, shared.err = start(Options{Dir: dir})
+		// No persistence and no log file: the server writes nothing, so
+		// nothing is left behind when the process exits without Stop.
+		shared.srv, shared.err = start(Options{Dir: os.TempDir(), discardLog: true})
 	})
 	if shared.err != nil {
 		unavailable(t, shared.err.Error())
@@ -65,7 +62,6 @@ func URL(t testing.TB) string {
 func Stop() {
 	if shared.srv != nil {
 		shared.srv.Kill()
-		os.RemoveAll(shared.srv.opts.Dir)
 	}
 }
 
@@ -99,7 +95,8 @@ type Options struct {
 	// Password, when set, is required from clients (requirepass).
 	Password string
 
-	cluster bool // a cluster node (StartCluster)
+	cluster    bool // a cluster node (StartCluster)
+	discardLog bool // no log file
 }
 
 // Server is a redis-server process owned by a test.
@@ -161,7 +158,11 @@ func (s *Server) launch(bin string) error {
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = s.opts.Dir
-	logf, err := os.Create(filepath.Join(s.opts.Dir, "redis-"+port+".log"))
+	logName := filepath.Join(s.opts.Dir, "redis-"+port+".log")
+	if s.opts.discardLog {
+		logName = os.DevNull
+	}
+	logf, err := os.OpenFile(logName, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
 	}
