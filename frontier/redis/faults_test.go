@@ -1,0 +1,175 @@
+package redis
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/trawlhq/trawl/frontier"
+	"github.com/trawlhq/trawl/internal/redistest"
+)
+
+// lossyProxy forwards TCP between clients and a real Redis. When armed, it
+// lets the next script call (EVALSHA or EVAL) through to Redis, so that it
+// runs, and then cuts the connection instead of passing the reply on: the
+// client sees its request fail after Redis applied it.
+type lossyProxy struct {
+	ln     net.Listener
+	target string
+	armed  atomic.Bool
+	cuts   atomic.Int32
+	wg     sync.WaitGroup
+}
+
+func newLossyProxy(t *testing.T, target string) *lossyProxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &lossyProxy{ln: ln, target: target}
+	p.wg.Add(1)
+	go p.serve()
+	t.Cleanup(func() { ln.Close(); p.wg.Wait() })
+	return p
+}
+
+func (p *lossyProxy) serve() {
+	defer p.wg.Done()
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		s, err := net.Dial("tcp", p.target)
+		if err != nil {
+			c.Close()
+			continue
+		}
+		var cut atomic.Bool // this connection's next reply is to be dropped
+		p.wg.Add(2)
+		go func() { // client -> server
+			defer p.wg.Done()
+			buf := make([]byte, 64<<10)
+			for {
+				n, err := c.Read(buf)
+				if n > 0 {
+					if (bytes.Contains(buf[:n], []byte("EVALSHA")) || bytes.Contains(buf[:n], []byte("EVAL"))) &&
+						p.armed.CompareAndSwap(true, false) {
+						cut.Store(true)
+					}
+					if _, werr := s.Write(buf[:n]); werr != nil {
+						break
+					}
+				}
+				if err != nil {
+					break
+				}
+			}
+			s.Close()
+		}()
+		go func() { // server -> client
+			defer p.wg.Done()
+			buf := make([]byte, 64<<10)
+			for {
+				n, err := s.Read(buf)
+				if n > 0 && cut.Load() {
+					p.cuts.Add(1)
+					break // the reply is lost
+				}
+				if n > 0 {
+					if _, werr := c.Write(buf[:n]); werr != nil {
+						break
+					}
+				}
+				if err != nil {
+					if !errors.Is(err, io.EOF) {
+						break
+					}
+					break
+				}
+			}
+			c.Close()
+			s.Close()
+		}()
+	}
+}
+
+// TestLostReplies: when Redis applies a Push, Ack or Next but the reply
+// never arrives, the retried operation neither loses nor double-counts
+// anything: Push reports the first attempt's count, Ack succeeds, and the
+// lease whose reply was lost comes back after the visibility timeout.
+func TestLostReplies(t *testing.T) {
+	addr := redistest.URL(t)
+	c := redistest.Client(t)
+	proxy := newLossyProxy(t, c.Options().Addr)
+	_ = addr
+	ctx := ctxT(t, 20*time.Second)
+	f, err := Open(ctx, "redis://"+proxy.ln.Addr().String()+"/0", Config{
+		Name:              redistest.Name(t),
+		VisibilityTimeout: 300 * time.Millisecond,
+		Logger:            slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Drop(context.Background()); f.Close() })
+
+	proxy.armed.Store(true)
+	n, err := f.Push(ctx, urls("lost.test", 3)...)
+	if err != nil || n != 3 {
+		t.Errorf("Push with its reply lost = %d, %v; want 3, nil", n, err)
+	}
+	if proxy.cuts.Load() != 1 {
+		t.Fatalf("proxy cut %d replies; want 1 (the test did not exercise the loss)", proxy.cuts.Load())
+	}
+	if st, _ := f.Stats(ctx); st.Seen != 3 || st.Queued != 3 {
+		t.Errorf("Stats after the retried Push = %+v; want Seen 3, Queued 3", st)
+	}
+
+	l, err := f.Next(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy.armed.Store(true)
+	if err := f.Ack(ctx, l); err != nil {
+		t.Errorf("Ack with its reply lost = %v; want nil (the first attempt was applied)", err)
+	}
+	if proxy.cuts.Load() != 2 {
+		t.Fatalf("proxy cut %d replies; want 2", proxy.cuts.Load())
+	}
+
+	// A Next whose reply is lost leaves a lease no one holds; it comes back.
+	proxy.armed.Store(true)
+	got := map[string]int{l.URL: 1}
+	for {
+		l, err := f.Next(ctx)
+		if errors.Is(err, frontier.ErrDone) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[l.URL]++
+		if err := f.Ack(ctx, l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if proxy.cuts.Load() != 3 {
+		t.Fatalf("proxy cut %d replies; want 3", proxy.cuts.Load())
+	}
+	for _, e := range urls("lost.test", 3) {
+		if got[e.URL] != 1 {
+			t.Errorf("URL %s delivered %d times; want 1", e.URL, got[e.URL])
+		}
+	}
+	if cs, _ := f.Counters(ctx); cs["expired"] != 1 {
+		t.Errorf("Counters = %v; want the orphaned lease expired once", cs)
+	}
+}
