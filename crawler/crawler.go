@@ -33,6 +33,9 @@ var (
 	// ErrRetriesExhausted: a retryable status (429, 5xx) persisted through
 	// every retry.
 	ErrRetriesExhausted = errors.New("crawler: retries exhausted")
+	// ErrOutOfScope: the frontier handed out a URL outside the scope (a
+	// resumed crawl whose scope changed).
+	ErrOutOfScope = errors.New("crawler: out of scope")
 )
 
 // errRunTwice is returned by a second call to Run.
@@ -337,7 +340,17 @@ func (w *worker) handle(ctx context.Context, l *frontier.Lease) bool {
 	}
 	h := c.host(l.Host)
 	page := &pipeline.Page{URL: l.URL, Depth: l.Depth, Referrer: l.Referrer}
+	seed := l.Depth == 0 && l.Referrer == ""
 
+	// Links were checked when pushed; this catches what a persistent
+	// frontier kept from a run with another scope. Depth-0 entries (seeds,
+	// sitemap files and the URLs they list) skip Include/Exclude here, and
+	// a run without seeds has no default scope to check hosts against.
+	if v := c.scope.check(l.URL, l.Depth == 0); v != inScope && (len(c.scope.hosts) > 0 || v != outHost) {
+		page.Err = fmt.Errorf("%w: %s (%s)", ErrOutOfScope, l.URL, v)
+		page.FetchedAt = c.s.Now()
+		return w.finish(ctx, l, page, nil)
+	}
 	if !c.s.IgnoreRobots {
 		rules, err := c.robots(ctx, h, schemeOf(l.URL))
 		if err != nil {
@@ -356,7 +369,7 @@ func (w *worker) handle(ctx context.Context, l *frontier.Lease) bool {
 		return false
 	}
 
-	rd := redirectCheck{c: c, ctx: ctx, seed: l.Depth == 0 && l.Referrer == "", hops: []string{l.URL}}
+	rd := redirectCheck{c: c, ctx: ctx, seed: seed, hops: []string{l.URL}}
 	req := &session.Request{URL: l.URL, Header: c.header, CheckRedirect: rd.check}
 	if c.s.Sitemaps {
 		c.sitemapMu.Lock()

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trawlhq/trawl/frontier"
 	"github.com/trawlhq/trawl/pipeline"
 )
 
@@ -339,10 +340,38 @@ func TestStats(t *testing.T) {
 	if st.Pages != 7 || st.OK != 5 || st.Errors != 1 || st.ByStatus[200] != 5 || st.ByStatus[404] != 1 || st.ByStatus[0] != 1 {
 		t.Errorf("stats %+v", st)
 	}
-	if st.RobotsDenied != 1 || st.Hosts != 1 || st.InFlight != 0 || st.Queued != 0 {
+	if st.RobotsDenied != 1 || st.Hosts != 1 || st.InFlight != 0 || st.Queued != 0 || st.Discovered != 7 {
 		t.Errorf("stats %+v", st)
 	}
 	if st.Bytes <= 0 || st.Elapsed <= 0 || st.PagesPerSec <= 0 || st.ConnsOpened < 1 {
 		t.Errorf("stats %+v", st)
+	}
+}
+
+// TestLeaseOutOfScope: a URL the frontier already held from another run
+// (with another scope) is not fetched; its record says so.
+func TestLeaseOutOfScope(t *testing.T) {
+	s := robotsSite(t, 404, "")
+	r := newRig(t, Config{Exclude: []*regexp.Regexp{regexp.MustCompile(`/b$`)}}, sessionConfig())
+	f := newMemory(t)
+	if _, err := f.Push(t.Context(), frontier.Entry{URL: s.URL + "/b", Depth: 1, Referrer: s.URL + "/"}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(Config{Exclude: []*regexp.Regexp{regexp.MustCompile(`/b$`)}, MaxDepth: SeedsOnly}, r.sess, f, r.pipe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Run(t.Context(), s.URL+"/"); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.count("/b"); n != 0 {
+		t.Errorf("/b fetched %d times", n)
+	}
+	recs := r.col.byURL(t)
+	if rec := recs[s.URL+"/b"]; !strings.Contains(rec.Error, "out of scope") {
+		t.Errorf("/b record error %q, want out of scope", rec.Error)
+	}
+	if len(recs) != 2 {
+		t.Errorf("%d records, want 2", len(recs))
 	}
 }

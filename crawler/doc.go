@@ -13,6 +13,7 @@
 // fixed pool, never a goroutine per URL. Each worker loops:
 //
 //	lease := frontier.Next          // blocks until some host is ready
+//	scope check                     // links were checked when pushed; this is for resumed crawls
 //	robots.txt check                // fetched once per host, cached
 //	politeness gate                 // see below
 //	session.Do with CheckRedirect   // every hop: loop, MaxRedirects, scope, robots, gate
@@ -55,7 +56,8 @@
 // # robots.txt (RFC 9309)
 //
 // Fetched through the same session with the crawler's User-Agent, once per
-// host: concurrent workers of a host wait for the one fetch. At most
+// host, keeping the host's request gap: concurrent workers of a host wait
+// for the one fetch. At most
 // MaxRobotsSize bytes are parsed (github.com/temoto/robotstxt). The group is
 // chosen by the product token (RobotsAgent, default the first word of
 // UserAgent); the longest matching Allow/Disallow rule wins. 4xx means allow

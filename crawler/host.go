@@ -71,7 +71,7 @@ func (c *Crawler) applyPolicyLocked(ctx context.Context, h *hostState) error {
 		iv = h.crawlDelay
 	}
 	h.gapNanos.Store(int64(iv))
-	p := frontier.HostPolicy{MaxInFlight: c.s.PerHost, Interval: 0, Jitter: c.s.RandomDelay}
+	p := frontier.HostPolicy{MaxInFlight: c.s.PerHost, Interval: iv, Jitter: c.s.RandomDelay}
 	if !c.s.IgnoreRobots && !h.robotsKnown {
 		p.MaxInFlight = 1
 	}

@@ -21,6 +21,7 @@ type Stats struct {
 	RobotsDenied int64         `json:"robots_denied"` // URLs robots.txt disallowed
 	InFlight     int64         `json:"in_flight"`     // leases being worked on now
 	Queued       int64         `json:"queued"`        // URLs waiting in the frontier (-1 if it could not say)
+	Discovered   int64         `json:"discovered"`    // new URLs pushed to the frontier: seeds, links, sitemap URLs
 	Hosts        int64         `json:"hosts"`         // distinct hosts seen
 	ConnsOpened  int64         `json:"conns_opened"`  // from the session
 	ConnsReused  int64         `json:"conns_reused"`  // from the session
@@ -77,6 +78,7 @@ func (c *Crawler) Stats() Stats {
 		RobotsDenied: k.robotsDenied.Load(),
 		InFlight:     k.inFlight.Load(),
 		Hosts:        k.hosts.Load(),
+		Discovered:   k.pushed.Load(),
 		ByStatus:     map[int]int64{},
 		Queued:       -1,
 	}

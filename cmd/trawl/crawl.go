@@ -166,7 +166,6 @@ func runCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	final := statsNow()
 	res.finish(sess, final.Pages)
-	profStop()
 	if statsFile != nil {
 		if err := writeStatsFile(statsFile, final, stopped); err != nil {
 			logger.Error("writing --stats file", "file", cfg.Stats, "err", err)

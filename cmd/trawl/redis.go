@@ -18,7 +18,7 @@ import (
 
 // addRedisFlags registers the flags of a crawl shared through Redis.
 func addRedisFlags(fs *pflag.FlagSet, c *Config) {
-	fs.StringVar(&c.Redis, "redis", c.Redis, "share the crawl with other trawl processes through the Redis at `URL` (redis://[:password@]host:port/db)")
+	fs.StringVar(&c.Redis, "redis", c.Redis, "share the crawl with other trawl processes through the Redis at `URL` (redis://[:password@]host:port/db; a cluster: redis://host1:port1?addr=host2:port2)")
 	fs.StringVar(&c.RedisPrefix, "redis-prefix", c.RedisPrefix, "crawl `NAME` in Redis: processes with the same name share one crawl (default \"default\")")
 	fs.DurationVar(&c.RedisLeaseTimeout, "redis-lease-timeout", c.RedisLeaseTimeout, "re-queue the URLs of a process that stopped answering after this long (default 30s)")
 }
@@ -26,8 +26,8 @@ func addRedisFlags(fs *pflag.FlagSet, c *Config) {
 // validateRedis checks the redis keys.
 func (c *Config) validateRedis() error {
 	if c.Redis != "" {
-		if _, err := goredis.ParseURL(c.Redis); err != nil {
-			return invalid("redis", "bad Redis URL %q: %v (want redis://[:password@]host:port/db)", redactURL(c.Redis), err)
+		if err := redis.CheckURL(c.Redis); err != nil {
+			return invalid("redis", "%s (want redis://[:password@]host:port/db)", strings.TrimPrefix(err.Error(), "frontier/redis: "))
 		}
 	}
 	if strings.ContainsAny(c.RedisPrefix, "{} \t\r\n") {

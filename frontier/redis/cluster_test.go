@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -59,6 +60,33 @@ func TestCluster(t *testing.T) {
 	})
 	t.Run("SharedCrawl", func(t *testing.T) {
 		sharedCrawl(t, openOn)
+	})
+	t.Run("OpenURL", func(t *testing.T) {
+		ctx := ctxT(t, 10*time.Second)
+		f, err := Open(ctx, "redis://"+addrs[0]+"?addr="+addrs[1]+"&addr="+addrs[2], Config{Name: redistest.Name(t)})
+		if err != nil {
+			t.Fatalf("Open with a cluster URL: %v", err)
+		}
+		defer f.Close()
+		defer f.Drop(context.Background())
+		if _, ok := f.client.(*goredis.ClusterClient); !ok {
+			t.Fatalf("client is %T; want a cluster client", f.client)
+		}
+		if _, err := f.Push(ctx, urls("url.cluster.test", 2)...); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			l, err := f.Next(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := f.Ack(ctx, l); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := f.Next(ctx); !errors.Is(err, frontier.ErrDone) {
+			t.Errorf("Next = %v; want ErrDone", err)
+		}
 	})
 	t.Run("Drop", func(t *testing.T) {
 		f := openOn(t, Config{Name: redistest.Name(t)})

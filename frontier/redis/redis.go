@@ -151,19 +151,18 @@ type held struct{ host, entry string }
 
 var _ frontier.Frontier = (*Frontier)(nil)
 
-// Open connects to the Redis at rawURL ("redis://[user:password@]host:port/db",
-// "rediss://..." for TLS, "unix:///path") and returns a Frontier that owns
-// the connection. It fails at once, with an error naming the address, when
-// the URL is malformed, Redis cannot be reached or refuses the credentials.
+// Open connects to the Redis at rawURL and returns a Frontier that owns the
+// connection. rawURL is "redis://[user:password@]host:port/db" ("rediss://"
+// for TLS, "unix:///path" for a socket), or, for a Redis Cluster, the URL of
+// one node with the others as addr parameters:
+// "redis://[user:password@]host1:port1?addr=host2:port2&addr=host3:port3".
+// It fails at once, with an error naming the address, when the URL is
+// malformed, Redis cannot be reached or refuses the credentials.
 func Open(ctx context.Context, rawURL string, cfg Config) (*Frontier, error) {
-	opts, err := goredis.ParseURL(rawURL)
+	client, err := newClient(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("frontier/redis: bad Redis URL %q: %w", redact(rawURL), err)
+		return nil, err
 	}
-	// Retries are done here, where it is known which operations are
-	// idempotent; the client must not repeat a script on its own.
-	opts.MaxRetries = -1
-	client := goredis.NewClient(opts)
 	f, err := New(ctx, client, cfg)
 	if err != nil {
 		client.Close()
@@ -224,6 +223,47 @@ func New(ctx context.Context, client goredis.UniversalClient, cfg Config) (*Fron
 	return f, nil
 }
 
+// CheckURL reports whether Open would accept rawURL's form (it does not
+// connect), with the same error Open returns.
+func CheckURL(rawURL string) error {
+	_, err := parseURL(rawURL)
+	return err
+}
+
+// parseURL parses a single-node or cluster URL into client options.
+func parseURL(rawURL string) (any, error) {
+	var opts any
+	var err error
+	if u, perr := url.Parse(rawURL); perr == nil && u.Query().Has("addr") {
+		opts, err = goredis.ParseClusterURL(rawURL)
+	} else {
+		opts, err = goredis.ParseURL(rawURL)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("frontier/redis: bad Redis URL %q: %w", redact(rawURL), err)
+	}
+	return opts, nil
+}
+
+// newClient returns a client for rawURL. Retries are left to the Frontier,
+// which knows which operations are idempotent: the client must not repeat a
+// script on its own.
+func newClient(rawURL string) (goredis.UniversalClient, error) {
+	opts, err := parseURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	switch o := opts.(type) {
+	case *goredis.ClusterOptions:
+		o.MaxRetries = -1
+		return goredis.NewClusterClient(o), nil
+	default:
+		o2 := o.(*goredis.Options)
+		o2.MaxRetries = -1
+		return goredis.NewClient(o2), nil
+	}
+}
+
 // ping checks that Redis answers and accepts the credentials.
 func ping(ctx context.Context, client goredis.UniversalClient) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -233,8 +273,11 @@ func ping(ctx context.Context, client goredis.UniversalClient) error {
 		return nil
 	}
 	addr := "redis"
-	if c, ok := client.(*goredis.Client); ok {
+	switch c := client.(type) {
+	case *goredis.Client:
 		addr = c.Options().Addr
+	case *goredis.ClusterClient:
+		addr = "cluster " + strings.Join(c.Options().Addrs, ",")
 	}
 	if isAuthError(err) {
 		return fmt.Errorf("frontier/redis: %s refused the credentials (check the user and password in the URL): %w", addr, err)
