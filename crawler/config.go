@@ -129,7 +129,10 @@ type Config struct {
 	// DefaultMaxRetryAfter.
 	MaxRetryAfter time.Duration
 	// MaxRedirects is the most redirect hops followed for one URL. Zero
-	// means DefaultMaxRedirects; negative means redirects are not followed.
+	// means DefaultMaxRedirects; negative means redirects are not followed
+	// (the URL's record is then an ErrTooManyRedirects error naming the
+	// target). The session's own MaxRedirects applies too: the smaller
+	// limit wins.
 	MaxRedirects int
 
 	// GracePeriod is how long in-flight requests may run after ctx is

@@ -296,3 +296,80 @@ func TestRetryableErr(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryURLOneRecord: whatever goes wrong with some URLs (server
+// errors, dropped connections, timeouts, redirect loops, robots, binary
+// and truncated bodies, malformed HTML), the crawl goes on and every URL
+// gets exactly one record.
+func TestEveryURLOneRecord(t *testing.T) {
+	paths := []string{"/ok1", "/500", "/drop", "/slow", "/loop", "/denied", "/bin", "/huge", "/bad-html", "/404", "/ok2"}
+	s := newSite(t, nil)
+	s.handle = func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/robots.txt":
+			_, _ = w.Write([]byte("User-agent: *\nDisallow: /denied\n"))
+		case "/":
+			html(w, paths...)
+		case "/ok1", "/ok2":
+			html(w)
+		case "/500":
+			w.WriteHeader(500)
+		case "/drop":
+			if hj, ok := w.(http.Hijacker); ok {
+				if conn, _, err := hj.Hijack(); err == nil {
+					_ = conn.Close()
+				}
+			}
+		case "/slow":
+			select {
+			case <-time.After(2 * time.Second):
+			case <-r.Context().Done():
+			}
+		case "/loop":
+			http.Redirect(w, r, "/loop", http.StatusFound)
+		case "/bin":
+			w.Header().Set("Content-Type", "application/octet-stream")
+			_, _ = w.Write([]byte{0, 1, 2, 0xff, 0xfe})
+		case "/huge":
+			w.Header().Set("Content-Type", "text/html")
+			_, _ = w.Write([]byte("<a href=/ok1>" + strings.Repeat("x", 64<<10)))
+		case "/bad-html":
+			w.Header().Set("Content-Type", "text/html")
+			_, _ = w.Write([]byte("<a href='/ok2'<<<>\x00<a href=\"http://[::1\">x</a><html></html></html>junk"))
+		default:
+			http.NotFound(w, r)
+		}
+	}
+	sc := sessionConfig()
+	sc.Timeouts.Total = 200 * time.Millisecond
+	sc.MaxBodySize = 16 << 10
+	r := newRig(t, Config{Workers: 8}, sc)
+	if err := r.c.Run(t.Context(), s.URL+"/"); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	recs := r.col.byURL(t)
+	if len(recs) != len(paths)+1 {
+		t.Errorf("%d records, want %d", len(recs), len(paths)+1)
+	}
+	wantErr := map[string]string{
+		"/500": "retries exhausted", "/drop": "fetch failed", "/slow": "timeout",
+		"/loop": "redirect loop", "/denied": "robots",
+	}
+	for _, p := range paths {
+		rec, ok := recs[s.URL+p]
+		if !ok {
+			t.Errorf("%s: no record", p)
+			continue
+		}
+		if want := wantErr[p]; want != "" {
+			if !strings.Contains(rec.Error, want) {
+				t.Errorf("%s: error %q, want %q", p, rec.Error, want)
+			}
+		} else if rec.Error != "" {
+			t.Errorf("%s: unexpected error %q", p, rec.Error)
+		}
+	}
+	if rec := recs[s.URL+"/huge"]; !rec.Truncated {
+		t.Errorf("/huge not marked truncated: %+v", rec)
+	}
+}

@@ -1,7 +1,6 @@
 package crawler
 
 import (
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -212,5 +211,4 @@ func TestPolitenessManyHosts(t *testing.T) {
 	if st := r.c.Stats(); st.Hosts != 2 || st.Pages != 2*n {
 		t.Errorf("stats: hosts %d pages %d, want 2 and %d", st.Hosts, st.Pages, 2*n)
 	}
-	_ = fmt.Sprint()
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -198,4 +199,31 @@ func FuzzRobots(f *testing.F) {
 			t.Fatalf("crawl delay %v out of [0, cap]", r.crawlDelay)
 		}
 	})
+}
+
+// TestUserAgent: robots.txt and pages are fetched with the configured
+// User-Agent (DefaultUserAgent by default).
+func TestUserAgent(t *testing.T) {
+	for _, ua := range []string{"", "MyBot/2.0 (+https://example.com/bot)"} {
+		var mu sync.Mutex
+		seen := map[string]string{}
+		s := newSite(t, func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			seen[r.URL.Path] = r.UserAgent()
+			mu.Unlock()
+			if r.URL.Path == "/" {
+				html(w)
+				return
+			}
+			http.NotFound(w, r)
+		})
+		crawl(t, Config{UserAgent: ua}, s.URL+"/")
+		want := ua
+		if want == "" {
+			want = DefaultUserAgent
+		}
+		if seen["/robots.txt"] != want || seen["/"] != want {
+			t.Errorf("User-Agent robots.txt %q, page %q; want %q", seen["/robots.txt"], seen["/"], want)
+		}
+	}
 }

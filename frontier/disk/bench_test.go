@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -83,7 +84,21 @@ func BenchmarkPushNextAck(b *testing.B) {
 //	go test -run '^$' -bench Scale -benchtime 10000000x ./frontier/disk/
 func BenchmarkScale(b *testing.B) {
 	dir := b.TempDir()
-	d, err := disk.Open(dir, disk.Config{})
+	d, err := disk.Open(dir, disk.Config{AckWindow: 16})
+	if os.Getenv("DISK_BENCH_TRACE") != "" {
+		stop := make(chan struct{})
+		defer close(stop)
+		go func() {
+			for {
+				select {
+				case <-stop:
+					return
+				case <-time.After(2 * time.Second):
+					fmt.Fprintf(os.Stderr, "rss %d anon %d file %d MB; %s\n", statusKB("VmRSS")/1024, statusKB("RssAnon")/1024, statusKB("RssFile")/1024, dbMaps())
+				}
+			}
+		}()
+	}
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -119,16 +134,32 @@ func BenchmarkScale(b *testing.B) {
 	if st.Queued != int64(b.N) || st.Seen != int64(b.N) {
 		b.Fatalf("stats %+v; want %d queued and seen", st, b.N)
 	}
+	// Lease and acknowledge as a crawl would: 16 workers, acknowledgements
+	// not waited for (AckWindow), every commit fsynced.
 	pops := min(100000, b.N)
+	var left atomic.Int64
+	left.Store(int64(pops))
 	start = time.Now()
-	for range pops {
-		l, err := d.Next(ctx)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := d.Ack(ctx, l); err != nil {
-			b.Fatal(err)
-		}
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for left.Add(-1) >= 0 {
+				l, err := d.Next(ctx)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				if err := d.Ack(ctx, l); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := d.Sync(ctx); err != nil {
+		b.Fatal(err)
 	}
 	popDur := time.Since(start)
 	b.ReportMetric(float64(b.N)/pushDur.Seconds(), "push/s")
@@ -158,3 +189,22 @@ func statusKB(field string) int64 {
 }
 
 var benchNoSync = os.Getenv("DISK_BENCH_NOSYNC") != ""
+
+// dbMaps describes the resident size of the store's memory maps (debugging).
+func dbMaps() string {
+	b, _ := os.ReadFile("/proc/self/smaps")
+	var out []string
+	cur := ""
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Fields(l)
+		if len(f) >= 6 && strings.Contains(f[0], "-") {
+			cur = ""
+			if strings.HasSuffix(f[len(f)-1], "frontier.db") {
+				cur = f[0] + " " + f[1]
+			}
+		} else if cur != "" && len(f) >= 2 && f[0] == "Rss:" {
+			out = append(out, cur+" rss "+f[1])
+		}
+	}
+	return strings.Join(out, "; ")
+}

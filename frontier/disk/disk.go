@@ -74,7 +74,7 @@ const FormatVersion = 1
 // Defaults for zero Config fields.
 const (
 	// DefaultMaxBatch is the most operations committed in one transaction.
-	DefaultMaxBatch = 4096
+	DefaultMaxBatch = 1024
 	// DefaultLockTimeout is how long Open waits for another process to
 	// release the directory before failing with ErrLocked.
 	DefaultLockTimeout = time.Second
@@ -173,7 +173,8 @@ type Disk struct {
 	resumed   bool
 	rng       *rand.Rand
 
-	trimmed int64 // bytes touched since the last trim (approximate)
+	trimmed  int64 // bytes touched since the last trim (approximate)
+	lastTrim int64 // unix ns of the last trim
 }
 
 // pushWait is an uncommitted push that makes an unscheduled host ready.

@@ -2,14 +2,18 @@ package disk
 
 import (
 	"sync/atomic"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 	"golang.org/x/sys/unix"
 )
 
+// trimPeriod is the longest time between two trims of a store in use.
+const trimPeriod = 250 * time.Millisecond
+
 // touched notes that about n bytes of the store were read or written
 // through its memory map and trims the map once Config.TrimEvery is
-// reached.
+// reached or trimPeriod has passed.
 //
 // bbolt reads the store through a shared, read-only memory map. Every page
 // it touches stays in the process's resident set until the kernel needs the
@@ -23,10 +27,12 @@ func (d *Disk) touched(n int64) {
 	if d.cfg.TrimEvery < 0 {
 		return
 	}
-	if atomic.AddInt64(&d.trimmed, n) < d.cfg.TrimEvery {
+	now := time.Now().UnixNano()
+	if atomic.AddInt64(&d.trimmed, n) < d.cfg.TrimEvery && now-atomic.LoadInt64(&d.lastTrim) < int64(trimPeriod) {
 		return
 	}
 	atomic.StoreInt64(&d.trimmed, 0)
+	atomic.StoreInt64(&d.lastTrim, now)
 	_ = d.view(func(tx *bolt.Tx) error {
 		info := d.db.Info()
 		size := tx.Size()
@@ -34,6 +40,10 @@ func (d *Disk) touched(n int64) {
 			return nil
 		}
 		_, _, _ = unix.Syscall(unix.SYS_MADVISE, info.Data, uintptr(size), unix.MADV_DONTNEED)
+		// Random access: no read-ahead and no fault-around (which maps up to
+		// 16 neighbouring cached pages on every fault). Set again each time
+		// because bbolt maps the file anew when it grows.
+		_, _, _ = unix.Syscall(unix.SYS_MADVISE, info.Data, uintptr(size), unix.MADV_RANDOM)
 		return nil
 	})
 }
