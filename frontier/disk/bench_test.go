@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -94,7 +95,10 @@ func BenchmarkScale(b *testing.B) {
 				case <-stop:
 					return
 				case <-time.After(2 * time.Second):
-					fmt.Fprintf(os.Stderr, "rss %d anon %d file %d MB; %s\n", statusKB("VmRSS")/1024, statusKB("RssAnon")/1024, statusKB("RssFile")/1024, dbMaps())
+					var ms runtime.MemStats
+					runtime.ReadMemStats(&ms)
+					fmt.Fprintf(os.Stderr, "rss %d anon %d file %d MB; heap inuse %d sys %d released %d MB\n", statusKB("VmRSS")/1024, statusKB("RssAnon")/1024, statusKB("RssFile")/1024,
+						ms.HeapInuse>>20, ms.HeapSys>>20, ms.HeapReleased>>20)
 				}
 			}
 		}()
@@ -189,22 +193,3 @@ func statusKB(field string) int64 {
 }
 
 var benchNoSync = os.Getenv("DISK_BENCH_NOSYNC") != ""
-
-// dbMaps describes the resident size of the store's memory maps (debugging).
-func dbMaps() string {
-	b, _ := os.ReadFile("/proc/self/smaps")
-	var out []string
-	cur := ""
-	for _, l := range strings.Split(string(b), "\n") {
-		f := strings.Fields(l)
-		if len(f) >= 6 && strings.Contains(f[0], "-") {
-			cur = ""
-			if strings.HasSuffix(f[len(f)-1], "frontier.db") {
-				cur = f[0] + " " + f[1]
-			}
-		} else if cur != "" && len(f) >= 2 && f[0] == "Rss:" {
-			out = append(out, cur+" rss "+f[1])
-		}
-	}
-	return strings.Join(out, "; ")
-}

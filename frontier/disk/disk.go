@@ -80,10 +80,14 @@ const (
 	DefaultLockTimeout = time.Second
 	// DefaultSeenCache is the default Config.SeenCache: 8 MiB.
 	DefaultSeenCache = 1 << 20
-	// DefaultTrimEvery is how many bytes the store may map into the
-	// resident set before it is trimmed (see Config.TrimEvery).
+	// DefaultTrimEvery is how many bytes of the store may be mapped into
+	// the resident set before the map is trimmed (see Config.TrimEvery).
 	DefaultTrimEvery = 64 << 20
 )
+
+// maxPendingBatches bounds the entries pushed but not yet committed, in
+// batches of Config.MaxBatch: beyond it, Push waits for the committer.
+const maxPendingBatches = 4
 
 // File names inside the state directory.
 const (
@@ -126,10 +130,11 @@ type Config struct {
 	// answer Push for URLs seen before without a lookup in the store. Zero
 	// means DefaultSeenCache; negative means none.
 	SeenCache int
-	// TrimEvery bounds the store's pages kept in the resident set: after
-	// about this many bytes were committed or read, the memory map is
-	// released to the page cache (Linux; pages stay cached by the kernel).
-	// Zero means DefaultTrimEvery; negative means never trim.
+	// TrimEvery bounds the store's pages kept in the resident set: once
+	// about this many bytes may have been mapped by reads and commits (or
+	// every 100ms), the memory map is released to the page cache (Linux;
+	// the kernel keeps the pages cached). Zero means DefaultTrimEvery;
+	// negative means never trim.
 	TrimEvery int64
 }
 
@@ -187,15 +192,29 @@ type pushWait struct {
 // yet committed makes a host ready earlier than the top of the schedule.
 // Called with d.mu held.
 func (d *Disk) pushFirst() bool {
-	for len(d.pushWait) > 0 && d.pushWait[0].o.applied {
-		d.pushWait[0] = pushWait{}
-		d.pushWait = d.pushWait[1:]
-	}
+	d.prunePushWait()
 	if len(d.pushWait) == 0 {
 		return false
 	}
 	w := d.pushWait[0]
 	return w.o.at.Before(d.sched[0].readyAt) && w.h.idx < 0 && w.h.leased < d.policyOf(w.h).MaxInFlight
+}
+
+// prunePushWait drops the committed pushes from the head of pushWait.
+// Called with d.mu held.
+func (d *Disk) prunePushWait() {
+	n := 0
+	for n < len(d.pushWait) && d.pushWait[n].o.applied {
+		n++
+	}
+	if n == 0 {
+		return
+	}
+	clear(d.pushWait[:n])
+	d.pushWait = d.pushWait[n:]
+	if len(d.pushWait) == 0 {
+		d.pushWait = nil // let the backing array go
+	}
 }
 
 // lease is the in-RAM record of an outstanding lease.
@@ -376,6 +395,26 @@ func (d *Disk) Push(ctx context.Context, entries ...frontier.Entry) (int, error)
 			return 0, fmt.Errorf("frontier/disk: push %q: URL has no host", e.URL)
 		}
 	}
+	// Backpressure: entries wait in RAM until committed, so at most a few
+	// batches' worth may be pending.
+	for {
+		d.mu.Lock()
+		if d.closed {
+			d.mu.Unlock()
+			return 0, frontier.ErrClosed
+		}
+		if d.pendingN < int64(maxPendingBatches*d.cfg.MaxBatch) {
+			d.mu.Unlock()
+			break
+		}
+		wake := d.wake
+		d.mu.Unlock()
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	}
 	o := &op{kind: opPush}
 	d.pushMu.Lock()
 	// Most links found on a page were seen before: the fingerprint cache
@@ -441,6 +480,7 @@ func (d *Disk) Push(ctx context.Context, entries ...frontier.Entry) (int, error)
 	d.seen += int64(len(o.entries))
 	d.mu.Unlock()
 	d.pushMu.Unlock()
+	added := len(o.entries) // o belongs to the committer once sent
 	// Not under pushMu: the committer takes it after each commit. The order
 	// of different callers' pushes does not matter; one caller's calls
 	// reach the committer in call order.
@@ -454,8 +494,8 @@ func (d *Disk) Push(ctx context.Context, entries ...frontier.Entry) (int, error)
 		d.pushMu.Unlock()
 		return 0, frontier.ErrClosed
 	}
-	d.touched(int64(len(o.entries)) * pageSize)
-	return len(o.entries), nil
+	d.touched(int64(len(lookup)) * pageSize)
+	return added, nil
 }
 
 // Sync returns once everything pushed, acknowledged, retried or saved

@@ -579,6 +579,8 @@ func (d *Disk) commit(batch []*op, seq uint64) uint64 {
 				d.reschedule(h, o.at)
 			}
 			o.applied = true
+			// pushWait may keep o a while: keep only what it reads.
+			o.entries, o.fps, o.pushed = nil, nil, nil
 		case opAck:
 			// Released by Ack already.
 			if o.async {
@@ -605,6 +607,7 @@ func (d *Disk) commit(batch []*op, seq uint64) uint64 {
 			d.promoting = false
 		}
 	}
+	d.prunePushWait()
 	d.broadcast()
 	d.mu.Unlock()
 	d.touched(touched)

@@ -8,8 +8,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// faultAround is how many pages the kernel maps, at most, for each page
+// faulted in (fault-around maps cached neighbours too: 64 KiB by default).
+const faultAround = 16
+
 // trimPeriod is the longest time between two trims of a store in use.
-const trimPeriod = 250 * time.Millisecond
+const trimPeriod = 100 * time.Millisecond
 
 // touched notes that about n bytes of the store were read or written
 // through its memory map and trims the map once Config.TrimEvery is
@@ -28,7 +32,7 @@ func (d *Disk) touched(n int64) {
 		return
 	}
 	now := time.Now().UnixNano()
-	if atomic.AddInt64(&d.trimmed, n) < d.cfg.TrimEvery && now-atomic.LoadInt64(&d.lastTrim) < int64(trimPeriod) {
+	if atomic.AddInt64(&d.trimmed, n*faultAround) < d.cfg.TrimEvery && now-atomic.LoadInt64(&d.lastTrim) < int64(trimPeriod) {
 		return
 	}
 	atomic.StoreInt64(&d.trimmed, 0)
@@ -40,9 +44,8 @@ func (d *Disk) touched(n int64) {
 			return nil
 		}
 		_, _, _ = unix.Syscall(unix.SYS_MADVISE, info.Data, uintptr(size), unix.MADV_DONTNEED)
-		// Random access: no read-ahead and no fault-around (which maps up to
-		// 16 neighbouring cached pages on every fault). Set again each time
-		// because bbolt maps the file anew when it grows.
+		// Random access: no read-ahead. Set again each time because bbolt
+		// maps the file anew when it grows.
 		_, _, _ = unix.Syscall(unix.SYS_MADVISE, info.Data, uintptr(size), unix.MADV_RANDOM)
 		return nil
 	})
