@@ -85,7 +85,7 @@ func BenchmarkPushNextAck(b *testing.B) {
 //	go test -run '^$' -bench Scale -benchtime 10000000x ./frontier/disk/
 func BenchmarkScale(b *testing.B) {
 	dir := b.TempDir()
-	d, err := disk.Open(dir, disk.Config{AckWindow: 16})
+	d, err := disk.Open(dir, disk.Config{AckWindow: 16, NoSync: benchNoSync})
 	if os.Getenv("DISK_BENCH_TRACE") != "" {
 		stop := make(chan struct{})
 		defer close(stop)

@@ -5,30 +5,34 @@
 // What is on disk: every queued entry (per-host queues), the seen set (one
 // key per fingerprint), entries waiting for a retry time, per-host counters
 // and a small key/value area for other components (SaveState, LoadState:
-// crawl statistics, the session's cookie jar). What is in RAM: only the
+// crawl statistics, the session's cookie jar). What is in RAM: the
 // scheduling index rebuilt at Open — one small record per host (counters,
-// read cursor, next-allowed time, heap slot) and the outstanding leases — so
-// memory does not grow with the number of queued or seen URLs.
+// read cursor, next-allowed time, heap slot) — the outstanding leases, a
+// fixed-size cache of fingerprints (Config.SeenCache) and at most a few
+// batches of uncommitted entries, so memory does not grow with the number
+// of queued or seen URLs.
 //
-// Writes are group-committed by one background committer: every Push, Ack,
-// Retry and SaveState waits until the batch holding it is committed (and
-// fsynced unless Config.NoSync), and batches commit in call order. Hence,
-// after kill -9:
+// Writes are group-committed by one background committer, in call order,
+// and fsynced unless Config.NoSync. Push deduplicates at once and returns
+// without waiting for the commit; Retry, SaveState and Sync wait for it;
+// Ack waits unless Config.AckWindow allows it not to. Hence, after kill -9:
 //
-//   - every entry whose Push returned is still queued, or was acknowledged;
-//   - every lease whose Ack returned is settled for good;
+//   - every entry pushed before an Ack, Retry, SaveState or Sync that
+//     returned is still queued, or was acknowledged;
+//   - every lease whose Ack returned is settled for good, except at most
+//     AckWindow of the latest ones, which are leased again;
 //   - leases handed out but not settled are queued again at Open (a leased
 //     entry stays in its host's queue on disk until Ack or Retry removes
 //     it), so they are leased again, first on their host.
 //
-// A caller that writes its output before calling Ack (as the crawler does)
-// therefore loses nothing, and sees at most one duplicate per lease that was
-// outstanding at the kill.
+// A caller that writes its output and pushes the links it found before it
+// calls Ack (as the crawler does) therefore loses nothing, and sees at most
+// one duplicate per lease outstanding at the kill plus AckWindow.
 //
 // Files: disk.go holds Config, Open and the Frontier methods; store.go the
 // on-disk layout, encoding and the committer; sched.go the in-RAM host
-// schedule; trim_linux.go keeps the store's memory map out of the resident
-// set.
+// schedule; cache.go the fingerprint cache; trim_linux.go keeps the store's
+// memory map out of the resident set.
 package disk
 
 import (
@@ -82,7 +86,7 @@ const (
 	DefaultSeenCache = 1 << 20
 	// DefaultTrimEvery is how many bytes of the store may be mapped into
 	// the resident set before the map is trimmed (see Config.TrimEvery).
-	DefaultTrimEvery = 64 << 20
+	DefaultTrimEvery = 8 << 20
 )
 
 // maxPendingBatches bounds the entries pushed but not yet committed, in
@@ -132,7 +136,7 @@ type Config struct {
 	SeenCache int
 	// TrimEvery bounds the store's pages kept in the resident set: once
 	// about this many bytes may have been mapped by reads and commits (or
-	// every 100ms), the memory map is released to the page cache (Linux;
+	// every 50ms), the memory map is released to the page cache (Linux;
 	// the kernel keeps the pages cached). Zero means DefaultTrimEvery;
 	// negative means never trim.
 	TrimEvery int64
@@ -442,6 +446,7 @@ func (d *Disk) Push(ctx context.Context, entries ...frontier.Entry) (int, error)
 					continue
 				}
 				binary.BigEndian.PutUint64(key[:], fp)
+				d.touchedTx(tx, pageSize)
 				if seen.Get(key[:]) != nil {
 					d.cache.add(fp)
 					continue
@@ -494,7 +499,6 @@ func (d *Disk) Push(ctx context.Context, entries ...frontier.Entry) (int, error)
 		d.pushMu.Unlock()
 		return 0, frontier.ErrClosed
 	}
-	d.touched(int64(len(lookup)) * pageSize)
 	return added, nil
 }
 

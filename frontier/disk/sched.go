@@ -141,7 +141,6 @@ func (d *Disk) leaseLocked(now time.Time) (*frontier.Lease, error) {
 	}
 	d.reschedule(h, now)
 	d.leases[seq] = &lease{h: h, seq: seq, entry: e, attempt: attempt}
-	d.touched(pageSize)
 	return &frontier.Lease{
 		Entry:   e,
 		Host:    h.name,

@@ -194,6 +194,7 @@ func (d *Disk) load(existed bool) (uint64, error) {
 func (d *Disk) readHead(name string, cursor uint64) (seq uint64, e frontier.Entry, attempt int, err error) {
 	prefix := append([]byte(name), 0)
 	err = d.view(func(tx *bolt.Tx) error {
+		d.touchedTx(tx, pageSize)
 		k, v := tx.Bucket(bucketQueue).Cursor().Seek(queueKey(name, cursor))
 		if k == nil || !bytes.HasPrefix(k, prefix) || len(k) != len(prefix)+8 {
 			return errInconsistent(name, cursor)
@@ -398,7 +399,6 @@ func (d *Disk) commit(batch []*op, seq uint64) uint64 {
 		return seq
 	}
 	newSeq := seq
-	var touched int64
 	err := d.update(func(tx *bolt.Tx) error {
 		newSeq = seq
 		meta := tx.Bucket(bucketMeta)
@@ -436,7 +436,7 @@ func (d *Disk) commit(batch []*op, seq uint64) uint64 {
 					}
 					delta(o.pushed[i]).queued++
 					seenN++
-					touched += 2 * pageSize
+					d.touchedTx(tx, 2*pageSize)
 				}
 			case opAck:
 				ls := o.lease
@@ -444,7 +444,7 @@ func (d *Disk) commit(batch []*op, seq uint64) uint64 {
 					return err
 				}
 				delta(ls.h.name).queued--
-				touched += pageSize
+				d.touchedTx(tx, pageSize)
 			case opRetry:
 				ls := o.lease
 				if err := queue.Delete(queueKey(ls.h.name, ls.seq)); err != nil {
@@ -458,7 +458,7 @@ func (d *Disk) commit(batch []*op, seq uint64) uint64 {
 				hd := delta(ls.h.name)
 				hd.queued--
 				hd.delayed++
-				touched += 2 * pageSize
+				d.touchedTx(tx, 2*pageSize)
 			case opPromote:
 				c := delay.Cursor()
 				var keys [][]byte
@@ -490,7 +490,7 @@ func (d *Disk) commit(batch []*op, seq uint64) uint64 {
 					hd.queued++
 					hd.delayed--
 					o.moved = append(o.moved, h)
-					touched += 2 * pageSize
+					d.touchedTx(tx, 2*pageSize)
 				}
 				o.next = time.Time{}
 				if k, _ := delay.Cursor().First(); k != nil {
@@ -610,7 +610,6 @@ func (d *Disk) commit(batch []*op, seq uint64) uint64 {
 	d.prunePushWait()
 	d.broadcast()
 	d.mu.Unlock()
-	d.touched(touched)
 	for _, o := range batch {
 		if o.done != nil {
 			o.done <- nil

@@ -13,40 +13,50 @@ import (
 const faultAround = 16
 
 // trimPeriod is the longest time between two trims of a store in use.
-const trimPeriod = 100 * time.Millisecond
+const trimPeriod = 50 * time.Millisecond
 
-// touched notes that about n bytes of the store were read or written
-// through its memory map and trims the map once Config.TrimEvery is
-// reached or trimPeriod has passed.
+// touchedTx notes that about n bytes of the store were read or written
+// through its memory map, in transaction tx, and trims the map once
+// Config.TrimEvery is reached or trimPeriod has passed.
 //
 // bbolt reads the store through a shared, read-only memory map. Every page
 // it touches stays in the process's resident set until the kernel needs the
 // memory, so a large seen set would count against the RSS bound although
 // the pages are only cache. MADV_DONTNEED on a shared file mapping drops
 // the process's mappings of those pages and nothing else: they stay in the
-// page cache and the next access maps them again (a minor fault). It runs
-// inside a read transaction, which holds bbolt's mmap lock, so the map
-// cannot move meanwhile.
-func (d *Disk) touched(n int64) {
+// page cache and the next access maps them again (a minor fault). The
+// caller is inside a transaction and must not open another one (a read
+// transaction waiting behind a remap would deadlock with its own).
+func (d *Disk) touchedTx(tx *bolt.Tx, n int64) {
+	if d.trimDue(n) {
+		d.trim(tx)
+	}
+}
+
+func (d *Disk) trimDue(n int64) bool {
 	if d.cfg.TrimEvery < 0 {
-		return
+		return false
 	}
 	now := time.Now().UnixNano()
 	if atomic.AddInt64(&d.trimmed, n*faultAround) < d.cfg.TrimEvery && now-atomic.LoadInt64(&d.lastTrim) < int64(trimPeriod) {
-		return
+		return false
 	}
 	atomic.StoreInt64(&d.trimmed, 0)
 	atomic.StoreInt64(&d.lastTrim, now)
-	_ = d.view(func(tx *bolt.Tx) error {
-		info := d.db.Info()
-		size := tx.Size()
-		if info.Data == 0 || size <= 0 {
-			return nil
-		}
-		_, _, _ = unix.Syscall(unix.SYS_MADVISE, info.Data, uintptr(size), unix.MADV_DONTNEED)
-		// Random access: no read-ahead. Set again each time because bbolt
-		// maps the file anew when it grows.
-		_, _, _ = unix.Syscall(unix.SYS_MADVISE, info.Data, uintptr(size), unix.MADV_RANDOM)
-		return nil
-	})
+	return true
+}
+
+// trim releases the map. The transaction tx holds the map in place: a read
+// transaction holds bbolt's mmap lock, and only the writer moves the map,
+// during its commit.
+func (d *Disk) trim(tx *bolt.Tx) {
+	info := d.db.Info()
+	size := tx.Size()
+	if info.Data == 0 || size <= 0 {
+		return
+	}
+	_, _, _ = unix.Syscall(unix.SYS_MADVISE, info.Data, uintptr(size), unix.MADV_DONTNEED)
+	// Random access: no read-ahead. Set again each time because bbolt maps
+	// the file anew when it grows.
+	_, _, _ = unix.Syscall(unix.SYS_MADVISE, info.Data, uintptr(size), unix.MADV_RANDOM)
 }

@@ -2,5 +2,7 @@
 
 package disk
 
-// touched is a no-op where the store's memory map is not trimmed.
-func (d *Disk) touched(int64) {}
+import bolt "go.etcd.io/bbolt"
+
+// touchedTx is a no-op where the store's memory map is not trimmed.
+func (d *Disk) touchedTx(*bolt.Tx, int64) {}
