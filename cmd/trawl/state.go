@@ -62,12 +62,11 @@ func openDiskFrontier(cfg *Config) (frontier.Frontier, func() error, error) {
 	})
 	if err != nil {
 		msg := strings.TrimPrefix(err.Error(), "frontier/disk: ")
-		switch {
-		case errors.Is(err, disk.ErrLocked):
+		if errors.Is(err, disk.ErrLocked) {
 			return nil, nil, fmt.Errorf("--state: %s; wait for it to finish or stop it", msg)
-		case errors.Is(err, disk.ErrCorrupt), errors.Is(err, disk.ErrForeign), errors.Is(err, disk.ErrIncompatible):
-			return nil, nil, usagef("--state: %s", msg)
 		}
+		// ErrCorrupt, ErrForeign, ErrIncompatible, or a path that cannot
+		// be created: the directory given is the problem.
 		return nil, nil, usagef("--state: %s", msg)
 	}
 	return d, d.Close, nil
