@@ -102,48 +102,26 @@ func (pl *Pipeline) resolveLinks(p *Page, s *scan, pageNoFollow bool) {
 }
 
 // resolve returns href resolved against base and normalized, or "" when it
-// is not a usable http(s) link.
+// is not a usable http(s) link. Normalizer.Resolve already strips what
+// browsers strip from an href, drops the fragment and refuses every scheme
+// but http and https; skipScheme only spares it the error for the common
+// javascript:, mailto:, tel: and data: links.
 func resolve(n *frontier.Normalizer, base *url.URL, href string) string {
-	h := cleanHref(href)
+	h := href
+	for len(h) > 0 && h[0] <= ' ' {
+		h = h[1:]
+	}
 	if skipScheme(h) {
 		return ""
 	}
-	u, err := n.Resolve(base, h)
+	u, err := n.Resolve(base, href)
 	if err != nil {
-		return ""
-	}
-	if i := strings.IndexByte(u, '#'); i >= 0 {
-		u = u[:i]
-	}
-	if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
 		return ""
 	}
 	return u
 }
 
-// cleanHref strips what browsers strip from an href: leading and trailing
-// C0 controls and spaces, and every tab and newline inside.
-func cleanHref(s string) string {
-	i, j := 0, len(s)
-	for i < j && s[i] <= ' ' {
-		i++
-	}
-	for j > i && s[j-1] <= ' ' {
-		j--
-	}
-	s = s[i:j]
-	if strings.ContainsAny(s, "\t\n\r") {
-		s = strings.Map(func(r rune) rune {
-			if r == '\t' || r == '\n' || r == '\r' {
-				return -1
-			}
-			return r
-		}, s)
-	}
-	return s
-}
-
-// skipScheme reports whether a cleaned href uses a scheme that is never
+// skipScheme reports whether an href (leading spaces trimmed) uses a scheme that is never
 // crawled: javascript:, mailto:, tel:, data:.
 func skipScheme(h string) bool {
 	c := strings.IndexByte(h, ':')
