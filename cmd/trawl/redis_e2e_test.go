@@ -85,29 +85,11 @@ func (s *wideSite) hitsOf(path string) int {
 	return s.hits[path]
 }
 
-// lockedBuffer collects a process's stderr.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // crawlProc is one trawl process of a shared crawl.
 type crawlProc struct {
 	cmd    *exec.Cmd
 	out    string // records file
-	stderr *lockedBuffer
+	stderr *syncBuffer
 	done   chan struct{}
 	code   int
 }
@@ -118,7 +100,7 @@ func startShared(t *testing.T, n int, site *wideSite, redisURL, name string, ext
 	dir := t.TempDir()
 	var procs []*crawlProc
 	for i := range n {
-		p := &crawlProc{out: filepath.Join(dir, fmt.Sprintf("out%d.jsonl", i)), stderr: &lockedBuffer{}, done: make(chan struct{})}
+		p := &crawlProc{out: filepath.Join(dir, fmt.Sprintf("out%d.jsonl", i)), stderr: &syncBuffer{}, done: make(chan struct{})}
 		args := append([]string{"crawl", site.URL + "/p/0", "--redis", redisURL, "--redis-prefix", name,
 			"--workers", "8", "--per-host", "6", "--log-level", "warn", "-o", p.out}, extra...)
 		p.cmd = exec.Command(trawlBin, args...)
