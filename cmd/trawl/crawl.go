@@ -165,7 +165,7 @@ func runCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		runErr = nil
 	}
 	final := statsNow()
-	res.finish(sess, final.Pages)
+	res.finish(sess)
 	if statsFile != nil {
 		if err := writeStatsFile(statsFile, final, stopped); err != nil {
 			logger.Error("writing --stats file", "file", cfg.Stats, "err", err)

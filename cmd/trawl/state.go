@@ -51,9 +51,11 @@ func (c *Config) validateState() error {
 func openDiskFrontier(cfg *Config) (frontier.Frontier, func() error, error) {
 	d, err := disk.Open(cfg.State, disk.Config{
 		Policy: hostPolicy(cfg),
-		// Workers do not wait for the disk to record that a page is done:
-		// after a kill at most this many more pages are fetched again.
-		AckWindow:      cfg.Workers,
+		// No AckWindow: a worker's Ack returns once the page is recorded
+		// as done, so a kill fetches again only the pages in progress (at
+		// most --workers). The window measured 95% of the memory
+		// frontier's speed against 89% without it (docs/benchmarks.md),
+		// for up to --workers more duplicates per kill.
 		CommitInterval: stateCommitInterval,
 		// What is committed is in the OS: it survives kill -9, an OOM kill
 		// or a crash of trawl. --state-sync adds an fsync per commit for
@@ -74,8 +76,7 @@ func openDiskFrontier(cfg *Config) (frontier.Frontier, func() error, error) {
 
 // runsState is what the CLI remembers of earlier runs in a state directory.
 type runsState struct {
-	Runs  int   `json:"runs"`  // runs started
-	Pages int64 `json:"pages"` // records written by the runs that ended normally
+	Runs int `json:"runs"` // runs started
 }
 
 // resume is how a crawl starts given its frontier: fresh, or resumed from a
@@ -123,16 +124,30 @@ func resumeCrawl(ctx context.Context, cfg *Config, fr frontier.Frontier, seeds [
 	if err != nil {
 		return nil, fmt.Errorf("--state: %w", err)
 	}
+	// Every record written was acknowledged once: earlier runs' records
+	// count against --max-pages, also those of runs that were killed.
+	done := d.Acked()
 	if st.Queued == 0 && st.Leased == 0 {
 		r.finished = true
 		if !cfg.Quiet {
 			fmt.Fprintf(stderr, "trawl: the crawl in %s has already finished (%d URLs seen, %d pages written in %d runs): nothing to do; use a new --state directory to crawl again\n",
-				cfg.State, st.Seen, r.runs.Pages, r.runs.Runs)
+				cfg.State, st.Seen, done, r.runs.Runs)
 		}
 		return r, nil
 	}
+	if cfg.MaxPages > 0 {
+		if done >= int64(cfg.MaxPages) {
+			r.finished = true
+			if !cfg.Quiet {
+				fmt.Fprintf(stderr, "trawl: the crawl in %s has already written %d pages in %d runs, --max-pages is %d: nothing to do; raise --max-pages to go on (%d URLs queued)\n",
+					cfg.State, done, r.runs.Runs, cfg.MaxPages, st.Queued)
+			}
+			return r, nil
+		}
+		cfg.MaxPages -= int(done)
+	}
 	logger.Info("resuming crawl", "state", cfg.State, "queued", st.Queued, "seen", st.Seen,
-		"new_seeds", added, "earlier_runs", r.runs.Runs)
+		"pages_written", done, "new_seeds", added, "earlier_runs", r.runs.Runs)
 	return r, nil
 }
 
@@ -325,9 +340,8 @@ func (r *resume) saveCookies(s *session.Session) {
 	r.last = b
 }
 
-// finish saves the cookies and what this run wrote, before the frontier is
-// closed.
-func (r *resume) finish(s *session.Session, pages int64) {
+// finish saves the cookies before the frontier is closed.
+func (r *resume) finish(s *session.Session) {
 	if r.d == nil {
 		return
 	}
@@ -335,12 +349,6 @@ func (r *resume) finish(s *session.Session, pages int64) {
 		close(r.stop)
 		r.saverWG.Wait()
 		r.saveCookies(s)
-	}
-	r.runs.Pages += pages
-	if b, err := json.Marshal(r.runs); err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = r.d.SaveState(ctx, stateRuns, b)
 	}
 }
 

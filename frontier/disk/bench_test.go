@@ -85,7 +85,10 @@ func BenchmarkPushNextAck(b *testing.B) {
 //	go test -run '^$' -bench Scale -benchtime 10000000x ./frontier/disk/
 func BenchmarkScale(b *testing.B) {
 	dir := b.TempDir()
-	d, err := disk.Open(dir, disk.Config{AckWindow: 16, NoSync: benchNoSync})
+	cfg := disk.Config{AckWindow: 16, NoSync: benchNoSync}
+	cfg.MaxBatch, _ = strconv.Atoi(os.Getenv("DISK_BENCH_MAXBATCH"))
+	cfg.TrimEvery, _ = strconv.ParseInt(os.Getenv("DISK_BENCH_TRIM"), 10, 64)
+	d, err := disk.Open(dir, cfg)
 	if os.Getenv("DISK_BENCH_TRACE") != "" {
 		stop := make(chan struct{})
 		defer close(stop)
@@ -94,10 +97,10 @@ func BenchmarkScale(b *testing.B) {
 				select {
 				case <-stop:
 					return
-				case <-time.After(2 * time.Second):
+				case <-time.After(250 * time.Millisecond):
 					var ms runtime.MemStats
 					runtime.ReadMemStats(&ms)
-					fmt.Fprintf(os.Stderr, "rss %d anon %d file %d MB; heap inuse %d sys %d released %d MB\n", statusKB("VmRSS")/1024, statusKB("RssAnon")/1024, statusKB("RssFile")/1024,
+					fmt.Fprintf(os.Stderr, "hwm %d rss %d anon %d file %d MB; heap inuse %d sys %d released %d MB\n", statusKB("VmHWM")/1024, statusKB("VmRSS")/1024, statusKB("RssAnon")/1024, statusKB("RssFile")/1024,
 						ms.HeapInuse>>20, ms.HeapSys>>20, ms.HeapReleased>>20)
 				}
 			}

@@ -18,6 +18,11 @@ func TestContract(t *testing.T) {
 	t.Run("ackwindow", func(t *testing.T) {
 		runContract(t, disk.Config{Policy: frontier.HostPolicy{MaxInFlight: 2}, NoSync: true, AckWindow: 4})
 	})
+	// Seen-log merges all the time, small batches: the suite's
+	// deduplication and reopen cases then cross merges.
+	t.Run("merging", func(t *testing.T) {
+		runContract(t, disk.Config{Policy: frontier.HostPolicy{MaxInFlight: 2}, NoSync: true, SeenLog: 3, MaxBatch: 4})
+	})
 }
 
 func runContract(t *testing.T, cfg disk.Config) {

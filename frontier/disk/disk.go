@@ -3,12 +3,14 @@
 // it stopped.
 //
 // What is on disk: every queued entry (per-host queues), the seen set (one
-// key per fingerprint), entries waiting for a retry time, per-host counters
-// and a small key/value area for other components (SaveState, LoadState:
-// crawl statistics, the session's cookie jar). What is in RAM: the
-// scheduling index rebuilt at Open — one small record per host (counters,
-// read cursor, next-allowed time, heap slot) — the outstanding leases, a
-// fixed-size cache of fingerprints (Config.SeenCache) and at most a few
+// key per fingerprint, plus a log of recent fingerprints merged into it in
+// sorted batches), entries waiting for a retry time, per-host counters and
+// a small key/value area for other components (SaveState, LoadState: crawl
+// statistics, the session's cookie jar). What is in RAM: the scheduling
+// index rebuilt at Open — one small record per host (counters, read
+// cursor, next-allowed time, heap slot) — the outstanding leases, a
+// fixed-size cache of fingerprints (Config.SeenCache), the fingerprints of
+// the seen log (at most about twice Config.SeenLog) and at most a few
 // batches of uncommitted entries, so memory does not grow with the number
 // of queued or seen URLs.
 //
@@ -30,9 +32,10 @@
 // one duplicate per lease outstanding at the kill plus AckWindow.
 //
 // Files: disk.go holds Config, Open and the Frontier methods; store.go the
-// on-disk layout, encoding and the committer; sched.go the in-RAM host
-// schedule; cache.go the fingerprint cache; trim_linux.go keeps the store's
-// memory map out of the resident set.
+// on-disk layout, encoding and the committer; merge.go the seen log and its
+// merges; sched.go the in-RAM host schedule; cache.go the fingerprint
+// cache; trim_linux.go keeps the store's memory map out of the resident
+// set.
 package disk
 
 import (
@@ -71,19 +74,21 @@ var (
 	ErrForeign = errors.New("frontier/disk: not a trawl state directory")
 )
 
-// FormatVersion is the on-disk format this package reads and writes. Open
-// refuses (ErrIncompatible) a directory with any other.
-const FormatVersion = 1
+// FormatVersion is the on-disk format this package writes. Open also reads
+// format 1 (and upgrades it); it refuses (ErrIncompatible) any other.
+const FormatVersion = 2
 
 // Defaults for zero Config fields.
 const (
 	// DefaultMaxBatch is the most operations committed in one transaction.
-	DefaultMaxBatch = 1024
+	DefaultMaxBatch = 256
 	// DefaultLockTimeout is how long Open waits for another process to
 	// release the directory before failing with ErrLocked.
 	DefaultLockTimeout = time.Second
 	// DefaultSeenCache is the default Config.SeenCache: 8 MiB.
 	DefaultSeenCache = 1 << 20
+	// DefaultSeenLog is the default Config.SeenLog.
+	DefaultSeenLog = 1 << 18
 	// DefaultTrimEvery is how many bytes of the store may be mapped into
 	// the resident set before the map is trimmed (see Config.TrimEvery).
 	DefaultTrimEvery = 8 << 20
@@ -113,8 +118,8 @@ type Config struct {
 	// group commit), which gives the lowest latency.
 	CommitInterval time.Duration
 	// MaxBatch is the most operations in one commit, counting each pushed
-	// entry as one (a single larger Push is still one commit). Zero means
-	// DefaultMaxBatch.
+	// entry as one (a longer Push is committed in several parts). Zero
+	// means DefaultMaxBatch.
 	MaxBatch int
 	// NoSync skips the fsync after each commit. State then still survives
 	// the process being killed (the data is in the OS) but not a power loss
@@ -134,6 +139,12 @@ type Config struct {
 	// answer Push for URLs seen before without a lookup in the store. Zero
 	// means DefaultSeenCache; negative means none.
 	SeenCache int
+	// SeenLog is how many fingerprints of new URLs are kept in the seen log
+	// (appended at each commit, and held in RAM in a hash set: about 10
+	// bytes each) before they are merged, in sorted order, into the seen
+	// set's B+tree. A larger log means fewer, cheaper merges and more RAM.
+	// Zero means DefaultSeenLog.
+	SeenLog int
 	// TrimEvery bounds the store's pages kept in the resident set: once
 	// about this many bytes may have been mapped by reads and commits (or
 	// every 50ms), the memory map is released to the page cache (Linux;
@@ -156,11 +167,14 @@ type Disk struct {
 	committed chan struct{} // closed when the committer has returned
 	closeOnce sync.Once
 
-	// pushMu serialises deduplication: pending holds the fingerprints of
-	// entries pushed but not yet committed.
-	pushMu  sync.Mutex
-	pending map[uint64]struct{}
-	cache   fpCache // fingerprints known to be committed
+	// pushMu serialises deduplication: unmerged holds the fingerprints of
+	// the entries pushed but not yet in the seen set's B+tree (not yet
+	// committed, or in the seen log; see merge.go).
+	pushMu   sync.Mutex
+	unmerged map[uint64]struct{}
+	cache    fpCache // fingerprints known to be in the seen set
+
+	merge merger // the committer's own
 
 	mu        sync.Mutex
 	closed    bool
@@ -176,6 +190,7 @@ type Disk struct {
 	delayed   int64      // entries waiting for a retry time
 	leased    int64      // outstanding leases, including ones being settled
 	seen      int64
+	acked     int64     // acknowledgements, over all runs
 	nextDue   time.Time // earliest retry time; zero when none
 	promoting bool      // a promote op is in flight
 	wake      chan struct{}
@@ -278,7 +293,7 @@ func Open(dir string, cfg Config) (*Disk, error) {
 		committed: make(chan struct{}),
 		hosts:     make(map[string]*host),
 		leases:    make(map[uint64]*lease),
-		pending:   make(map[uint64]struct{}),
+		unmerged:  make(map[uint64]struct{}),
 		cache:     newFPCache(cfg.SeenCache),
 		wake:      make(chan struct{}),
 		rng:       rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid()))),
@@ -294,6 +309,9 @@ func Open(dir string, cfg Config) (*Disk, error) {
 	}
 	if d.cfg.TrimEvery == 0 {
 		d.cfg.TrimEvery = DefaultTrimEvery
+	}
+	if d.cfg.SeenLog <= 0 {
+		d.cfg.SeenLog = DefaultSeenLog
 	}
 	db.NoSync = cfg.NoSync
 	seq, err := d.load(existed)
@@ -373,6 +391,16 @@ func (d *Disk) Dir() string { return d.dir }
 // ever pushed or saved), as opposed to a fresh directory.
 func (d *Disk) Resumed() bool { return d.resumed }
 
+// Acked returns how many leases were acknowledged in this directory, over
+// all runs: those of earlier runs as committed (an acknowledgement lost to a
+// kill is not counted, and its URL is leased again) and this run's so far.
+// The CLI uses it to count --max-pages across resumed runs.
+func (d *Disk) Acked() int64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.acked
+}
+
 // Push adds the entries whose fingerprints were never pushed to this
 // directory, in order, and returns how many it added.
 //
@@ -399,6 +427,24 @@ func (d *Disk) Push(ctx context.Context, entries ...frontier.Entry) (int, error)
 			return 0, fmt.Errorf("frontier/disk: push %q: URL has no host", e.URL)
 		}
 	}
+	// A commit's cost grows with the hosts it appends to: a long push is
+	// committed in parts of at most MaxBatch entries, in order.
+	added := 0
+	for len(entries) > 0 {
+		n := min(len(entries), d.cfg.MaxBatch)
+		k, err := d.push(ctx, entries[:n], hostsOf[:n])
+		added += k
+		if err != nil {
+			return added, err
+		}
+		entries, hostsOf = entries[n:], hostsOf[n:]
+	}
+	return added, nil
+}
+
+// push deduplicates entries (whose host keys are hostsOf) and hands the new
+// ones to the committer as one op.
+func (d *Disk) push(ctx context.Context, entries []frontier.Entry, hostsOf []string) (int, error) {
 	// Backpressure: entries wait in RAM until committed, so at most a few
 	// batches' worth may be pending.
 	for {
@@ -429,7 +475,7 @@ func (d *Disk) Push(ctx context.Context, entries ...frontier.Entry) (int, error)
 		if d.cache.has(fp) {
 			continue
 		}
-		if _, ok := d.pending[fp]; ok {
+		if _, ok := d.unmerged[fp]; ok {
 			continue
 		}
 		lookup = append(lookup, i)
@@ -442,7 +488,7 @@ func (d *Disk) Push(ctx context.Context, entries ...frontier.Entry) (int, error)
 			for _, i := range lookup {
 				e := entries[i]
 				fp := frontier.Fingerprint(e.URL)
-				if _, ok := d.pending[fp]; ok { // twice in this call
+				if _, ok := d.unmerged[fp]; ok { // twice in this call
 					continue
 				}
 				binary.BigEndian.PutUint64(key[:], fp)
@@ -451,7 +497,7 @@ func (d *Disk) Push(ctx context.Context, entries ...frontier.Entry) (int, error)
 					d.cache.add(fp)
 					continue
 				}
-				d.pending[fp] = struct{}{}
+				d.unmerged[fp] = struct{}{}
 				o.entries = append(o.entries, e)
 				o.fps = append(o.fps, fp)
 				o.pushed = append(o.pushed, hostsOf[i])
@@ -461,7 +507,7 @@ func (d *Disk) Push(ctx context.Context, entries ...frontier.Entry) (int, error)
 	}
 	if err != nil {
 		for _, fp := range o.fps {
-			delete(d.pending, fp)
+			delete(d.unmerged, fp)
 		}
 		d.pushMu.Unlock()
 		return 0, err
@@ -494,7 +540,7 @@ func (d *Disk) Push(ctx context.Context, entries ...frontier.Entry) (int, error)
 	case <-d.quit:
 		d.pushMu.Lock()
 		for _, fp := range o.fps {
-			delete(d.pending, fp)
+			delete(d.unmerged, fp)
 		}
 		d.pushMu.Unlock()
 		return 0, frontier.ErrClosed
@@ -599,6 +645,7 @@ func (d *Disk) Ack(ctx context.Context, l *frontier.Lease) error {
 	o := &op{kind: opAck, lease: ls}
 	d.mu.Lock()
 	d.release(ls, d.now())
+	d.acked++
 	o.async = d.unacked < d.cfg.AckWindow
 	if o.async {
 		d.unacked++

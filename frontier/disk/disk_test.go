@@ -336,3 +336,60 @@ func TestCommitInterval(t *testing.T) {
 		t.Errorf("Stats after reopen = %+v; want 320 seen and queued on 8 hosts", st)
 	}
 }
+
+// TestAckedAcrossRuns checks that Acked counts this run's acknowledgements
+// and the committed ones of earlier runs, and that an acknowledgement that
+// was not committed before the process stopped is not counted (its URL is
+// leased again instead).
+func TestAckedAcrossRuns(t *testing.T) {
+	dir := t.TempDir()
+	ctx := ctxT(t)
+	d, err := disk.Open(dir, disk.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Push(ctx, urls("a.test", 10)...); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4 {
+		l, err := d.Next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Ack(ctx, l); err != nil {
+			t.Fatal(err)
+		}
+		if got := d.Acked(); got != int64(i+1) {
+			t.Fatalf("Acked after %d acks = %d", i+1, got)
+		}
+	}
+	// A lease outstanding at Close is not acknowledged.
+	if _, err := d.Next(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	d = open(t, dir, disk.Config{})
+	if got := d.Acked(); got != 4 {
+		t.Fatalf("Acked after reopening = %d; want 4", got)
+	}
+	st, err := d.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Queued != 6 {
+		t.Fatalf("queued after reopening = %d; want 6", st.Queued)
+	}
+	l, err := d.Next(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Ack(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	if got := d.Acked(); got != 5 {
+		t.Fatalf("Acked = %d; want 5", got)
+	}
+}

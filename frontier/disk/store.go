@@ -15,8 +15,11 @@ import (
 // On-disk layout, one bbolt file (frontier.db) with these buckets:
 //
 //	meta   "magic" -> "trawl-frontier"; "format" -> uint32 FormatVersion;
-//	       "seq" -> uint64 last sequence number used; "seen" -> uint64 count
-//	seen   fingerprint (8 bytes, big-endian) -> 0x01
+//	       "seq" -> uint64 last sequence number used; "seen" -> uint64 count;
+//	       "acked" -> uint64 leases acknowledged (absent: none)
+//	seen   fingerprint (8 bytes, big-endian) -> 0x01: the merged seen set
+//	seenlog  sequence number (8 bytes) -> fingerprints (8 bytes each) of the
+//	       entries one commit pushed, not yet merged into seen (merge.go)
 //	queue  host 0x00 seq (8 bytes) -> entry; one contiguous run per host,
 //	       in push order; a leased entry stays until Ack or Retry
 //	delay  notBefore (8 bytes, unix ns) seq (8 bytes) -> entry
@@ -28,6 +31,7 @@ import (
 var (
 	bucketMeta  = []byte("meta")
 	bucketSeen  = []byte("seen")
+	bucketLog   = []byte("seenlog")
 	bucketQueue = []byte("queue")
 	bucketDelay = []byte("delay")
 	bucketHosts = []byte("hosts")
@@ -37,6 +41,7 @@ var (
 	keyFormat = []byte("format")
 	keySeq    = []byte("seq")
 	keySeen   = []byte("seen")
+	keyAcked  = []byte("acked")
 
 	magic = []byte("trawl-frontier")
 
@@ -86,6 +91,7 @@ func (d *Disk) update(fn func(*bolt.Tx) error) (err error) {
 // rebuilds the in-RAM schedule. It returns the last sequence number.
 func (d *Disk) load(existed bool) (uint64, error) {
 	fresh := false
+	var format uint32
 	err := d.view(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if meta == nil {
@@ -104,10 +110,14 @@ func (d *Disk) load(existed bool) (uint64, error) {
 		if len(v) != 4 {
 			return fmt.Errorf("%w: %s: format version missing", ErrCorrupt, d.dir)
 		}
-		if f := binary.BigEndian.Uint32(v); f != FormatVersion {
-			return fmt.Errorf("%w: %s has state format %d, this trawl reads format %d", ErrIncompatible, d.dir, f, FormatVersion)
+		format = binary.BigEndian.Uint32(v)
+		if format != FormatVersion && format != 1 {
+			return fmt.Errorf("%w: %s has state format %d, this trawl reads formats 1 and %d", ErrIncompatible, d.dir, format, FormatVersion)
 		}
-		for _, b := range [][]byte{bucketSeen, bucketQueue, bucketDelay, bucketHosts, bucketState} {
+		for _, b := range [][]byte{bucketSeen, bucketQueue, bucketDelay, bucketHosts, bucketState, bucketLog} {
+			if bytes.Equal(b, bucketLog) && format == 1 {
+				continue // added by format 2
+			}
 			if tx.Bucket(b) == nil {
 				return fmt.Errorf("%w: %s: bucket %q missing", ErrCorrupt, d.dir, b)
 			}
@@ -123,7 +133,7 @@ func (d *Disk) load(existed bool) (uint64, error) {
 			if err != nil {
 				return err
 			}
-			for _, b := range [][]byte{bucketSeen, bucketQueue, bucketDelay, bucketHosts, bucketState} {
+			for _, b := range [][]byte{bucketSeen, bucketQueue, bucketDelay, bucketHosts, bucketState, bucketLog} {
 				if _, err := tx.CreateBucket(b); err != nil {
 					return err
 				}
@@ -145,6 +155,20 @@ func (d *Disk) load(existed bool) (uint64, error) {
 		return 0, nil
 	}
 
+	if format == 1 {
+		// Format 1 had no seen log: add it. An older trawl then refuses
+		// the directory rather than miss the log's fingerprints.
+		err := d.update(func(tx *bolt.Tx) error {
+			if _, err := tx.CreateBucketIfNotExists(bucketLog); err != nil {
+				return err
+			}
+			return tx.Bucket(bucketMeta).Put(keyFormat, binary.BigEndian.AppendUint32(nil, FormatVersion))
+		})
+		if err != nil {
+			return 0, fmt.Errorf("frontier/disk: upgrade %s to format %d: %w", d.dir, FormatVersion, err)
+		}
+	}
+
 	var seq uint64
 	now := d.now()
 	err = d.view(func(tx *bolt.Tx) error {
@@ -155,6 +179,12 @@ func (d *Disk) load(existed bool) (uint64, error) {
 		}
 		seq = binary.BigEndian.Uint64(sv)
 		d.seen = int64(binary.BigEndian.Uint64(nv))
+		if av := meta.Get(keyAcked); av != nil {
+			if len(av) != 8 {
+				return fmt.Errorf("%w: %s: acknowledgement counter", ErrCorrupt, d.dir)
+			}
+			d.acked = int64(binary.BigEndian.Uint64(av))
+		}
 		err := tx.Bucket(bucketHosts).ForEach(func(k, v []byte) error {
 			q, n := binary.Uvarint(v)
 			if n <= 0 {
@@ -179,6 +209,9 @@ func (d *Disk) load(existed bool) (uint64, error) {
 				return fmt.Errorf("%w: %s: retry key", ErrCorrupt, d.dir)
 			}
 			d.nextDue = time.Unix(0, int64(binary.BigEndian.Uint64(k)))
+		}
+		if err := d.loadLog(tx); err != nil {
+			return err
 		}
 		stateKey, _ := tx.Bucket(bucketState).Cursor().First()
 		d.resumed = d.seen > 0 || stateKey != nil
@@ -327,23 +360,20 @@ func (d *Disk) commitLoop(seq uint64) {
 		select {
 		case first = <-d.ops:
 		case <-d.quit:
-			for {
-				select {
-				case o := <-d.ops:
-					batch = append(batch, o)
-					if len(batch) == d.cfg.MaxBatch {
-						seq = d.commit(batch, seq)
-						batch = batch[:0]
-					}
-					continue
-				default:
-				}
-				break
-			}
-			if len(batch) > 0 {
-				d.commit(batch, seq)
-			}
+			d.drain(batch, seq)
 			return
+		default:
+			// Idle: merge the seen log meanwhile, or wait.
+			if d.mergePending() {
+				d.mergeStep()
+				continue
+			}
+			select {
+			case first = <-d.ops:
+			case <-d.quit:
+				d.drain(batch, seq)
+				return
+			}
 		}
 		batch = append(batch[:0], first)
 		weight := first.weight()
@@ -381,7 +411,44 @@ func (d *Disk) commitLoop(seq uint64) {
 		seq = d.commit(batch, seq)
 		clear(batch)
 		batch = batch[:0]
+		// Busy: one merge chunk per commit.
+		if d.mergePending() {
+			d.mergeStep()
+		}
 	}
+}
+
+// drain commits what is left in d.ops when Close has closed d.quit. A merge
+// under way is left for the next Open: its fingerprints are still in the
+// seen log.
+func (d *Disk) drain(batch []*op, seq uint64) {
+	for {
+		select {
+		case o := <-d.ops:
+			batch = append(batch, o)
+			if len(batch) == d.cfg.MaxBatch {
+				seq = d.commit(batch, seq)
+				batch = batch[:0]
+			}
+			continue
+		default:
+		}
+		break
+	}
+	if len(batch) > 0 {
+		d.commit(batch, seq)
+	}
+}
+
+// mergePending reports whether the seen log has merge work to do. Called by
+// the committer.
+func (d *Disk) mergePending() bool {
+	if d.merge.fps == nil && d.merge.logged < d.cfg.SeenLog {
+		return false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.failed == nil
 }
 
 // commit writes one batch and applies it. It returns the new last sequence
@@ -402,7 +469,8 @@ func (d *Disk) commit(batch []*op, seq uint64) uint64 {
 	err := d.update(func(tx *bolt.Tx) error {
 		newSeq = seq
 		meta := tx.Bucket(bucketMeta)
-		seen := tx.Bucket(bucketSeen)
+		seenLog := tx.Bucket(bucketLog)
+		var logged []byte // fingerprints pushed by this commit
 		queue := tx.Bucket(bucketQueue)
 		// Queue keys are appended at the end of each host's run: split
 		// pages unevenly so that they stay full.
@@ -411,6 +479,11 @@ func (d *Disk) commit(batch []*op, seq uint64) uint64 {
 		hosts := tx.Bucket(bucketHosts)
 		state := tx.Bucket(bucketState)
 		seenN := binary.BigEndian.Uint64(meta.Get(keySeen))
+		var ackedN uint64
+		if av := meta.Get(keyAcked); len(av) == 8 {
+			ackedN = binary.BigEndian.Uint64(av)
+		}
+		acks := 0
 		deltas := make(map[string]*hostDelta)
 		delta := func(h string) *hostDelta {
 			hd := deltas[h]
@@ -427,16 +500,13 @@ func (d *Disk) commit(batch []*op, seq uint64) uint64 {
 			switch o.kind {
 			case opPush:
 				for i, e := range o.entries {
-					if err := seen.Put(u64(o.fps[i]), seenMark); err != nil {
-						return err
-					}
+					logged = binary.BigEndian.AppendUint64(logged, o.fps[i])
 					newSeq++
 					if err := queue.Put(queueKey(o.pushed[i], newSeq), encodeEntry(nil, e, 0)); err != nil {
 						return err
 					}
 					delta(o.pushed[i]).queued++
 					seenN++
-					d.touchedTx(tx, 2*pageSize)
 				}
 			case opAck:
 				ls := o.lease
@@ -444,7 +514,7 @@ func (d *Disk) commit(batch []*op, seq uint64) uint64 {
 					return err
 				}
 				delta(ls.h.name).queued--
-				d.touchedTx(tx, pageSize)
+				acks++
 			case opRetry:
 				ls := o.lease
 				if err := queue.Delete(queueKey(ls.h.name, ls.seq)); err != nil {
@@ -458,7 +528,6 @@ func (d *Disk) commit(batch []*op, seq uint64) uint64 {
 				hd := delta(ls.h.name)
 				hd.queued--
 				hd.delayed++
-				d.touchedTx(tx, 2*pageSize)
 			case opPromote:
 				c := delay.Cursor()
 				var keys [][]byte
@@ -490,7 +559,6 @@ func (d *Disk) commit(batch []*op, seq uint64) uint64 {
 					hd.queued++
 					hd.delayed--
 					o.moved = append(o.moved, h)
-					d.touchedTx(tx, 2*pageSize)
 				}
 				o.next = time.Time{}
 				if k, _ := delay.Cursor().First(); k != nil {
@@ -533,6 +601,18 @@ func (d *Disk) commit(batch []*op, seq uint64) uint64 {
 		if err := meta.Put(keySeq, u64(newSeq)); err != nil {
 			return err
 		}
+		if len(logged) > 0 {
+			// Keyed by the last sequence number used: unique, and in
+			// commit order.
+			if err := seenLog.Put(u64(newSeq), logged); err != nil {
+				return err
+			}
+		}
+		if acks > 0 {
+			if err := meta.Put(keyAcked, u64(ackedN+uint64(acks))); err != nil {
+				return err
+			}
+		}
 		return meta.Put(keySeen, u64(seenN))
 	})
 	if err != nil {
@@ -555,15 +635,14 @@ func (d *Disk) commit(batch []*op, seq uint64) uint64 {
 		}
 		return seq
 	}
-	// The pushed fingerprints are in the store now: release them.
-	d.pushMu.Lock()
+	// The commit mapped every page it read or replaced (bbolt reads through
+	// its memory map, also to free the pages it replaces): give them back.
+	d.trimAll()
+	// The pushed fingerprints are in the seen log now; they stay in
+	// d.unmerged until a merge puts them in the seen set.
 	for _, o := range batch {
-		for _, fp := range o.fps {
-			delete(d.pending, fp)
-			d.cache.add(fp)
-		}
+		d.merge.logged += len(o.fps)
 	}
-	d.pushMu.Unlock()
 	d.mu.Lock()
 	now := d.now()
 	for _, o := range batch {

@@ -60,3 +60,19 @@ func (d *Disk) trim(tx *bolt.Tx) {
 	// the file anew when it grows.
 	_, _, _ = unix.Syscall(unix.SYS_MADVISE, info.Data, uintptr(size), unix.MADV_RANDOM)
 }
+
+// trimAll trims the map now. Called by the committer after each commit, which
+// is not trimmed as it goes: bbolt touches every page it replaces again when
+// it frees it at the end of the commit, so pages released earlier in the
+// commit would only be mapped again.
+func (d *Disk) trimAll() {
+	if d.cfg.TrimEvery < 0 {
+		return
+	}
+	atomic.StoreInt64(&d.trimmed, 0)
+	atomic.StoreInt64(&d.lastTrim, time.Now().UnixNano())
+	_ = d.db.View(func(tx *bolt.Tx) error {
+		d.trim(tx)
+		return nil
+	})
+}
