@@ -179,7 +179,7 @@ func runCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		case stopped:
 			word = "interrupted"
 		}
-		fmt.Fprintln(con, summaryLine(final, word))
+		fmt.Fprintln(con, summaryLine(final, word)+res.summary())
 	}
 	switch {
 	case runErr != nil:

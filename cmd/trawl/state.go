@@ -340,6 +340,15 @@ func (r *resume) saveCookies(s *session.Session) {
 	r.last = b
 }
 
+// summary is what the summary line adds for a resumed --state crawl: the
+// pages of every run so far.
+func (r *resume) summary() string {
+	if r.d == nil || !r.resumed {
+		return ""
+	}
+	return fmt.Sprintf("; %d pages in %d runs in all", r.d.Acked(), r.runs.Runs)
+}
+
 // finish saves the cookies before the frontier is closed.
 func (r *resume) finish(s *session.Session) {
 	if r.d == nil {

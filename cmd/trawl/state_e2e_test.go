@@ -80,16 +80,8 @@ func TestE2EStateCrashResume(t *testing.T) {
 				}
 				break
 			}
-			raw, err := os.ReadFile(out)
-			if err != nil {
-				t.Fatal(err)
-			}
-			recs := records(t, string(raw))
-			count := map[string]int{}
-			for _, r := range recs {
-				count[fmt.Sprint(r["url"])]++
-			}
-			dups := len(recs) - len(count)
+			count, n := urlCounts(t, out)
+			dups := n - len(count)
 			for i := range pages {
 				if count[s.url(i)] == 0 {
 					t.Errorf("page %s missing from the output after %d kills", s.url(i), kills)
@@ -103,9 +95,13 @@ func TestE2EStateCrashResume(t *testing.T) {
 			if bound := kills * workers; dups > bound {
 				t.Errorf("%d duplicate records after %d kills; want at most %d (workers per kill)", dups, kills, bound)
 			}
-			t.Logf("seed %d: %d kills, %d records, %d duplicates", seed, kills, len(recs), dups)
+			t.Logf("seed %d: %d kills, %d records, %d duplicates", seed, kills, n, dups)
 
 			// A finished crawl rerun does nothing and says so.
+			raw, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
 			r := trawl(t, append(args[:len(args):len(args)], "--quiet=false")...)
 			if r.code != 0 || !strings.Contains(r.stderr, "already finished") {
 				t.Errorf("rerun of the finished crawl: exit %d, stderr %q; want 0 and 'already finished'", r.code, r.stderr)
@@ -115,6 +111,22 @@ func TestE2EStateCrashResume(t *testing.T) {
 			}
 		})
 	}
+}
+
+// urlCounts reads the JSONL records of the file at path and returns how
+// many records each URL has, and how many records there are.
+func urlCounts(t *testing.T, path string) (map[string]int, int) {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := records(t, string(raw))
+	count := map[string]int{}
+	for _, r := range recs {
+		count[fmt.Sprint(r["url"])]++
+	}
+	return count, len(recs)
 }
 
 func appendFile(t *testing.T, path, s string) {
@@ -302,18 +314,7 @@ func TestE2EStateMaxPagesAcrossRuns(t *testing.T) {
 		return []string{"crawl", s.url(0), "--ignore-robots", "--workers", fmt.Sprint(workers),
 			"--per-host", fmt.Sprint(workers), "--state", state, "-o", out, "--max-pages", fmt.Sprint(max)}
 	}
-	distinct := func() (map[string]int, int) {
-		raw, err := os.ReadFile(out)
-		if err != nil {
-			t.Fatal(err)
-		}
-		recs := records(t, string(raw))
-		count := map[string]int{}
-		for _, r := range recs {
-			count[fmt.Sprint(r["url"])]++
-		}
-		return count, len(recs)
-	}
+	distinct := func() (map[string]int, int) { return urlCounts(t, out) }
 
 	// Kill the first run once it has written some records.
 	cmd := trawlCommand(t.Context(), append(args(limit), "--quiet")...)
@@ -357,8 +358,12 @@ func TestE2EStateMaxPagesAcrossRuns(t *testing.T) {
 		t.Errorf("rerun at the limit wrote %d records", again-n)
 	}
 
-	if r := trawl(t, append(args(limit+30), "--quiet")...); r.code != 0 {
+	r = trawl(t, args(limit+30)...)
+	if r.code != 0 {
 		t.Fatalf("run with a larger --max-pages: exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	if want := "done: 30 pages"; !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "150 pages in 3 runs in all") {
+		t.Errorf("summary of the last run: %q; want %q and the pages of all runs", r.stderr, want)
 	}
 	if count, _ := distinct(); len(count) != limit+30 {
 		t.Errorf("%d distinct pages after raising --max-pages to %d", len(count), limit+30)
