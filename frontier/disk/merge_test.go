@@ -131,3 +131,71 @@ func TestSeenLogMerge(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestUpgradeFormat1 opens a directory written in format 1 (no seen log):
+// Open adds the log and records format 2, and what format 1 had seen stays
+// seen.
+func TestUpgradeFormat1(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	dir := t.TempDir()
+	d, err := Open(dir, Config{NoSync: true, SeenLog: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	es := []frontier.Entry{{URL: "http://a.test/1"}, {URL: "http://a.test/2"}}
+	if _, err := d.Push(ctx, es...); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Let the merge empty the log, as format 1 had none.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, logged := levels(t, d); logged == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("log not merged")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := bolt.Open(dir+"/"+dbFile, 0o644, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket(bucketLog); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketMeta).Put(keyFormat, []byte{0, 0, 0, 1})
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	d, err = Open(dir, Config{NoSync: true})
+	if err != nil {
+		t.Fatalf("Open of a format 1 directory: %v", err)
+	}
+	defer d.Close()
+	if n, err := d.Push(ctx, es...); n != 0 || err != nil {
+		t.Fatalf("Push of URLs seen in format 1 = %d, %v; want 0", n, err)
+	}
+	if n, err := d.Push(ctx, frontier.Entry{URL: "http://a.test/3"}); n != 1 || err != nil {
+		t.Fatalf("Push of a new URL = %d, %v; want 1", n, err)
+	}
+	var format []byte
+	_ = d.view(func(tx *bolt.Tx) error {
+		format = append(format, tx.Bucket(bucketMeta).Get(keyFormat)...)
+		return nil
+	})
+	if string(format) != "\x00\x00\x00\x02" {
+		t.Fatalf("format after the upgrade = %x; want 2", format)
+	}
+}
