@@ -2,7 +2,6 @@ package disk
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"slices"
 
@@ -61,7 +60,7 @@ func (d *Disk) mergeStep() {
 			return
 		}
 		if err := d.startMerge(); err != nil {
-			d.fail(err)
+			_ = d.fail(err)
 		}
 		return
 	}
@@ -92,7 +91,7 @@ func (d *Disk) mergeStep() {
 		return nil
 	})
 	if err != nil {
-		d.fail(err)
+		_ = d.fail(err)
 		return
 	}
 	d.trimAll()
@@ -140,17 +139,4 @@ func (d *Disk) startMerge() error {
 	m.last = last
 	m.logged = 0
 	return nil
-}
-
-// fail makes err sticky: every later call returns it.
-func (d *Disk) fail(err error) {
-	if !errors.Is(err, ErrCorrupt) {
-		err = fmt.Errorf("frontier/disk: commit: %w", err)
-	}
-	d.mu.Lock()
-	if d.failed == nil {
-		d.failed = err
-	}
-	d.broadcast()
-	d.mu.Unlock()
 }

@@ -616,17 +616,13 @@ func (d *Disk) commit(batch []*op, seq uint64) uint64 {
 		return meta.Put(keySeen, u64(seenN))
 	})
 	if err != nil {
+		err = d.fail(err)
 		d.mu.Lock()
-		if !errors.Is(err, ErrCorrupt) {
-			err = fmt.Errorf("frontier/disk: commit: %w", err)
-		}
-		d.failed = err
 		for _, o := range batch {
 			if o.kind == opPromote {
 				d.promoting = false
 			}
 		}
-		d.broadcast()
 		d.mu.Unlock()
 		for _, o := range batch {
 			if o.done != nil {
@@ -710,4 +706,19 @@ func (d *Disk) promote(now time.Time) {
 	case <-o.done:
 	case <-d.committed:
 	}
+}
+
+// fail makes the error of a commit sticky: every later call returns it. It
+// returns the error as callers see it.
+func (d *Disk) fail(err error) error {
+	if !errors.Is(err, ErrCorrupt) {
+		err = fmt.Errorf("frontier/disk: commit: %w", err)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.failed == nil {
+		d.failed = err
+	}
+	d.broadcast()
+	return err
 }
