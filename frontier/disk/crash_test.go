@@ -105,9 +105,6 @@ func crashChild(dir string) {
 // are at most the leases outstanding plus the acknowledgement window, per
 // kill.
 func TestKillResume(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs a child process many times")
-	}
 	t.Parallel()
 	for _, seed := range []uint64{1, 2} {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {

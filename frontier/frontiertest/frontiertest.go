@@ -98,6 +98,37 @@ func RunWithOptions(t *testing.T, o Options) {
 type suite struct{ o Options }
 
 // open returns a fresh frontier that is closed when the test ends.
+// Work leases from f with n goroutines, as a crawler's workers would, until
+// f is done (Next returns frontier.ErrDone), and calls handle with each
+// lease; handle settles it. A Next error other than ErrDone, or an error
+// handle returns, fails t and stops that goroutine. Work returns when every
+// goroutine has.
+func Work(ctx context.Context, t testing.TB, f frontier.Frontier, n int, handle func(*frontier.Lease) error) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				l, err := f.Next(ctx)
+				if errors.Is(err, frontier.ErrDone) {
+					return
+				}
+				if err != nil {
+					t.Errorf("Next: %v", err)
+					return
+				}
+				if err := handle(l); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
 func (s *suite) open(t *testing.T) frontier.Frontier {
 	t.Helper()
 	f := s.o.Open(t)
@@ -382,40 +413,21 @@ func (s *suite) testMaxInFlightConcurrent(t *testing.T) {
 		total    atomic.Int64
 	)
 	ctx := ctxT(t)
-	var wg sync.WaitGroup
-	for range 16 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				l, err := f.Next(ctx)
-				if errors.Is(err, frontier.ErrDone) {
-					return
-				}
-				if err != nil {
-					t.Errorf("Next: %v", err)
-					return
-				}
-				mu.Lock()
-				inflight[l.Host]++
-				if inflight[l.Host] > peak[l.Host] {
-					peak[l.Host] = inflight[l.Host]
-				}
-				mu.Unlock()
-				total.Add(1)
-				// Hold the lease briefly so that other workers pile up on it.
-				time.Sleep(time.Millisecond)
-				mu.Lock()
-				inflight[l.Host]--
-				mu.Unlock()
-				if err := f.Ack(ctx, l); err != nil {
-					t.Errorf("Ack: %v", err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	Work(ctx, t, f, 16, func(l *frontier.Lease) error {
+		mu.Lock()
+		inflight[l.Host]++
+		if inflight[l.Host] > peak[l.Host] {
+			peak[l.Host] = inflight[l.Host]
+		}
+		mu.Unlock()
+		total.Add(1)
+		// Hold the lease briefly so that other workers pile up on it.
+		time.Sleep(time.Millisecond)
+		mu.Lock()
+		inflight[l.Host]--
+		mu.Unlock()
+		return f.Ack(ctx, l)
+	})
 	if got := total.Load(); got != int64(len(all)) {
 		t.Errorf("delivered %d leases; want %d", got, len(all))
 	}
@@ -635,29 +647,10 @@ func (s *suite) testManyWaitersStaggered(t *testing.T) {
 	}
 	push(t, f, entries(all...)...)
 	var got atomic.Int64
-	var wg sync.WaitGroup
-	for range 6 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				l, err := f.Next(ctx)
-				if errors.Is(err, frontier.ErrDone) {
-					return
-				}
-				if err != nil {
-					t.Errorf("Next: %v", err)
-					return
-				}
-				got.Add(1)
-				if err := f.Ack(ctx, l); err != nil {
-					t.Errorf("Ack: %v", err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	Work(ctx, t, f, 6, func(l *frontier.Lease) error {
+		got.Add(1)
+		return f.Ack(ctx, l)
+	})
 	if n := got.Load(); n != int64(len(all)) {
 		t.Errorf("delivered %d; want %d", n, len(all))
 	}

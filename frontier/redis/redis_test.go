@@ -16,6 +16,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/trawlhq/trawl/frontier"
+	"github.com/trawlhq/trawl/frontier/frontiertest"
 	"github.com/trawlhq/trawl/internal/redistest"
 )
 
@@ -93,47 +94,33 @@ func sharedCrawl(t *testing.T, opener func(t *testing.T, cfg Config) *Frontier) 
 	byProc := make([]atomic.Int64, procs)
 	var wg sync.WaitGroup
 	for p, f := range fs {
-		for range workers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					l, err := f.Next(ctx)
-					if errors.Is(err, frontier.ErrDone) {
-						return
-					}
-					if err != nil {
-						t.Errorf("Next: %v", err)
-						return
-					}
-					mu.Lock()
-					inflight[l.Host]++
-					peak[l.Host] = max(peak[l.Host], inflight[l.Host])
-					mu.Unlock()
-					i := index[l.URL]
-					delivered[i].Add(1)
-					byProc[p].Add(1)
-					var found []frontier.Entry
-					for _, j := range []int{2*i + 1, 2*i + 2, i / 2} {
-						if j < m {
-							found = append(found, frontier.Entry{URL: urlOf(j), Depth: l.Depth + 1, Referrer: l.URL})
-						}
-					}
-					if _, err := f.Push(ctx, found...); err != nil {
-						t.Errorf("Push: %v", err)
-						return
-					}
-					time.Sleep(time.Millisecond) // hold the lease: let workers pile up on hosts
-					mu.Lock()
-					inflight[l.Host]--
-					mu.Unlock()
-					if err := f.Ack(ctx, l); err != nil {
-						t.Errorf("Ack: %v", err)
-						return
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			frontiertest.Work(ctx, t, f, workers, func(l *frontier.Lease) error {
+				mu.Lock()
+				inflight[l.Host]++
+				peak[l.Host] = max(peak[l.Host], inflight[l.Host])
+				mu.Unlock()
+				i := index[l.URL]
+				delivered[i].Add(1)
+				byProc[p].Add(1)
+				var found []frontier.Entry
+				for _, j := range []int{2*i + 1, 2*i + 2, i / 2} {
+					if j < m {
+						found = append(found, frontier.Entry{URL: urlOf(j), Depth: l.Depth + 1, Referrer: l.URL})
 					}
 				}
-			}()
-		}
+				if _, err := f.Push(ctx, found...); err != nil {
+					return fmt.Errorf("Push: %w", err)
+				}
+				time.Sleep(time.Millisecond) // hold the lease: let workers pile up on hosts
+				mu.Lock()
+				inflight[l.Host]--
+				mu.Unlock()
+				return f.Ack(ctx, l)
+			})
+		}()
 	}
 	wg.Wait()
 	for i := range delivered {
@@ -442,40 +429,29 @@ func TestRedisRestart(t *testing.T) {
 	acked := make([]atomic.Int32, m)
 	var total atomic.Int64
 	var wg sync.WaitGroup
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				l, err := f.Next(ctx)
-				if errors.Is(err, frontier.ErrDone) {
-					return
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		frontiertest.Work(ctx, t, f, 4, func(l *frontier.Lease) error {
+			i := index[l.URL]
+			var found []frontier.Entry
+			for _, j := range []int{2*i + 1, 2*i + 2} {
+				if j < m {
+					found = append(found, frontier.Entry{URL: urlOf(j)})
 				}
-				if err != nil {
-					t.Errorf("Next: %v", err)
-					return
-				}
-				i := index[l.URL]
-				var found []frontier.Entry
-				for _, j := range []int{2*i + 1, 2*i + 2} {
-					if j < m {
-						found = append(found, frontier.Entry{URL: urlOf(j)})
-					}
-				}
-				if _, err := f.Push(ctx, found...); err != nil {
-					t.Errorf("Push: %v", err)
-					return
-				}
-				time.Sleep(2 * time.Millisecond) // a fetch
-				if err := f.Ack(ctx, l); err != nil && !errors.Is(err, frontier.ErrUnknownLease) {
-					t.Errorf("Ack: %v", err)
-					return
-				}
-				acked[i].Add(1)
-				total.Add(1)
 			}
-		}()
-	}
+			if _, err := f.Push(ctx, found...); err != nil {
+				return fmt.Errorf("Push: %w", err)
+			}
+			time.Sleep(2 * time.Millisecond) // a fetch
+			if err := f.Ack(ctx, l); err != nil && !errors.Is(err, frontier.ErrUnknownLease) {
+				return fmt.Errorf("Ack: %w", err)
+			}
+			acked[i].Add(1)
+			total.Add(1)
+			return nil
+		})
+	}()
 	// Kill Redis a quarter of the way through, keep it down a moment.
 	for total.Load() < m/4 {
 		time.Sleep(5 * time.Millisecond)
