@@ -67,22 +67,7 @@ func TestJSONLConcurrentWriters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	for g := range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range each {
-				if _, err := pl.Process(context.Background(), tricky(g*each+i)); err != nil {
-					t.Error(err)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if err := pl.Close(); err != nil {
-		t.Fatal(err)
-	}
+	processConcurrently(t, pl, writers, each)
 	if len(w.writes) != writers*each {
 		t.Fatalf("%d Write calls for %d records, want one each", len(w.writes), writers*each)
 	}
@@ -182,22 +167,7 @@ func TestCSVConcurrentWriters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	for g := range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range each {
-				if _, err := pl.Process(context.Background(), tricky(g*each+i)); err != nil {
-					t.Error(err)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if err := pl.Close(); err != nil {
-		t.Fatal(err)
-	}
+	processConcurrently(t, pl, writers, each)
 	if len(w.writes) != writers*each {
 		t.Fatalf("%d Write calls for %d records, want one each (header with the first)", len(w.writes), writers*each)
 	}
@@ -312,4 +282,26 @@ func FuzzAppendJSONString(f *testing.F) {
 			t.Errorf("%q decodes to %q, encoding/json's to %q", s, back, want)
 		}
 	})
+}
+
+// processConcurrently sends tricky pages 0 to writers*each-1 through pl from
+// writers goroutines, each records, then closes pl.
+func processConcurrently(t *testing.T, pl *Pipeline, writers, each int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for g := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				if _, err := pl.Process(context.Background(), tricky(g*each+i)); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := pl.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
