@@ -228,7 +228,7 @@ func (s *Session) hop(ctx context.Context, method string, u *url.URL, header htt
 		defer done()
 	}
 	hreq := s.newHTTPRequest(ctx, h, method, u, header, body, sendAuth, to)
-	resp, err := s.conn.transport.RoundTrip(hreq)
+	resp, err := s.rt.RoundTrip(hreq)
 	h.connWD.stop()
 	h.gotConn()
 	if err == nil && ctx.Err() != nil {

@@ -140,6 +140,23 @@ type Config struct {
 	Proxy func(*http.Request) (*url.URL, error)
 	// Traces are called on request and connection events. nil means none.
 	Traces []*Trace
+	// WrapTransport, when set, is called once by New with the round tripper that
+	// sends requests on the connector's pooled connections, and the one it returns
+	// is used for every request the session sends (each redirect hop, robots.txt
+	// and sitemaps included). It is the place for transport middleware:
+	// OpenTelemetry's otelhttp.NewTransport, recording raw exchanges, a test
+	// transport. nil means none.
+	//
+	// The contract, for the returned http.RoundTripper: it is called concurrently
+	// from many goroutines; it runs after the request took its per-host and total
+	// connection slots and before the session reads the body, so the limits hold
+	// and the response body it sees (and must pass on) is the body as received on
+	// the wire, still compressed (the session decompresses above it). The request
+	// already carries the session's headers, cookies and auth; the middleware may
+	// add or change headers, and it must return the response of next (or one of
+	// its own) with a Body that the session will read and close. Errors it returns
+	// are reported as the request's error (op "send").
+	WrapTransport func(next http.RoundTripper) http.RoundTripper
 
 	// MaxRedirects is the longest redirect chain followed. 0 means
 	// DefaultMaxRedirects; negative means redirects are not followed (the 3xx
@@ -238,6 +255,7 @@ type Session struct {
 	decode    bool
 	requote   bool
 	proxy     func(*http.Request) (*url.URL, error)
+	rt        http.RoundTripper // the connector's transport, wrapped by Config.WrapTransport
 	traces    traces
 	maxRedir  int
 	checkRed  func(*url.URL, []*url.URL) error
@@ -305,6 +323,15 @@ func New(cfg Config) (*Session, error) {
 		}
 		s.conn = c
 		s.ownsConn = true
+	}
+	s.rt = s.conn.transport
+	if cfg.WrapTransport != nil {
+		if s.rt = cfg.WrapTransport(s.conn.transport); s.rt == nil {
+			if s.ownsConn {
+				s.conn.Close()
+			}
+			return nil, fmt.Errorf("session: Config.WrapTransport returned a nil RoundTripper")
+		}
 	}
 	if !cfg.NoCookies {
 		if cfg.CookieJar != nil {
