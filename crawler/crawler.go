@@ -339,7 +339,9 @@ func (w *worker) handle(ctx context.Context, l *frontier.Lease) bool {
 		l.Host = frontier.HostKey(l.URL)
 	}
 	h := c.host(l.Host)
-	page := &pipeline.Page{URL: l.URL, Depth: l.Depth, Referrer: l.Referrer}
+	h.inFlight.Add(1)
+	defer h.inFlight.Add(-1)
+	page := &pipeline.Page{URL: l.URL, Depth: l.Depth, Referrer: l.Referrer, Attempt: l.Attempt}
 	seed := l.Depth == 0 && l.Referrer == ""
 
 	// Links were checked when pushed; this catches what a persistent
@@ -381,6 +383,7 @@ func (w *worker) handle(ctx context.Context, l *frontier.Lease) bool {
 	start := c.s.Now()
 	page.FetchedAt = start
 	c.stats.requests.Add(1)
+	h.requests.Add(1)
 	resp, err := c.sess.Do(ctx, req)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -388,7 +391,7 @@ func (w *worker) handle(ctx context.Context, l *frontier.Lease) bool {
 			return false
 		}
 		if retryableErr(err) && l.Attempt < c.s.Retries {
-			w.retry(l, c.s.backoff(l.Attempt))
+			w.retry(l, h, retryReasonOf(err, 0), 0, c.s.backoff(l.Attempt), c.s.Now().Sub(start))
 			return false
 		}
 		page.Err = fetchError(err, &rd, l.Attempt+1)
@@ -402,7 +405,7 @@ func (w *worker) handle(ctx context.Context, l *frontier.Lease) bool {
 		if l.Attempt < c.s.Retries {
 			d := c.s.retryDelay(l.Attempt, resp.Header)
 			resp.Release()
-			w.retry(l, d)
+			w.retry(l, h, retryReasonOf(nil, resp.StatusCode), resp.StatusCode, d, resp.Elapsed)
 			return false
 		}
 		page.Err = fmt.Errorf("%w: status %d after %d attempts", ErrRetriesExhausted, resp.StatusCode, l.Attempt+1)
@@ -495,11 +498,26 @@ func (w *worker) pushLinks(l *frontier.Lease, page *pipeline.Page) {
 }
 
 // retry hands a lease back to wait for its next attempt; it holds neither
-// a worker nor a host slot meanwhile.
-func (w *worker) retry(l *frontier.Lease, d time.Duration) {
+// a worker nor a host slot meanwhile. elapsed is how long the failed
+// attempt took.
+func (w *worker) retry(l *frontier.Lease, h *hostState, why retryReason, status int, d, elapsed time.Duration) {
 	c := w.c
 	c.stats.retries.Add(1)
-	c.log.Debug("retry", "url", l.URL, "attempt", l.Attempt+1, "in", d)
+	c.stats.retryReasons[why].Add(1)
+	h.retries.Add(1)
+	until := c.s.Now().Add(d).UnixNano()
+	for {
+		old := h.backoffUntil.Load()
+		if old >= until || h.backoffUntil.CompareAndSwap(old, until) {
+			break
+		}
+	}
+	if c.log.Enabled(w.settle, slog.LevelDebug) {
+		c.log.LogAttrs(w.settle, slog.LevelDebug, "retry",
+			slog.String("url", l.URL), slog.String("host", l.Host), slog.Int("status", status),
+			slog.Int("depth", l.Depth), slog.Int64("elapsed_ms", elapsed.Milliseconds()),
+			slog.Int("attempt", l.Attempt+1), slog.String("reason", why.String()), slog.Duration("in", d))
+	}
 	if err := c.front.Retry(w.settle, l, c.s.Now().Add(d)); err != nil && !errors.Is(err, frontier.ErrUnknownLease) {
 		c.setFatal(fmt.Errorf("crawler: frontier retry %s: %w", l.URL, err))
 	}
