@@ -72,6 +72,19 @@ func (k *counters) record(p *pipeline.Page) {
 // any time from any goroutine; Queued asks the frontier (bounded to one
 // second).
 func (c *Crawler) Stats() Stats {
+	st := c.Counters()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	if fs, err := c.front.Stats(ctx); err == nil {
+		st.Queued = fs.Queued
+	}
+	cancel()
+	return st
+}
+
+// Counters is Stats without asking the frontier (Queued is -1): it only
+// reads counters, for callers that read often (metrics scrapes) or that
+// read the frontier on a schedule of their own.
+func (c *Crawler) Counters() Stats {
 	k := &c.stats
 	st := Stats{
 		Pages:        k.pages.Load(),
@@ -104,11 +117,6 @@ func (c *Crawler) Stats() Stats {
 	k.mu.Unlock()
 	ss := c.sess.Stats()
 	st.ConnsOpened, st.ConnsReused = ss.ConnsOpened, ss.ConnsReused
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	if fs, err := c.front.Stats(ctx); err == nil {
-		st.Queued = fs.Queued
-	}
-	cancel()
 	if start := c.startNanos.Load(); start != 0 {
 		end := c.endNanos.Load()
 		if end == 0 {
@@ -127,6 +135,8 @@ func (c *Crawler) Stats() Stats {
 // "host[:port]").
 type HostStats struct {
 	Host     string
+	Hosts    int64 // hosts summed up: 1 for one host
+	Backoff  int64 // of them, hosts waiting in backoff now (BackoffUntil in the future)
 	Requests int64 // fetch attempts, robots.txt included; redirect hops count for the leased URL's host
 	Retries  int64 // attempts rescheduled for a retry
 	InFlight int64 // leases of the host being worked on now
@@ -172,6 +182,8 @@ func (c *Crawler) TopHosts(n int) (top []HostStats, rest HostStats) {
 		}
 	}
 	addRest := func(s *HostStats) {
+		rest.Hosts += s.Hosts
+		rest.Backoff += s.Backoff
 		rest.Requests += s.Requests
 		rest.Retries += s.Retries
 		rest.InFlight += s.InFlight
@@ -179,8 +191,9 @@ func (c *Crawler) TopHosts(n int) (top []HostStats, rest HostStats) {
 			rest.BackoffUntil = s.BackoffUntil
 		}
 	}
+	now := c.s.Now().UnixNano()
 	c.hosts.Range(func(_, v any) bool {
-		hs := v.(*hostState).stats()
+		hs := v.(*hostState).stats(now)
 		switch {
 		case len(h) < n:
 			h = append(h, hs)
@@ -205,16 +218,20 @@ func (c *Crawler) TopHosts(n int) (top []HostStats, rest HostStats) {
 	return h, rest
 }
 
-// stats returns the host's figures.
-func (h *hostState) stats() HostStats {
+// stats returns the host's figures at time now (UnixNano).
+func (h *hostState) stats(now int64) HostStats {
 	s := HostStats{
 		Host:     h.key,
+		Hosts:    1,
 		Requests: h.requests.Load(),
 		Retries:  h.retries.Load(),
 		InFlight: h.inFlight.Load(),
 	}
 	if b := h.backoffUntil.Load(); b != 0 {
 		s.BackoffUntil = time.Unix(0, b)
+		if b > now {
+			s.Backoff = 1
+		}
 	}
 	return s
 }
