@@ -116,7 +116,7 @@ type Pipeline struct {
 	closeErr  error
 
 	processed, exported, dropped, noindex, stageErrors, inFlight atomic.Int64
-	errsByStage                                                 []atomic.Int64 // per stage
+	errsByStage                                                  []atomic.Int64 // per stage
 }
 
 // StageErrors is the error count of one stage (Pipeline.StageErrors).

@@ -70,10 +70,10 @@ type Config struct {
 type Collector struct {
 	cfg Config
 
-	mu       sync.Mutex // guards the frontier cache
-	fAt      time.Time
-	fStats   frontier.Stats
-	fOK      bool
+	mu     sync.Mutex // guards the frontier cache
+	fAt    time.Time
+	fStats frontier.Stats
+	fOK    bool
 }
 
 var _ prometheus.Collector = (*Collector)(nil)
