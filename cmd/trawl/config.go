@@ -76,6 +76,10 @@ type Config struct {
 	Redis             string        `yaml:"redis"`               // Redis URL; "" = the frontier lives in this process
 	RedisPrefix       string        `yaml:"redis_prefix"`        // crawl name; processes with the same one share the crawl; "" = "default"
 	RedisLeaseTimeout time.Duration `yaml:"redis_lease_timeout"` // a silent process's URLs are re-queued after this; 0 = 30s
+
+	// Prometheus metrics (metrics.go).
+	MetricsAddr  string `yaml:"metrics_addr"`  // serve /metrics and /healthz here; "" = no server; a bare port binds loopback
+	MetricsHosts int    `yaml:"metrics_hosts"` // hosts with series of their own; 0 = none
 }
 
 // Defaults of the values that are not the zero value.
@@ -108,6 +112,7 @@ func DefaultConfig() Config {
 		Retries:        DefaultRetries,
 		MaxRedirects:   DefaultMaxRedirects,
 		MaxBody:        DefaultMaxBody,
+		MetricsHosts:   DefaultMetricsHosts,
 	}
 }
 
@@ -165,6 +170,7 @@ func (c *Config) Validate() error {
 		nonNegative("read_timeout", c.ReadTimeout),
 		c.validateRedis(),
 		c.validateState(),
+		c.validateMetrics(),
 	}
 	if c.Rate < 0 || c.Rate != c.Rate {
 		checks = append(checks, invalid("rate", "must be a number of requests per second >= 0, got %v", c.Rate))

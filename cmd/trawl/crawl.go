@@ -41,8 +41,14 @@ func runCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	// Open everything that can fail on bad input before the first request.
-	// The frontier comes first: with --state it locks the directory, and a
-	// resumed crawl appends to its output (state.go).
+	// The metrics server first (a busy port changes nothing), then the
+	// frontier: with --state it locks the directory, and a resumed crawl
+	// appends to its output (state.go).
+	mx, err := startMetrics(cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer mx.Close()
 	fr, closeFrontier, err := openFrontier(ctx, cfg)
 	if err != nil {
 		return err
@@ -68,7 +74,9 @@ func runCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		defer statsFile.Close()
 	}
 
-	sess, err := session.New(sessionConfig(cfg))
+	scfg := sessionConfig(cfg)
+	scfg.Traces = append(scfg.Traces, mx.traces()...)
+	sess, err := session.New(scfg)
 	if err != nil {
 		return &usageError{err}
 	}
@@ -102,6 +110,9 @@ func runCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cr, err := crawler.New(ccfg, sess, fr, pl)
 	if err != nil {
 		return &usageError{err}
+	}
+	if err := mx.watch(cr, sess, fr, pl); err != nil {
+		return err
 	}
 
 	// The first SIGINT or SIGTERM cancels the crawl: no new requests,
@@ -138,7 +149,9 @@ func runCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}()
 
-	statsNow := func() crawlStats { return fromCrawler(cr.Stats()) }
+	// The status line, the summary and --stats read the counters /metrics
+	// exports, so that they agree.
+	statsNow := func() crawlStats { return fromCrawl(cr.Stats(), sess, pl) }
 	var progWG sync.WaitGroup
 	progCtx, stopProgress := context.WithCancel(context.Background())
 	if showProgress {
@@ -181,6 +194,7 @@ func runCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		fmt.Fprintln(con, summaryLine(final, word)+res.summary())
 	}
+	mx.crawlDone()
 	switch {
 	case runErr != nil:
 		return runErr
