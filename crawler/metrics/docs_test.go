@@ -101,7 +101,7 @@ type dashboard struct {
 			Name, Type string
 		} `json:"list"`
 	} `json:"templating"`
-	Time struct{ From, To string } `json:"time"`
+	Time   struct{ From, To string } `json:"time"`
 	Panels []struct {
 		ID         *int   `json:"id"`
 		Type       string `json:"type"`
