@@ -90,5 +90,8 @@
 //   - scope.go: domain rules and the scope check.
 //   - retry.go: what is retried, backoff and Retry-After.
 //   - sitemap.go: sitemap discovery and parsing (XML, index, gzip, text).
-//   - stats.go: live and final Stats.
+//   - stats.go: live and final Stats, Counters, per-host figures (TopHosts).
+//
+// Package crawler/metrics exports these figures, with the session's and
+// the pipeline's, as Prometheus metrics.
 package crawler
