@@ -7,6 +7,10 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/trawlhq/trawl/frontier/memory"
+	"github.com/trawlhq/trawl/pipeline"
+	"github.com/trawlhq/trawl/session"
 )
 
 // TestRetriesByReasonAndTopHosts: retries are split by cause, and the
@@ -78,5 +82,33 @@ func TestTopHostsOrder(t *testing.T) {
 	}
 	if rest.Hosts != 2 || rest.Requests != 4 || rest.Backoff != 1 {
 		t.Errorf("rest = %+v; want 2 hosts, 4 requests, 1 in backoff", rest)
+	}
+}
+
+// BenchmarkTopHosts100k is the scrape-time cost of per-host metrics in a
+// crawl that has met 100,000 hosts.
+func BenchmarkTopHosts100k(b *testing.B) {
+	sess, err := session.New(session.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sess.Close()
+	f := memory.New(memory.Config{})
+	defer f.Close()
+	pipe, _ := pipeline.New(pipeline.Config{})
+	c, err := New(Config{}, sess, f, pipe)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range 100_000 {
+		c.host(fmt.Sprintf("h%d.test", i)).requests.Add(int64(i % 997))
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		top, _ := c.TopHosts(20)
+		if len(top) != 20 {
+			b.Fatal(len(top))
+		}
 	}
 }

@@ -65,8 +65,8 @@ type Config struct {
 // Collector is a prometheus.Collector of a crawl's figures, read at
 // scrape time (see the package documentation for the metrics). It is safe
 // for concurrent use; Collect costs one pass over the hosts the crawl has
-// met (about 10 ms per 100,000 hosts) and at most one frontier read per
-// FrontierInterval.
+// met (crawler.Crawler.TopHosts; see BenchmarkTopHosts100k) and at most one
+// frontier read per FrontierInterval.
 type Collector struct {
 	cfg Config
 
