@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +19,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/trawlhq/trawl/internal/redistest"
 )
 
 func TestMetricsListenAddr(t *testing.T) {
@@ -301,5 +304,42 @@ func TestE2EJSONLogs(t *testing.T) {
 	}
 	if fetched != s.pages {
 		t.Errorf("%d fetched lines; want %d", fetched, s.pages)
+	}
+}
+
+// TestMetricsRedisProcessLabel: with --redis the process's series carry a
+// process label, and the frontier gauges are the crawl's, read from Redis.
+func TestMetricsRedisProcessLabel(t *testing.T) {
+	redisURL := redistest.URL(t)
+	s := newSite(t, 15, 0)
+	var final map[string]*dto.MetricFamily
+	afterCrawl = func(a string) { final, _ = scrape(t, a) }
+	defer func() { afterCrawl = nil }()
+	var stdout, stderr bytes.Buffer
+	err := Run(context.Background(), []string{"crawl", s.url(0), "--redis", redisURL, "--redis-prefix", redistest.Name(t),
+		"--metrics-addr", "127.0.0.1:0", "-o", filepath.Join(t.TempDir(), "out.jsonl")}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("crawl: %v\n%s", err, stderr.String())
+	}
+	host, _ := os.Hostname()
+	want := host + "-" + strconv.Itoa(os.Getpid())
+	for _, name := range []string{"trawl_pages_total", "trawl_requests_total", "trawl_frontier_seen", "trawl_request_duration_seconds"} {
+		mf := final[name]
+		if mf == nil || len(mf.Metric) == 0 {
+			t.Errorf("no %s", name)
+			continue
+		}
+		for _, m := range mf.Metric {
+			found := false
+			for _, lp := range m.Label {
+				found = found || (lp.GetName() == "process" && lp.GetValue() == want)
+			}
+			if !found {
+				t.Errorf("%s series %v lacks process=%q", name, m.Label, want)
+			}
+		}
+	}
+	if got := sum(final, "trawl_frontier_seen", "", ""); got != float64(s.pages) {
+		t.Errorf("trawl_frontier_seen = %v; want %d (the crawl's seen set in Redis)", got, s.pages)
 	}
 }
