@@ -99,7 +99,7 @@ func (s *Session) do(ctx context.Context, req *Request) (*Response, error) {
 		maxBody = s.maxBody
 	}
 	header := s.baseHeader(req.Header)
-	if len(s.traces) > 0 {
+	if s.traces.wantRequestStart() { // the header copy is for RequestStart hooks only
 		s.traces.requestStart(TraceRequest{Method: method, URL: u, Header: header.Clone()})
 	}
 

@@ -117,6 +117,16 @@ type TraceDNS struct {
 // traces fans one event out to every configured Trace.
 type traces []*Trace
 
+// wantRequestStart reports whether some Trace has a RequestStart hook.
+func (ts traces) wantRequestStart() bool {
+	for _, t := range ts {
+		if t.RequestStart != nil {
+			return true
+		}
+	}
+	return false
+}
+
 func (ts traces) requestStart(e TraceRequest) {
 	for _, t := range ts {
 		if t.RequestStart != nil {

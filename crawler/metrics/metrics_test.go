@@ -354,3 +354,31 @@ func BenchmarkLatencyTrace(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkSessionGet is one round trip through a session without and with
+// the Latency trace: the difference is what metrics cost per request.
+func BenchmarkSessionGet(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(make([]byte, 2048)) }))
+	defer srv.Close()
+	for _, tc := range []struct {
+		name   string
+		traces []*session.Trace
+	}{{"plain", nil}, {"metrics", []*session.Trace{metrics.NewLatency(nil).Trace()}}} {
+		b.Run(tc.name, func(b *testing.B) {
+			s, err := session.New(session.Config{Traces: tc.traces})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				resp, err := s.Get(ctx, srv.URL)
+				if err != nil {
+					b.Fatal(err)
+				}
+				resp.Release()
+			}
+		})
+	}
+}
