@@ -343,3 +343,27 @@ func TestMetricsRedisProcessLabel(t *testing.T) {
 		t.Errorf("trawl_frontier_seen = %v; want %d (the crawl's seen set in Redis)", got, s.pages)
 	}
 }
+
+// FuzzMetricsListenAddr: any --metrics-addr is refused with an error or
+// becomes a host:port with a host (loopback when none was given).
+func FuzzMetricsListenAddr(f *testing.F) {
+	for _, s := range []string{"", "9090", ":9090", "0.0.0.0:9090", "[::1]:0", "host", "a:b:c", "[::1]", ":", "1:65536"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		out, err := metricsListenAddr(in)
+		if err != nil || in == "" {
+			if in == "" && (out != "" || err != nil) {
+				t.Errorf("metricsListenAddr(\"\") = %q, %v", out, err)
+			}
+			return
+		}
+		host, port, err := net.SplitHostPort(out)
+		if err != nil || host == "" {
+			t.Fatalf("metricsListenAddr(%q) = %q: host %q, %v", in, out, host, err)
+		}
+		if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+			t.Fatalf("metricsListenAddr(%q) = %q: port %q", in, out, port)
+		}
+	})
+}
