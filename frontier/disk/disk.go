@@ -43,10 +43,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -55,6 +53,7 @@ import (
 	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/trawlhq/trawl/frontier"
+	"github.com/trawlhq/trawl/internal/schedule"
 )
 
 // Errors for a state directory that cannot be used. Callers branch on them
@@ -180,9 +179,9 @@ type Disk struct {
 	closed    bool
 	failed    error // sticky: a commit failed; every later call returns it
 	hosts     map[string]*host
-	sched     hostHeap // hosts with a queued entry and a free slot, by readyAt
-	order     uint64   // tie-break counter for sched
-	leases    map[uint64]*lease
+	sched     schedule.Schedule[*host] // hosts with a queued entry and a free slot
+	leases    map[uint64]*lease        // by sequence number
+	leaseGen  uint64                   // leases handed out by this Disk
 	queued    int64      // entries on host queues not leased
 	pendingN  int64      // entries pushed, not yet committed
 	unacked   int        // acknowledgements returned, not yet committed (AckWindow)
@@ -195,7 +194,9 @@ type Disk struct {
 	promoting bool      // a promote op is in flight
 	wake      chan struct{}
 	resumed   bool
-	rng       *rand.Rand
+	bg        sync.WaitGroup // promote goroutines; Close waits for them
+
+	testHookPromote func() // called by a promote goroutine as it starts; tests only
 
 	trimmed  int64 // bytes touched since the last trim (approximate)
 	lastTrim int64 // unix ns of the last trim
@@ -216,7 +217,8 @@ func (d *Disk) pushFirst() bool {
 		return false
 	}
 	w := d.pushWait[0]
-	return w.o.at.Before(d.sched[0].readyAt) && w.h.idx < 0 && w.h.leased < d.policyOf(w.h).MaxInFlight
+	_, readyAt := d.sched.Peek()
+	return w.o.at.UnixNano() < readyAt && !w.h.sched.Scheduled() && w.h.leased < d.policyOf(w.h).MaxInFlight
 }
 
 // prunePushWait drops the committed pushes from the head of pushWait.
@@ -240,6 +242,7 @@ func (d *Disk) prunePushWait() {
 type lease struct {
 	h        *host
 	seq      uint64
+	gen      uint64 // tells this lease from earlier ones of a released entry
 	entry    frontier.Entry
 	attempt  int
 	settling bool
@@ -296,7 +299,6 @@ func Open(dir string, cfg Config) (*Disk, error) {
 		unmerged:  make(map[uint64]struct{}),
 		cache:     newFPCache(cfg.SeenCache),
 		wake:      make(chan struct{}),
-		rng:       rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid()))),
 	}
 	if d.now == nil {
 		d.now = time.Now
@@ -520,7 +522,7 @@ func (d *Disk) push(ctx context.Context, entries []frontier.Entry, hostsOf []str
 	o.at = d.now()
 	for _, name := range o.pushed {
 		h := d.host(name)
-		if h.pending == 0 && h.idx < 0 {
+		if h.pending == 0 && !h.sched.Scheduled() {
 			// Ready from now on once committed: Next must not let a host
 			// that became ready later go first meanwhile.
 			d.pushWait = append(d.pushWait, pushWait{h: h, o: o})
@@ -584,10 +586,18 @@ func (d *Disk) Next(ctx context.Context) (*frontier.Lease, error) {
 		now := d.now()
 		if !d.nextDue.IsZero() && !d.nextDue.After(now) && !d.promoting {
 			d.promoting = true
-			go d.promote(now)
+			d.bg.Add(1)
+			go func() {
+				defer d.bg.Done()
+				if d.testHookPromote != nil {
+					d.testHookPromote()
+				}
+				d.promote(now)
+			}()
 		}
-		if len(d.sched) > 0 && !d.sched[0].readyAt.After(now) && !d.pushFirst() {
-			l, err := d.leaseLocked(now)
+		top, readyAt := d.sched.Peek()
+		if top != nil && readyAt <= now.UnixNano() && !d.pushFirst() {
+			l, err := d.leaseLocked(top.Value)
 			d.mu.Unlock()
 			if err != nil {
 				return nil, err
@@ -600,8 +610,8 @@ func (d *Disk) Next(ctx context.Context) (*frontier.Lease, error) {
 		}
 		wake := d.wake
 		var until time.Time
-		if len(d.sched) > 0 {
-			until = d.sched[0].readyAt
+		if top != nil {
+			until = time.Unix(0, readyAt)
 		}
 		if !d.nextDue.IsZero() && !d.promoting && (until.IsZero() || d.nextDue.Before(until)) {
 			until = d.nextDue
@@ -689,8 +699,8 @@ func (d *Disk) settle(l *frontier.Lease) (*lease, error) {
 	if l == nil {
 		return nil, frontier.ErrUnknownLease
 	}
-	seq, err := strconv.ParseUint(l.ID, 36, 64)
-	if err != nil {
+	seq, gen, ok := parseLeaseID(l.ID)
+	if !ok {
 		return nil, frontier.ErrUnknownLease
 	}
 	d.mu.Lock()
@@ -702,7 +712,7 @@ func (d *Disk) settle(l *frontier.Lease) (*lease, error) {
 		return nil, d.failed
 	}
 	ls, ok := d.leases[seq]
-	if !ok || ls.settling || ls.h.name != l.Host {
+	if !ok || ls.gen != gen || ls.settling || ls.h.name != l.Host {
 		return nil, frontier.ErrUnknownLease
 	}
 	ls.settling = true
@@ -720,7 +730,8 @@ func (d *Disk) SetHostPolicy(ctx context.Context, hostKey string, p frontier.Hos
 	}
 	h := d.host(hostKey)
 	h.policy = &p
-	d.reschedule(h, d.now())
+	rp := d.policyOf(h)
+	d.sched.SetPolicy(&h.sched, rp, d.eligible(h, rp), d.now().UnixNano())
 	d.broadcast()
 	return nil
 }
@@ -790,6 +801,7 @@ func (d *Disk) Close() error {
 		d.mu.Unlock()
 		close(d.quit)
 		<-d.committed
+		d.bg.Wait()
 		_ = os.Remove(filepath.Join(d.dir, ownerFile))
 		err = d.db.Close()
 	})
