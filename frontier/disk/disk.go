@@ -182,12 +182,12 @@ type Disk struct {
 	sched     schedule.Schedule[*host] // hosts with a queued entry and a free slot
 	leases    map[uint64]*lease        // by sequence number
 	leaseGen  uint64                   // leases handed out by this Disk
-	queued    int64      // entries on host queues not leased
-	pendingN  int64      // entries pushed, not yet committed
-	unacked   int        // acknowledgements returned, not yet committed (AckWindow)
-	pushWait  []pushWait // uncommitted pushes to unscheduled hosts, oldest first
-	delayed   int64      // entries waiting for a retry time
-	leased    int64      // outstanding leases, including ones being settled
+	queued    int64                    // entries on host queues not leased
+	pendingN  int64                    // entries pushed, not yet committed
+	unacked   int                      // acknowledgements returned, not yet committed (AckWindow)
+	pushWait  []pushWait               // uncommitted pushes to unscheduled hosts, oldest first
+	delayed   int64                    // entries waiting for a retry time
+	leased    int64                    // outstanding leases, including ones being settled
 	seen      int64
 	acked     int64     // acknowledgements, over all runs
 	nextDue   time.Time // earliest retry time; zero when none
