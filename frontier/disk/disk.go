@@ -693,8 +693,30 @@ func (d *Disk) Retry(ctx context.Context, l *frontier.Lease, notBefore time.Time
 	return nil
 }
 
-// settle marks the lease as being settled so that a second Ack or Retry of
-// it fails; its host slot is freed when the commit lands.
+// Release settles a lease by handing its entry back: it is leased again
+// first on its host, with its Attempt unchanged. Nothing is written: a
+// leased entry keeps its place in the store until Ack or Retry removes it,
+// so Release returns at once, and a released entry not leased again before
+// a kill is queued again at Open like any other.
+func (d *Disk) Release(ctx context.Context, l *frontier.Lease) error {
+	ls, err := d.settle(l)
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		// Closed since settle: the entry is queued again at Open.
+		return frontier.ErrClosed
+	}
+	d.handBack(ls, d.now())
+	d.broadcast()
+	return nil
+}
+
+// settle marks the lease as being settled so that a second Ack, Retry or
+// Release of it fails; its host slot is freed by the caller, or when the
+// commit lands.
 func (d *Disk) settle(l *frontier.Lease) (*lease, error) {
 	if l == nil {
 		return nil, frontier.ErrUnknownLease

@@ -429,6 +429,22 @@ func (m *Memory) Retry(ctx context.Context, l *frontier.Lease, notBefore time.Ti
 	return nil
 }
 
+// Release settles l by putting its entry back at the head of its host's
+// queue (in priority mode, at its place by priority and push order) with
+// its Attempt unchanged.
+func (m *Memory) Release(ctx context.Context, l *frontier.Lease) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	rec, err := m.settle(l)
+	if err != nil {
+		return err
+	}
+	m.queued++
+	m.requeue(rec.h, rec.e, m.nowNS())
+	m.wake(1)
+	return nil
+}
+
 // SetHostPolicy replaces the policy of host. A new Interval counts from the
 // start of the host's most recent lease.
 func (m *Memory) SetHostPolicy(ctx context.Context, hostKey string, p frontier.HostPolicy) error {
