@@ -72,6 +72,7 @@ func RunWithOptions(t *testing.T, o Options) {
 		{"SetHostPolicy", s.testSetHostPolicy},
 		{"SetHostPolicyInterval", s.testSetHostPolicyInterval},
 		{"SetHostPolicyJitter", s.testSetHostPolicyJitter},
+		{"SetHostPolicyShorter", s.testSetHostPolicyShorter},
 		{"FairnessReadyOrder", s.testFairnessReadyOrder},
 		{"FairnessNoHeadOfLine", s.testFairnessNoHeadOfLine},
 		{"ManyWaitersStaggered", s.testManyWaitersStaggered},
@@ -594,11 +595,28 @@ func (s *suite) testSetHostPolicyJitter(t *testing.T) {
 	}
 	ack(t, f, l1)
 	mustBlock(t, f)
-	// Setting a policy without jitter again lets the next lease go at once.
-	if err := f.SetHostPolicy(ctxT(t), "cj.test", frontier.HostPolicy{MaxInFlight: 1}); err != nil {
+}
+
+func (s *suite) testSetHostPolicyShorter(t *testing.T) {
+	f := s.open(t)
+	ctx := ctxT(t)
+	if err := f.SetHostPolicy(ctx, "cs.test", frontier.HostPolicy{Interval: 24 * time.Hour, MaxInFlight: 1}); err != nil {
 		t.Fatal(err)
 	}
+	push(t, f, entries(hostURLs("cs.test", 2)...)...)
 	ack(t, f, next(t, f))
+	ch := asyncNext(ctx, f)
+	notYet(t, ch)
+	// A shorter interval counts from the same lease: the blocked Next gets
+	// the second URL now, not in a day.
+	if err := f.SetHostPolicy(ctx, "cs.test", frontier.HostPolicy{Interval: time.Millisecond, MaxInFlight: 1}); err != nil {
+		t.Fatal(err)
+	}
+	r := receive(t, ch)
+	if r.err != nil {
+		t.Fatalf("Next after shortening the interval: %v", r.err)
+	}
+	ack(t, f, r.l)
 }
 
 // pause separates events in time so that backends with coarse clocks
@@ -1323,7 +1341,6 @@ func (s *suite) testReopenRelease(t *testing.T) {
 	if err := f.Release(ctx, l0); err != nil {
 		t.Fatal(err)
 	}
-	next(t, f) // leased again, then the process dies
 	f = s.o.Reopen(t, f)
 	t.Cleanup(func() { f.Close() })
 	got := map[string]int{}
