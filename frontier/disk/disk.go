@@ -810,10 +810,11 @@ func (d *Disk) LoadState(ctx context.Context, key string) ([]byte, error) {
 	return out, err
 }
 
-// Close commits what is pending, releases the directory and makes every
-// later call (and blocked Next) return frontier.ErrClosed. Outstanding
-// leases are not settled: they are queued again at the next Open. Close is
-// idempotent.
+// Close commits what is pending, waits for the Disk's goroutines (the
+// committer, a promotion of due retries) to exit, releases the directory
+// and makes every later call (and blocked Next) return frontier.ErrClosed.
+// Outstanding leases are not settled: they are queued again at the next
+// Open. Close is idempotent.
 func (d *Disk) Close() error {
 	var err error
 	d.closeOnce.Do(func() {
