@@ -33,7 +33,8 @@
 //
 // Files: disk.go holds Config, Open and the Frontier methods; store.go the
 // on-disk layout, encoding and the committer; merge.go the seen log and its
-// merges; sched.go the in-RAM host schedule; cache.go the fingerprint
+// merges; sched.go the in-RAM host records and leasing (their schedule is
+// internal/schedule's, shared with frontier/memory); cache.go the fingerprint
 // cache; trim_linux.go keeps the store's memory map out of the resident
 // set.
 package disk

@@ -102,7 +102,6 @@ func RunWithOptions(t *testing.T, o Options) {
 
 type suite struct{ o Options }
 
-// open returns a fresh frontier that is closed when the test ends.
 // Work leases from f with n goroutines, as a crawler's workers would, until
 // f is done (Next returns frontier.ErrDone), and calls handle with each
 // lease; handle settles it. A Next error other than ErrDone, or an error
@@ -134,6 +133,7 @@ func Work(ctx context.Context, t testing.TB, f frontier.Frontier, n int, handle 
 	wg.Wait()
 }
 
+// open returns a fresh frontier that is closed when the test ends.
 func (s *suite) open(t *testing.T) frontier.Frontier {
 	t.Helper()
 	f := s.o.Open(t)
