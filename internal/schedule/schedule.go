@@ -54,10 +54,6 @@ func (h *Host[T]) Scheduled() bool { return h.pos > 0 }
 // nanoseconds; 0 before its first lease.
 func (h *Host[T]) NextAllowed() int64 { return h.next }
 
-// ReadyAt returns the time h is ready at, in Unix nanoseconds: its key in
-// the Schedule. Meaningful only while h is Scheduled.
-func (h *Host[T]) ReadyAt() int64 { return h.ready }
-
 // Schedule is the ready-host heap. The zero value is an empty schedule
 // drawing jitter from math/rand/v2.
 type Schedule[T any] struct {
