@@ -542,12 +542,12 @@ func addPages(s *site) {
 	s.add(render(spec{path: "/cart", title: "Your cart", body: func(p *builder) {
 		p.w("<h1>Your cart</h1>\n<p>Your cart is empty.</p>")
 	}}))
-	s.add(render(spec{path: "/private/", title: "Staff area", noindex: true, body: func(p *builder) {
+	s.add(render(spec{path: "/private/", title: "Staff area", body: func(p *builder) {
 		p.w("<h1>Staff area</h1>\n<ul>")
 		p.li("/private/rota", "Rota")
 		p.w("</ul>")
 	}}))
-	s.add(render(spec{path: "/private/rota", title: "Rota", noindex: true, body: func(p *builder) {
+	s.add(render(spec{path: "/private/rota", title: "Rota", body: func(p *builder) {
 		p.w("<h1>Rota</h1>\n<p>Monday: Sam. Tuesday: Alex.</p>")
 	}}))
 }
