@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/pflag"
@@ -68,14 +69,18 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	site, err := startDemoSite(addr)
 	if err != nil {
-		return fmt.Errorf("demo: %v (choose another address with --addr)", unwrapDemo(err))
+		return fmt.Errorf("demo: %s (choose another address with --addr)", strings.TrimPrefix(err.Error(), "demosite: "))
 	}
 	defer site.Close()
 	if serve {
 		return serveDemo(ctx, site, stdout, stderr)
 	}
 
-	a.seeds = []string{site.URL + "/"}
+	seed, err := checkSeed(site.URL + "/")
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	a.seeds = []string{seed}
 	if !a.cfg.Quiet {
 		fmt.Fprintf(stderr, "trawl: demo: crawling the built-in demo site at %s/ (%d pages; 'trawl help demo' says what is in it)\n",
 			site.URL, len(demosite.Pages()))
@@ -97,16 +102,6 @@ func serveDemo(ctx context.Context, site *demosite.Server, stdout, stderr io.Wri
 	<-ctx.Done()
 	fmt.Fprintln(stderr, "trawl: demo: stopped")
 	return nil
-}
-
-// unwrapDemo drops the package prefix of a demosite error.
-func unwrapDemo(err error) string {
-	const prefix = "demosite: "
-	s := err.Error()
-	if len(s) > len(prefix) && s[:len(prefix)] == prefix {
-		return s[len(prefix):]
-	}
-	return s
 }
 
 const demoUsageHead = `Usage: trawl demo [flags]
