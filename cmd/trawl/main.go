@@ -3,8 +3,10 @@
 //	trawl crawl https://example.com -o pages.jsonl
 //
 // Files: main.go maps Run's error to an exit status; crawl.go, demo.go,
-// version.go and help.go hold one subcommand each; crawl_args.go parses the crawl
-// command line (defaults, then the config file, then the flags given);
+// version.go and help.go hold one subcommand each (demo.go: the built-in
+// demo site of internal/demosite, crawled through crawl.go's code path);
+// crawl_args.go parses the crawl command line (defaults, then the config
+// file, then the flags given);
 // flags.go registers the crawl flags; config.go holds the YAML Config,
 // DefaultConfig and Validate; convert.go turns a Config into the library's
 // session, crawler and pipeline configurations; frontier.go opens the

@@ -122,7 +122,8 @@ func (s *site) lookup(path string) *resource {
 	return s.notFound
 }
 
-// isDisallowed reports whether robots.txt disallows path to trawl.
+// isDisallowed reports whether robots.txt disallows path to trawl (and to
+// every other agent).
 func isDisallowed(path string) bool {
 	for _, d := range disallowed {
 		if strings.HasPrefix(path, d) {
@@ -133,8 +134,8 @@ func isDisallowed(path string) bool {
 }
 
 // resolve resolves a reference written in the page at base to a path on
-// the site, or reports that it is off-site (ok false, abs the absolute
-// URL) or not an http(s) URL at all (abs "").
+// the site (onSite true), or reports that it is off-site (abs is then the
+// absolute URL) or not an http(s) URL at all, mailto: say (abs "").
 func resolve(base, href string) (path string, abs string, onSite bool) {
 	b := &url.URL{Scheme: "http", Host: "demo", Path: base}
 	u, err := b.Parse(href)
