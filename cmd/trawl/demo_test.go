@@ -22,6 +22,7 @@ type demoRecord struct {
 	URL      string              `json:"url"`
 	FinalURL string              `json:"final_url"`
 	Status   int                 `json:"status"`
+	Depth    int                 `json:"depth"`
 	Title    string              `json:"title"`
 	Error    string              `json:"error"`
 	Data     map[string][]string `json:"data"`
@@ -103,6 +104,9 @@ func TestDemoCrawlsTheSite(t *testing.T) {
 			continue
 		}
 		exported++
+		if r.Depth < p.Depth {
+			t.Errorf("%s: depth %d, but the site has no path to it shorter than %d links", p.Path, r.Depth, p.Depth)
+		}
 		switch {
 		case p.Disallowed:
 			if hits[p.Path] != 0 || r.Status != 0 || !strings.Contains(r.Error, "robots") {
