@@ -505,7 +505,8 @@ func (w *worker) retry(l *frontier.Lease, h *hostState, why retryReason, status 
 	c.stats.retries.Add(1)
 	c.stats.retryReasons[why].Add(1)
 	h.retries.Add(1)
-	until := c.s.Now().Add(d).UnixNano()
+	at := c.s.Now().Add(d)
+	until := at.UnixNano()
 	for {
 		old := h.backoffUntil.Load()
 		if old >= until || h.backoffUntil.CompareAndSwap(old, until) {
@@ -518,7 +519,7 @@ func (w *worker) retry(l *frontier.Lease, h *hostState, why retryReason, status 
 			slog.Int("depth", l.Depth), slog.Int64("elapsed_ms", elapsed.Milliseconds()),
 			slog.Int("attempt", l.Attempt+1), slog.String("reason", why.String()), slog.Duration("in", d))
 	}
-	if err := c.front.Retry(w.settle, l, c.s.Now().Add(d)); err != nil && !errors.Is(err, frontier.ErrUnknownLease) {
+	if err := c.front.Retry(w.settle, l, at); err != nil && !errors.Is(err, frontier.ErrUnknownLease) {
 		c.setFatal(fmt.Errorf("crawler: frontier retry %s: %w", l.URL, err))
 	}
 }
