@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -260,6 +261,11 @@ func TestMetricsDuringCrawl(t *testing.T) {
 		if a.metric != float64(a.fromArg) {
 			t.Errorf("--stats %s = %d; /metrics says %v", a.what, a.fromArg, a.metric)
 		}
+	}
+	// So does the summary line.
+	summary := fmt.Sprintf("trawl: done: %v pages (%d ok, %v errors)", sum(final, "trawl_pages_total", "", ""), st.OK, sum(final, "trawl_page_errors_total", "", ""))
+	if !strings.Contains(stderr.String(), summary) {
+		t.Errorf("no %q in the summary:\n%s", summary, stderr.String())
 	}
 	if st.RequestsByCode["200"] != int64(s.pages) || st.RequestsByCode["404"] != 1 {
 		t.Errorf("requests_by_code = %v; want 200: %d and 404: 1 (robots.txt)", st.RequestsByCode, s.pages)
