@@ -7,7 +7,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/trawlhq/trawl/frontier"
 	"github.com/trawlhq/trawl/pipeline"
+	"github.com/trawlhq/trawl/session"
 )
 
 // Stats is a snapshot of a crawl, live while Run runs and final after.
@@ -235,3 +237,13 @@ func (h *hostState) stats(now int64) HostStats {
 	}
 	return s
 }
+
+// Session returns the session the crawler fetches through, for readers of
+// its figures (package crawler/metrics).
+func (c *Crawler) Session() *session.Session { return c.sess }
+
+// Frontier returns the crawler's frontier.
+func (c *Crawler) Frontier() frontier.Frontier { return c.front }
+
+// Pipeline returns the crawler's pipeline.
+func (c *Crawler) Pipeline() *pipeline.Pipeline { return c.pipe }

@@ -117,7 +117,7 @@ func crawl(ctx context.Context, a *crawlArgs, stdout, stderr io.Writer) error {
 	if err != nil {
 		return &usageError{err}
 	}
-	if err := mx.watch(cr, sess, fr, pl); err != nil {
+	if err := mx.watch(cr); err != nil {
 		return err
 	}
 

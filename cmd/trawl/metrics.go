@@ -19,8 +19,6 @@ import (
 
 	"github.com/trawlhq/trawl/crawler"
 	"github.com/trawlhq/trawl/crawler/metrics"
-	"github.com/trawlhq/trawl/frontier"
-	"github.com/trawlhq/trawl/pipeline"
 	"github.com/trawlhq/trawl/session"
 )
 
@@ -136,7 +134,7 @@ func (m *metricsServer) traces() []*session.Trace {
 }
 
 // watch registers the collector of the crawl.
-func (m *metricsServer) watch(cr *crawler.Crawler, sess *session.Session, fr frontier.Frontier, pl *pipeline.Pipeline) error {
+func (m *metricsServer) watch(cr *crawler.Crawler) error {
 	if m == nil {
 		return nil
 	}
@@ -144,7 +142,7 @@ func (m *metricsServer) watch(cr *crawler.Crawler, sess *session.Session, fr fro
 	if hosts == 0 {
 		hosts = -1 // the CLI's 0 means none
 	}
-	col, err := metrics.New(metrics.Config{Crawler: cr, Session: sess, Frontier: fr, Pipeline: pl, Hosts: hosts})
+	col, err := metrics.New(metrics.Config{Crawler: cr, Hosts: hosts})
 	if err != nil {
 		return err
 	}

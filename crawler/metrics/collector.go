@@ -11,8 +11,6 @@ import (
 
 	"github.com/trawlhq/trawl/crawler"
 	"github.com/trawlhq/trawl/frontier"
-	"github.com/trawlhq/trawl/pipeline"
-	"github.com/trawlhq/trawl/session"
 )
 
 // Defaults used when a Config field is zero.
@@ -30,20 +28,12 @@ const (
 // the top Config.Hosts.
 const OtherHost = "other"
 
-// Config says what a Collector reads. Crawler is required; a nil Session,
-// Pipeline or Frontier leaves out the metrics that come from it.
+// Config configures a Collector. Crawler is required; the zero value of
+// every other field is usable.
 type Config struct {
-	// Crawler is the crawl whose counters are exported. Required.
+	// Crawler is the crawl whose figures are exported, with those of its
+	// session, frontier and pipeline. Required.
 	Crawler *crawler.Crawler
-	// Session is the session the crawler fetches through: requests by
-	// status, bytes, connections. Nil means those metrics are left out.
-	Session *session.Session
-	// Pipeline is the crawler's pipeline: records exported, stage errors.
-	// Nil means those metrics are left out.
-	Pipeline *pipeline.Pipeline
-	// Frontier is the crawler's frontier: the trawl_frontier_* gauges and
-	// trawl_hosts_active. Nil means those are left out.
-	Frontier frontier.Frontier
 
 	// Hosts is how many hosts, those with the most requests, get per-host
 	// series of their own; the others are summed as host="other". Zero
@@ -181,27 +171,25 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(ch, dHostsSeen, float64(st.Hosts))
 	gauge(ch, dWorkersBusy, float64(st.InFlight))
 
-	if s := c.cfg.Session; s != nil {
-		ss := s.Stats()
-		byCode := map[string]int64{}
-		s.StatusCounts().Range(func(code int, n int64) { byCode[CodeLabel(code)] += n })
-		byCode["error"] += ss.Failed
-		for code, n := range byCode {
-			counter(ch, dRequests, n, code)
-		}
-		counter(ch, dBytes, ss.BytesRead)
-		counter(ch, dConnsOpened, ss.ConnsOpened)
-		counter(ch, dConnsReused, ss.ConnsReused)
+	sess := c.cfg.Crawler.Session()
+	ss := sess.Stats()
+	byCode := map[string]int64{"error": ss.Failed}
+	sess.StatusCounts().Range(func(code int, n int64) { byCode[CodeLabel(code)] += n })
+	for code, n := range byCode {
+		counter(ch, dRequests, n, code)
 	}
-	if p := c.cfg.Pipeline; p != nil {
-		counter(ch, dExported, p.Stats().Exported)
-		byStage := map[string]int64{}
-		for _, se := range p.StageErrors() {
-			byStage[se.Name] += se.Errors
-		}
-		for name, n := range byStage {
-			counter(ch, dStageErrors, n, name)
-		}
+	counter(ch, dBytes, ss.BytesRead)
+	counter(ch, dConnsOpened, ss.ConnsOpened)
+	counter(ch, dConnsReused, ss.ConnsReused)
+
+	pl := c.cfg.Crawler.Pipeline()
+	counter(ch, dExported, pl.Stats().Exported)
+	byStage := map[string]int64{}
+	for _, se := range pl.StageErrors() {
+		byStage[se.Name] += se.Errors
+	}
+	for name, n := range byStage {
+		counter(ch, dStageErrors, n, name)
 	}
 	if fs, ok := c.frontierStats(); ok {
 		gauge(ch, dQueued, float64(fs.Queued))
@@ -253,10 +241,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 // frontierStats returns the frontier's figures, read at most once per
 // FrontierInterval.
 func (c *Collector) frontierStats() (frontier.Stats, bool) {
-	f := c.cfg.Frontier
-	if f == nil {
-		return frontier.Stats{}, false
-	}
+	f := c.cfg.Crawler.Frontier()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := c.cfg.Now()

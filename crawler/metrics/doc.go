@@ -10,10 +10,10 @@
 //     and phase="body" (per request, from Do to the end of the body,
 //     redirects included). It observes two lock-free histograms per request
 //     and allocates nothing.
-//   - Collector reads, at scrape time, the live counters the crawler, the
-//     session, the pipeline and the frontier keep anyway (Crawler.Counters,
-//     Session.Stats and StatusCounts, Pipeline.Stats and StageErrors,
-//     Frontier.Stats). It adds no work per request: the numbers it exports
+//   - Collector reads, at scrape time, the live counters the crawler and
+//     its session, pipeline and frontier (reached through the Crawler) keep
+//     anyway: Crawler.Counters and TopHosts, Session.Stats and
+//     StatusCounts, Pipeline.Stats and StageErrors, Frontier.Stats. It adds no work per request: the numbers it exports
 //     are the very counters behind crawler.Stats, so a --stats file or a
 //     summary line agrees with /metrics.
 //

@@ -32,7 +32,7 @@ func Example() {
 	pl, _ := pipeline.New(pipeline.Config{Stages: []pipeline.Stage{pipeline.NewJSONL(io.Discard)}})
 	defer pl.Close()
 	cr, _ := crawler.New(crawler.Config{IgnoreRobots: true}, sess, fr, pl)
-	col, _ := metrics.New(metrics.Config{Crawler: cr, Session: sess, Pipeline: pl, Frontier: fr})
+	col, _ := metrics.New(metrics.Config{Crawler: cr})
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(col, lat)

@@ -58,7 +58,7 @@ func newRig(t testing.TB, ccfg crawler.Config, scfg session.Config, mcfg metrics
 	if r.cr, err = crawler.New(ccfg, r.sess, r.fr, r.pl); err != nil {
 		t.Fatal(err)
 	}
-	mcfg.Crawler, mcfg.Session, mcfg.Pipeline, mcfg.Frontier = r.cr, r.sess, r.pl, r.fr
+	mcfg.Crawler = r.cr
 	if r.col, err = metrics.New(mcfg); err != nil {
 		t.Fatal(err)
 	}
@@ -305,7 +305,7 @@ func TestFrontierReadsAreRateLimited(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Unix(1000, 0)
-	col, err := metrics.New(metrics.Config{Crawler: cr, Frontier: fr, FrontierInterval: 5 * time.Second, Now: func() time.Time { return now }})
+	col, err := metrics.New(metrics.Config{Crawler: cr, FrontierInterval: 5 * time.Second, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
