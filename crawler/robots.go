@@ -92,7 +92,6 @@ func (c *Crawler) fetchRobots(ctx context.Context, scheme string, h *hostState) 
 		c.stats.robotsFetches.Add(1)
 		resp, err := c.sess.Do(ctx, &session.Request{
 			URL:         u,
-			Header:      c.header,
 			MaxBodySize: MaxRobotsSize,
 		})
 		if ctx.Err() != nil {
@@ -124,12 +123,8 @@ func (c *Crawler) fetchRobots(ctx context.Context, scheme string, h *hostState) 
 			c.log.Warn("robots.txt unavailable: disallowing the host", "url", u, "why", rules.reason)
 			return rules, nil
 		}
-		t := time.NewTimer(delay)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return nil, ctx.Err()
+		if err := c.s.sleep(ctx, delay); err != nil {
+			return nil, err
 		}
 	}
 }

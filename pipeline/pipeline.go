@@ -137,10 +137,20 @@ func New(cfg Config) (*Pipeline, error) {
 }
 
 // Named gives a stage a name used in the error messages recorded for it.
-// An Exporter stays an Exporter.
+// The wrapper keeps what the pipeline looks for in a stage: an Exporter
+// stays an Exporter, and a stage with a Close() error or Flush() error
+// method keeps it, so Pipeline.Close and Flush still reach it.
 func Named(name string, s Stage) Stage {
 	if e, ok := s.(Exporter); ok {
 		return namedExporter{name, e}
+	}
+	_, closes := s.(interface{ Close() error })
+	_, flushes := s.(interface{ Flush() error })
+	switch {
+	case closes:
+		return namedCloser{named{name, s}}
+	case flushes:
+		return namedFlusher{named{name, s}}
 	}
 	return named{name, s}
 }
@@ -158,6 +168,17 @@ type named struct {
 }
 
 func (n named) String() string { return n.name }
+
+// namedCloser is a named stage with a Close method (and no Flush: a stage
+// with both is an Exporter).
+type namedCloser struct{ named }
+
+func (n namedCloser) Close() error { return n.Stage.(interface{ Close() error }).Close() }
+
+// namedFlusher is a named stage with a Flush method and no Close.
+type namedFlusher struct{ named }
+
+func (n namedFlusher) Flush() error { return n.Stage.(interface{ Flush() error }).Flush() }
 
 // stageName is "stage 2 (name)" when the stage has a String method, else
 // "stage 2".
