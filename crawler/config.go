@@ -13,6 +13,7 @@ import (
 
 	"github.com/trawlhq/trawl/frontier"
 	"github.com/trawlhq/trawl/pipeline"
+	"github.com/trawlhq/trawl/session"
 )
 
 // Defaults used when a Config field is zero.
@@ -157,6 +158,50 @@ type Config struct {
 	// means none: pages are fetched and their links followed, nothing is
 	// written. Ignored when New is given a pipeline.
 	Stages []pipeline.Stage
+	// Follow, when set, has the last word on each link of a fetched page
+	// that the crawler's own rules would follow (not nofollow, in scope,
+	// within MaxDepth; pages with an error, nofollow pages and sitemaps
+	// have none): false leaves the link in the record but does not push
+	// it. from is the page (Status, Depth, URL, FinalURL, Header, Data of
+	// the stages), link says where it was found (Tag, Attr, Rel, Text).
+	// Nil follows them all. Examples: do not expand error pages
+	// (from.Status >= 400), follow only /docs/, or, with AllowDomains "*",
+	// expand only your own site's pages so that each off-site link is
+	// fetched once and its links are not followed.
+	//
+	// Contract: Follow is called in the worker goroutine that fetched
+	// from, after the pipeline wrote its record and before the lease is
+	// acknowledged; calls for different pages run concurrently. It must
+	// not keep from (its Body is recycled) and should not block: it holds
+	// a worker. It is not called again when the URL is retried.
+	Follow func(from *pipeline.Page, link pipeline.Link) bool
+	// BeforeRequest, when set, is called before each page request (every
+	// attempt; not robots.txt, which is fetched as the session's defaults
+	// make it, nor redirect hops). It may set or remove headers of this
+	// request (Request.Header, Request.Remove). A non-nil error vetoes
+	// the request: nothing is sent and the URL's record carries an error
+	// wrapping ErrVetoed and the hook's error; it is not retried.
+	//
+	// Contract: called in a worker goroutine, concurrently for different
+	// URLs, after the scope and robots.txt checks and before the politeness
+	// wait, holding the host's slot: it may block (the worker and the slot
+	// wait), and ctx ends with the crawl's grace period.
+	BeforeRequest func(ctx context.Context, r *Request) error
+	// AfterResponse, when set, is called after each page response (every
+	// attempt, whatever its status, before the crawler decides on a retry
+	// and before the pipeline sees the page), with the crawl's session. It
+	// may send requests with it (log in again, say; those requests do not
+	// go through the frontier or the politeness gate). Returning an error
+	// wrapping ErrRetry fetches the URL again after the frontier's
+	// politeness interval; it counts against Retries. Any other non-nil
+	// error becomes the URL's record error (the page is still recorded,
+	// with its status, but its links are not followed).
+	//
+	// Contract: called in a worker goroutine, concurrently for different
+	// URLs (serialize a login yourself), holding the host's slot: it may
+	// block. Response.Body must not be kept after it returns.
+	AfterResponse func(ctx context.Context, s *session.Session, r *Response) error
+
 	// Logger receives debug and warning messages. Nil means none.
 	Logger *slog.Logger
 	// Now returns the current time (Retry-After dates, backoff deadlines,

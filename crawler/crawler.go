@@ -440,13 +440,23 @@ func (w *worker) handle(ctx context.Context, l *frontier.Lease) bool {
 			return w.finish(ctx, l, page, nil)
 		}
 	}
+	header, err := c.beforeRequest(ctx, l.URL, l.Depth, l.Referrer, l.Attempt)
+	if err != nil {
+		if ctx.Err() != nil {
+			w.giveBack(l)
+			return false
+		}
+		page.Err = fmt.Errorf("%w: %w", ErrVetoed, err)
+		page.FetchedAt = c.s.Now()
+		return w.finish(ctx, l, page, nil)
+	}
 	if err := c.gate(ctx, h); err != nil {
 		w.giveBack(l)
 		return false
 	}
 
 	rd := redirectCheck{c: c, seed: seed, hops: []string{l.URL}}
-	req := &session.Request{URL: l.URL, CheckRedirect: func(next *url.URL, _ []*url.URL) error {
+	req := &session.Request{URL: l.URL, Header: header, CheckRedirect: func(next *url.URL, _ []*url.URL) error {
 		rd.err = rd.refuse(ctx, next) // ctx is this request's
 		return rd.err
 	}}
@@ -477,7 +487,30 @@ func (w *worker) handle(ctx context.Context, l *frontier.Lease) bool {
 		page.Elapsed = c.s.Now().Sub(start)
 		return w.finish(ctx, l, page, nil)
 	}
-	if retryableStatus(resp.StatusCode) {
+	if c.s.AfterResponse != nil {
+		ar := &Response{URL: l.URL, FinalURL: l.URL, Status: resp.StatusCode, Header: resp.Header,
+			Body: resp.Body, Depth: l.Depth, Attempt: l.Attempt}
+		if resp.URL != nil {
+			ar.FinalURL = resp.URL.String()
+		}
+		if err := c.afterResponse(ctx, ar); err != nil {
+			switch {
+			case ctx.Err() != nil:
+				resp.Release()
+				w.giveBack(l)
+				return false
+			case errors.Is(err, ErrRetry) && l.Attempt < c.s.Retries:
+				resp.Release()
+				w.retry(l, 0)
+				return false
+			case errors.Is(err, ErrRetry):
+				page.Err = fmt.Errorf("%w: %w after %d attempts", ErrRetriesExhausted, err, l.Attempt+1)
+			default:
+				page.Err = fmt.Errorf("crawler: after response: %w", err)
+			}
+		}
+	}
+	if page.Err == nil && retryableStatus(resp.StatusCode) {
 		if l.Attempt < c.s.Retries {
 			d := c.s.retryDelay(l.Attempt, resp.Header)
 			resp.Release()
@@ -565,7 +598,7 @@ func (w *worker) pushLinks(l *frontier.Lease, page *pipeline.Page) error {
 		if ln.NoFollow {
 			continue
 		}
-		if c.scope.check(ln.URL, false) != inScope {
+		if c.scope.check(ln.URL, false) != inScope || !c.followLink(page, ln) {
 			continue
 		}
 		batch = append(batch, frontier.Entry{URL: ln.URL, Depth: l.Depth + 1, Referrer: l.URL})
