@@ -57,6 +57,7 @@ type Page struct {
 	// Dropped is set by Process when a stage returned ErrDrop.
 	Dropped bool
 
+	items    []any                // values given to Emit
 	parsed   bool                 // Process's extraction ran
 	normal   *frontier.Normalizer // the pipeline's, for AbsURL
 	base     *url.URL             // document base URL (FinalURL, or <base href>)
