@@ -35,6 +35,25 @@ func Build(t *testing.T, dir string) string {
 	return bin
 }
 
+// BuildAll compiles the main packages in dirs (relative to the current
+// directory) with one go build, and returns their binaries by dir.
+func BuildAll(t *testing.T, dirs ...string) map[string]string {
+	t.Helper()
+	out := t.TempDir()
+	args := []string{"build", "-o", out + string(filepath.Separator)}
+	for _, d := range dirs {
+		args = append(args, "./"+d)
+	}
+	if b, err := exec.Command("go", args...).CombinedOutput(); err != nil {
+		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, b)
+	}
+	bins := map[string]string{}
+	for _, d := range dirs {
+		bins[d] = filepath.Join(out, filepath.Base(d))
+	}
+	return bins
+}
+
 // Run runs bin with args (30 s at most) and returns its standard output;
 // it fails the test when the program fails.
 func Run(t *testing.T, bin string, args ...string) string {
