@@ -75,3 +75,48 @@ func Example() {
 	// /private status=0 depth=1 error="crawler: robots: disallowed: /private by /robots.txt"
 	// pages=3 ok=2 errors=1
 }
+
+// ExampleConfig_follow leaves the session, frontier and pipeline to the
+// crawler (nil) and follows only the links to /docs/ pages.
+func ExampleConfig_follow() {
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/":
+			fmt.Fprint(w, `<a href="/docs/intro">Intro</a> <a href="/blog/">Blog</a>`)
+		case "/docs/intro":
+			fmt.Fprint(w, `<a href="/docs/more">More</a>`)
+		case "/docs/more", "/blog/":
+			fmt.Fprint(w, `<p>text</p>`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer site.Close()
+
+	var mu sync.Mutex
+	var lines []string
+	collect := pipeline.StageFunc(func(_ context.Context, p *pipeline.Page) error {
+		mu.Lock()
+		defer mu.Unlock()
+		lines = append(lines, fmt.Sprintf("%s %d", strings.TrimPrefix(p.URL, site.URL), p.Status))
+		return nil
+	})
+	c, err := crawler.New(crawler.Config{
+		Stages: []pipeline.Stage{collect},
+		Follow: func(from *pipeline.Page, link pipeline.Link) bool {
+			return strings.Contains(link.URL, "/docs/")
+		},
+	}, nil, nil, nil)
+	if err != nil {
+		panic(err)
+	}
+	if err := c.Run(context.Background(), site.URL+"/"); err != nil {
+		panic(err)
+	}
+	sort.Strings(lines)
+	fmt.Println(strings.Join(lines, "\n"))
+	// Output:
+	// / 200
+	// /docs/intro 200
+	// /docs/more 200
+}

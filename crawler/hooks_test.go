@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/trawlhq/trawl/frontier"
+	"github.com/trawlhq/trawl/frontier/memory"
 	"github.com/trawlhq/trawl/pipeline"
 	"github.com/trawlhq/trawl/session"
 )
@@ -280,5 +282,60 @@ func TestWrapTransportCrawl(t *testing.T) {
 	}
 	if st.ConnsOpened == 0 || st.ConnsOpened > 2 || st.ConnsOpened+st.ConnsReused != int64(hits) {
 		t.Errorf("crawler stats: %d connections opened, %d reused, for %d requests", st.ConnsOpened, st.ConnsReused, hits)
+	}
+}
+
+// faultyFrontier is a memory frontier whose link pushes (depth > 0) fail,
+// and which counts Acks and Stats calls.
+type faultyFrontier struct {
+	*memory.Memory
+	acks, stats atomic.Int64
+}
+
+func (f *faultyFrontier) Push(ctx context.Context, es ...frontier.Entry) (int, error) {
+	if len(es) > 0 && es[0].Depth > 0 {
+		return 0, errors.New("disk full")
+	}
+	return f.Memory.Push(ctx, es...)
+}
+
+func (f *faultyFrontier) Ack(ctx context.Context, l *frontier.Lease) error {
+	f.acks.Add(1)
+	return f.Memory.Ack(ctx, l)
+}
+
+func (f *faultyFrontier) Stats(ctx context.Context) (frontier.Stats, error) {
+	f.stats.Add(1)
+	return f.Memory.Stats(ctx)
+}
+
+// TestPushFailureNoAck: when a page's links cannot be pushed the crawl
+// stops with the error and the page is not acknowledged, so a persistent
+// frontier would hand it out again. Crawler.Stats does no frontier I/O.
+func TestPushFailureNoAck(t *testing.T) {
+	s := fanSite(t, 3, 0, "")
+	f := &faultyFrontier{Memory: newMemory(t)}
+	sess, err := session.New(sessionConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	c, err := New(Config{IgnoreRobots: true}, sess, f, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Run(t.Context(), s.URL+"/p/0")
+	if err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("Run: %v, want the push error", err)
+	}
+	if n := f.acks.Load(); n != 0 {
+		t.Errorf("%d acks, want none: the page's links were not pushed", n)
+	}
+	before := f.stats.Load()
+	for range 10 {
+		c.Stats()
+	}
+	if n := f.stats.Load() - before; n != 0 {
+		t.Errorf("Crawler.Stats asked the frontier %d times, want 0", n)
 	}
 }
