@@ -64,7 +64,8 @@ type Config struct {
 	Stages []Stage
 	// Normalizer resolves and normalizes extracted links and the
 	// canonical URL. Nil means the zero frontier.Normalizer (default rules).
-	// Use the same normalizer as the crawler so that links dedupe.
+	// A crawler that builds the pipeline (crawler.Config.Stages) sets it to
+	// its own.
 	Normalizer *frontier.Normalizer
 	// ExportNoIndex exports pages that carry a noindex directive (meta
 	// robots or X-Robots-Tag). False skips exporters for them; the other
@@ -79,8 +80,8 @@ type Config struct {
 	// X-Robots-Tag: Page.NoFollow and Page.NoIndex stay false. rel=nofollow
 	// on a link still marks that link. False honours them.
 	IgnoreRobots bool
-	// RobotsAgent is the crawler's robots product token ("trawl"). Meta
-	// tags named for it (<meta name=trawl content=nofollow>) and
+	// RobotsAgent is the crawler's robots product token ("trawl"; a
+	// crawler that builds the pipeline sets it). Meta tags named for it (<meta name=trawl content=nofollow>) and
 	// X-Robots-Tag directives prefixed with it ("trawl: noindex") apply in
 	// addition to the generic ones. Matching is case-insensitive. Empty
 	// means only generic directives apply.

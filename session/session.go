@@ -149,7 +149,8 @@ type Config struct {
 	// is used for every request the session sends (each redirect hop, robots.txt
 	// and sitemaps included). It is the place for transport middleware:
 	// OpenTelemetry's otelhttp.NewTransport, recording raw exchanges, a test
-	// transport. nil means none.
+	// transport. It is the transport hook of a crawl too: the crawler sends
+	// every request through its session. nil means none.
 	//
 	// The contract, for the returned http.RoundTripper: it is called concurrently
 	// from many goroutines; it runs after the request took its per-host and total
