@@ -156,7 +156,7 @@ type Config struct {
 	// gives that pipeline its Normalizer, robots agent and IgnoreRobots, and
 	// closes it (flushing and closing its exporters) when Run returns. Nil
 	// means none: pages are fetched and their links followed, nothing is
-	// written. Ignored when New is given a pipeline.
+	// written. Stages with a pipeline given to New is an error.
 	Stages []pipeline.Stage
 	// Follow, when set, has the last word on each link of a fetched page
 	// that the crawler's own rules would follow (not nofollow, in scope,

@@ -94,6 +94,9 @@ func New(cfg Config, s *session.Session, f frontier.Frontier, p *pipeline.Pipeli
 	if err != nil {
 		return nil, err
 	}
+	if p != nil && len(cfg.Stages) > 0 {
+		return nil, errConfig("Stages", "given with a pipeline: pass a nil pipeline for the crawler to build one from Stages, or put the stages in your pipeline")
+	}
 	if st.robotsAgent == "" {
 		ua := session.DefaultUserAgent
 		if s != nil {

@@ -192,6 +192,10 @@ func TestConfigErrors(t *testing.T) {
 			t.Errorf("resolve(%+v) = %v, want an error naming %s", tc.cfg, err, tc.want)
 		}
 	}
+	pl, _ := pipeline.New(pipeline.Config{})
+	if _, err := New(Config{Stages: []pipeline.Stage{pipeline.StageFunc(nil)}}, nil, nil, pl); err == nil || !strings.Contains(err.Error(), "Stages") {
+		t.Errorf("New with Stages and a pipeline: %v, want an error naming Stages", err)
+	}
 	st, err := Config{}.resolve()
 	if err != nil {
 		t.Fatal(err)
