@@ -224,16 +224,16 @@ func TestUserAgent(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var mu sync.Mutex
 			seen := map[string]string{}
-			var s *site
-			s = newSite(t, func(w http.ResponseWriter, r *http.Request) {
+			s := newSite(t, func(w http.ResponseWriter, r *http.Request) {
 				mu.Lock()
 				seen[r.URL.Path] = r.UserAgent()
 				mu.Unlock()
+				self := "http://" + r.Host
 				switch r.URL.Path {
 				case "/robots.txt":
-					fmt.Fprintf(w, "User-agent: mybot\nDisallow: /no-mybot\n\nUser-agent: *\nDisallow: /no-others\n\nSitemap: %s/sm.xml\n", s.URL)
+					fmt.Fprintf(w, "User-agent: mybot\nDisallow: /no-mybot\n\nUser-agent: *\nDisallow: /no-others\n\nSitemap: %s/sm.xml\n", self)
 				case "/sm.xml":
-					fmt.Fprintf(w, `<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>%s/from-sitemap</loc></url></urlset>`, s.URL)
+					fmt.Fprintf(w, `<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>%s/from-sitemap</loc></url></urlset>`, self)
 				case "/":
 					html(w, "/no-mybot", "/no-others")
 				case "/from-sitemap", "/no-mybot", "/no-others":

@@ -706,20 +706,20 @@ func TestE2EUserAgentOneHome(t *testing.T) {
 			token := strings.ToLower(tc.agent[:strings.IndexAny(tc.agent, "/")])
 			var mu sync.Mutex
 			agents := map[string]string{}
-			var srv *httptest.Server
-			srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				mu.Lock()
 				agents[r.URL.Path] = r.UserAgent()
 				mu.Unlock()
+				self := "http://" + r.Host
 				page := func(head, body string) {
 					w.Header().Set("Content-Type", "text/html")
 					fmt.Fprintf(w, "<html><head>%s</head><body>%s</body></html>", head, body)
 				}
 				switch r.URL.Path {
 				case "/robots.txt":
-					fmt.Fprintf(w, "User-agent: %s\nDisallow: /not-for-us\n\nUser-agent: *\nDisallow: /not-for-others\n\nSitemap: %s/sm.xml\n", token, srv.URL)
+					fmt.Fprintf(w, "User-agent: %s\nDisallow: /not-for-us\n\nUser-agent: *\nDisallow: /not-for-others\n\nSitemap: %s/sm.xml\n", token, self)
 				case "/sm.xml":
-					fmt.Fprintf(w, `<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>%s/listed</loc></url></urlset>`, srv.URL)
+					fmt.Fprintf(w, `<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>%s/listed</loc></url></urlset>`, self)
 				case "/":
 					page("", `<a href="/meta">m</a><a href="/header">h</a><a href="/not-for-us">x</a><a href="/not-for-others">y</a>`)
 				case "/meta":
