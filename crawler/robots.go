@@ -24,9 +24,6 @@ type robotsRules struct {
 	url         string           // where it came from
 }
 
-// allowAllRules is used when robots.txt is ignored or missing.
-var allowAllRules = &robotsRules{}
-
 // allowed reports whether path (path and query, escaped) may be fetched.
 func (r *robotsRules) allowed(path string) bool {
 	if r.disallowAll {
