@@ -19,6 +19,8 @@ type rawLink struct {
 	attr     string // "href", "src", "content"
 	rel      string // the rel attribute, as written
 	text     string // anchor text (a) or alt text (area), collapsed and capped
+
+	textOff, textEnd int // the text's bytes in the scan's text buffer
 }
 
 // MaxLinkText is the longest Link.Text kept, in bytes: longer anchor text
@@ -153,10 +155,13 @@ func scanHTML(doc []byte, agent string) scan {
 	inTitle := false
 	var title []byte
 	anchor := -1 // index in s.links of the <a> whose text is being read
-	var text []byte
+	var text, texts []byte
 	endAnchor := func() {
 		if anchor >= 0 {
-			s.links[anchor].text = linkText(text)
+			l := &s.links[anchor]
+			l.textOff = len(texts)
+			texts = appendLinkText(texts, text)
+			l.textEnd = len(texts)
 			anchor, text = -1, text[:0]
 		}
 	}
@@ -168,6 +173,7 @@ func scanHTML(doc []byte, agent string) scan {
 				s.title, s.hasTitle = collapseSpace(title), true
 			}
 			endAnchor()
+			s.setTexts(texts)
 			return s
 		case html.TextToken:
 			if inTitle {
@@ -225,7 +231,9 @@ func scanHTML(doc []byte, agent string) scan {
 						l.rel = string(rel)
 					}
 					if tag == "area" {
-						l.text = linkText(alt)
+						l.textOff = len(texts)
+						texts = appendLinkText(texts, alt)
+						l.textEnd = len(texts)
 					} else if tt == html.StartTagToken {
 						anchor = len(s.links)
 					}
@@ -455,25 +463,68 @@ func collapseSpace(b []byte) string {
 	return strings.ToValidUTF8(string(out), "\uFFFD")
 }
 
-// linkText is b, HTML text as written (entities unescaped here), with its
-// white space collapsed, as valid UTF-8, cut to MaxLinkText bytes at a
-// character boundary. "" stays "" without allocating.
-func linkText(b []byte) string {
+// appendLinkText appends b, HTML text as written (entities unescaped here),
+// to dst with its white space collapsed, cut to MaxLinkText bytes at a
+// character boundary, and returns dst. The texts of a page's links share
+// one buffer, turned into one string at the end of the scan (scan.texts).
+func appendLinkText(dst, b []byte) []byte {
 	if len(b) == 0 {
-		return ""
+		return dst
 	}
 	if bytes.IndexByte(b, '&') >= 0 {
 		b = []byte(html.UnescapeString(string(b)))
 	}
-	t := collapseSpace(b)
-	if len(t) > MaxLinkText {
-		i := MaxLinkText
-		for i > 0 && !utf8.RuneStart(t[i]) {
+	start := len(dst)
+	space := false
+	for _, c := range b {
+		if isSpace(c) {
+			space = len(dst) > start
+			continue
+		}
+		if space {
+			dst = append(dst, ' ')
+			space = false
+		}
+		dst = append(dst, c)
+	}
+	if len(dst)-start > MaxLinkText {
+		i := start + MaxLinkText
+		for i > start && !utf8.RuneStart(dst[i]) {
 			i--
 		}
-		t = t[:i]
+		dst = dst[:i]
 	}
-	return t
+	return dst
+}
+
+// capText cuts t to MaxLinkText bytes at a character boundary.
+func capText(t string) string {
+	if len(t) <= MaxLinkText {
+		return t
+	}
+	i := MaxLinkText
+	for i > 0 && !utf8.RuneStart(t[i]) {
+		i--
+	}
+	return t[:i]
+}
+
+// setTexts gives every link its text: one string for the page's texts,
+// made valid UTF-8 text by text, sliced per link.
+func (s *scan) setTexts(buf []byte) {
+	if len(buf) == 0 {
+		return
+	}
+	all := string(buf)
+	for i := range s.links {
+		l := &s.links[i]
+		if l.textEnd > l.textOff {
+			l.text = all[l.textOff:l.textEnd]
+			if !utf8.ValidString(l.text) {
+				l.text = capText(strings.ToValidUTF8(l.text, "\uFFFD"))
+			}
+		}
+	}
 }
 
 // parseList applies a robots directive list ("noindex, nofollow").
