@@ -177,8 +177,9 @@ type Config struct {
 	Follow func(from *pipeline.Page, link pipeline.Link) bool
 	// BeforeRequest, when set, is called before each page request (every
 	// attempt; not robots.txt, which is fetched as the session's defaults
-	// make it, nor redirect hops). It may set or remove headers of this
-	// request (Request.Header, Request.Remove). A non-nil error vetoes
+	// make it). It may set or remove headers of this request
+	// (Request.Header, Request.Remove); they go with its redirect hops too,
+	// for which it is not called again. A non-nil error vetoes
 	// the request: nothing is sent and the URL's record carries an error
 	// wrapping ErrVetoed and the hook's error; it is not retried.
 	//
