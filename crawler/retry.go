@@ -19,6 +19,7 @@ const (
 	retryConnection                    // another transport error: refused, reset, DNS, TLS, truncated body
 	retry429                           // status 429
 	retry5xx                           // status 500, 502, 503 or 504
+	retryHook                          // Config.AfterResponse returned ErrRetry
 	numRetryReasons
 )
 
@@ -28,10 +29,11 @@ const (
 	RetryConnection = "connection"
 	Retry429        = "429"
 	Retry5xx        = "5xx"
+	RetryHook       = "hook"
 )
 
 func (r retryReason) String() string {
-	return [...]string{RetryTimeout, RetryConnection, Retry429, Retry5xx}[r]
+	return [...]string{RetryTimeout, RetryConnection, Retry429, Retry5xx, RetryHook}[r]
 }
 
 // retryReasonOf classifies a retried attempt: by its error when err is

@@ -22,11 +22,11 @@ type Stats struct {
 	Requests int64         `json:"requests"`  // fetch attempts (retries included; robots.txt excluded)
 	Retries  int64         `json:"retries"`   // attempts rescheduled for a retry
 	// RetriesByReason splits Retries by cause: RetryTimeout,
-	// RetryConnection, Retry429, Retry5xx (every key present).
+	// RetryConnection, Retry429, Retry5xx, RetryHook (every key present).
 	RetriesByReason map[string]int64 `json:"retries_by_reason"`
 	RobotsDenied    int64            `json:"robots_denied"` // URLs robots.txt disallowed
 	InFlight        int64            `json:"in_flight"`     // leases being worked on now
-	Queued          int64            `json:"queued"`        // URLs waiting in the frontier (-1 if it could not say)
+	Queued          int64            `json:"queued"`        // URLs waiting in the frontier, as of at most a second ago (0 until Run first asks)
 	Discovered      int64            `json:"discovered"`    // new URLs pushed to the frontier: seeds, links, sitemap URLs
 	Hosts           int64            `json:"hosts"`         // distinct hosts seen
 	ConnsOpened     int64            `json:"conns_opened"`  // from the session
@@ -43,6 +43,9 @@ type counters struct {
 	inFlight, hosts, pushed, robotsFetches atomic.Int64
 	retryReasons                           [numRetryReasons]atomic.Int64
 	status                                 [600]atomic.Int64 // by status 0..599
+
+	queued   atomic.Int64 // the frontier's Queued, cached
+	queuedAt atomic.Int64 // when queued was last asked for, UnixNano
 
 	mu    sync.Mutex
 	other map[int]int64 // statuses outside 0..599
@@ -71,22 +74,10 @@ func (k *counters) record(p *pipeline.Page) {
 }
 
 // Stats returns a snapshot of the crawl's figures. It is safe to call at
-// any time from any goroutine; Queued asks the frontier (bounded to one
-// second).
+// any time from any goroutine and does no I/O: Queued is the frontier's
+// figure as a worker last read it (at most once a second while Run runs,
+// and once more when it ends).
 func (c *Crawler) Stats() Stats {
-	st := c.Counters()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	if fs, err := c.front.Stats(ctx); err == nil {
-		st.Queued = fs.Queued
-	}
-	cancel()
-	return st
-}
-
-// Counters is Stats without asking the frontier (Queued is -1): it only
-// reads counters, for callers that read often (metrics scrapes) or that
-// read the frontier on a schedule of their own.
-func (c *Crawler) Counters() Stats {
 	k := &c.stats
 	st := Stats{
 		Pages:        k.pages.Load(),
@@ -100,7 +91,7 @@ func (c *Crawler) Counters() Stats {
 		Hosts:        k.hosts.Load(),
 		Discovered:   k.pushed.Load(),
 		ByStatus:     map[int]int64{},
-		Queued:       -1,
+		Queued:       k.queued.Load(),
 
 		RetriesByReason: make(map[string]int64, numRetryReasons),
 	}
@@ -117,8 +108,10 @@ func (c *Crawler) Counters() Stats {
 		st.ByStatus[code] += n
 	}
 	k.mu.Unlock()
-	ss := c.sess.Stats()
-	st.ConnsOpened, st.ConnsReused = ss.ConnsOpened, ss.ConnsReused
+	if c.ready.Load() {
+		ss := c.sess.Stats()
+		st.ConnsOpened, st.ConnsReused = ss.ConnsOpened, ss.ConnsReused
+	}
 	if start := c.startNanos.Load(); start != 0 {
 		end := c.endNanos.Load()
 		if end == 0 {
@@ -131,6 +124,30 @@ func (c *Crawler) Counters() Stats {
 		}
 	}
 	return st
+}
+
+// queuedEvery is how often the workers refresh Stats.Queued.
+const queuedEvery = time.Second
+
+// maybeRefreshQueued refreshes the cached Queued figure when it is older
+// than queuedEvery; one worker does it, the others go on.
+func (c *Crawler) maybeRefreshQueued(ctx context.Context) {
+	k := &c.stats
+	now := c.s.Now().UnixNano()
+	last := k.queuedAt.Load()
+	if now-last < int64(queuedEvery) || !k.queuedAt.CompareAndSwap(last, now) {
+		return
+	}
+	c.refreshQueued(ctx)
+}
+
+// refreshQueued asks the frontier for its Queued figure, within a second.
+func (c *Crawler) refreshQueued(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	if fs, err := c.front.Stats(ctx); err == nil {
+		c.stats.queued.Store(fs.Queued)
+	}
 }
 
 // HostStats are the live traffic figures of one host (a host key,
@@ -238,12 +255,31 @@ func (h *hostState) stats(now int64) HostStats {
 	return s
 }
 
-// Session returns the session the crawler fetches through, for readers of
-// its figures (package crawler/metrics).
-func (c *Crawler) Session() *session.Session { return c.sess }
+// Session returns the session the crawler fetches through (the one given
+// to New, or the default one Run creates), for readers of its figures
+// (package crawler/metrics). It is nil until Run has set up the crawler's
+// parts when New was given none.
+func (c *Crawler) Session() *session.Session {
+	if !c.ready.Load() {
+		return nil
+	}
+	return c.sess
+}
 
-// Frontier returns the crawler's frontier.
-func (c *Crawler) Frontier() frontier.Frontier { return c.front }
+// Frontier returns the crawler's frontier; nil until Run has set up the
+// crawler's parts (see Session).
+func (c *Crawler) Frontier() frontier.Frontier {
+	if !c.ready.Load() {
+		return nil
+	}
+	return c.front
+}
 
-// Pipeline returns the crawler's pipeline.
-func (c *Crawler) Pipeline() *pipeline.Pipeline { return c.pipe }
+// Pipeline returns the crawler's pipeline; nil until Run has set up the
+// crawler's parts (see Session).
+func (c *Crawler) Pipeline() *pipeline.Pipeline {
+	if !c.ready.Load() {
+		return nil
+	}
+	return c.pipe
+}

@@ -43,7 +43,7 @@ func TestRetriesByReasonAndTopHosts(t *testing.T) {
 	start := time.Now()
 	r := crawl(t, Config{IgnoreRobots: true, Retries: 3}, s.URL+"/")
 	st := r.c.Stats()
-	want := map[string]int64{RetryTimeout: 0, RetryConnection: 0, Retry429: 1, Retry5xx: 2}
+	want := map[string]int64{RetryTimeout: 0, RetryConnection: 0, Retry429: 1, Retry5xx: 2, RetryHook: 0}
 	if fmt.Sprint(st.RetriesByReason) != fmt.Sprint(want) || st.Retries != 3 {
 		t.Errorf("RetriesByReason = %v (Retries %d); want %v", st.RetriesByReason, st.Retries, want)
 	}

@@ -18,8 +18,6 @@ import (
 
 	"github.com/trawlhq/trawl/crawler"
 	"github.com/trawlhq/trawl/crawler/metrics"
-	"github.com/trawlhq/trawl/pipeline"
-	"github.com/trawlhq/trawl/session"
 )
 
 // crawlStats is what the status line, the summary and --stats report.
@@ -47,11 +45,15 @@ type crawlStats struct {
 
 // fromCrawl converts the crawl's live figures: the crawler's, and the
 // session's and pipeline's counters that /metrics exports too.
-func fromCrawl(s crawler.Stats, sess *session.Session, pl *pipeline.Pipeline) crawlStats {
-	st := fromCrawler(s)
-	st.RequestsByCode = map[string]int64{"error": sess.Stats().Failed}
-	sess.StatusCounts().Range(func(code int, n int64) { st.RequestsByCode[metrics.CodeLabel(code)] += n })
-	st.Exported = pl.Stats().Exported
+func fromCrawl(cr *crawler.Crawler) crawlStats {
+	st := fromCrawler(cr.Stats())
+	if sess := cr.Session(); sess != nil { // nil until Run has set up its parts
+		st.RequestsByCode = map[string]int64{"error": sess.Stats().Failed}
+		sess.StatusCounts().Range(func(code int, n int64) { st.RequestsByCode[metrics.CodeLabel(code)] += n })
+	}
+	if pl := cr.Pipeline(); pl != nil {
+		st.Exported = pl.Stats().Exported
+	}
 	return st
 }
 

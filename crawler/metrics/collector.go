@@ -161,8 +161,8 @@ func gauge(ch chan<- prometheus.Metric, d *prometheus.Desc, v float64, labels ..
 
 // Collect reads the figures and sends them.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
-	st := c.cfg.Crawler.Counters()
-	for _, r := range []string{crawler.RetryTimeout, crawler.RetryConnection, crawler.Retry429, crawler.Retry5xx} {
+	st := c.cfg.Crawler.Stats()
+	for _, r := range []string{crawler.RetryTimeout, crawler.RetryConnection, crawler.Retry429, crawler.Retry5xx, crawler.RetryHook} {
 		counter(ch, dRetries, st.RetriesByReason[r], r)
 	}
 	counter(ch, dRobotsDenied, st.RobotsDenied)
@@ -171,25 +171,27 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(ch, dHostsSeen, float64(st.Hosts))
 	gauge(ch, dWorkersBusy, float64(st.InFlight))
 
-	sess := c.cfg.Crawler.Session()
-	ss := sess.Stats()
-	byCode := map[string]int64{"error": ss.Failed}
-	sess.StatusCounts().Range(func(code int, n int64) { byCode[CodeLabel(code)] += n })
-	for code, n := range byCode {
-		counter(ch, dRequests, n, code)
+	// The parts are nil until Run has set them up (crawler.New given none).
+	if sess := c.cfg.Crawler.Session(); sess != nil {
+		ss := sess.Stats()
+		byCode := map[string]int64{"error": ss.Failed}
+		sess.StatusCounts().Range(func(code int, n int64) { byCode[CodeLabel(code)] += n })
+		for code, n := range byCode {
+			counter(ch, dRequests, n, code)
+		}
+		counter(ch, dBytes, ss.BytesRead)
+		counter(ch, dConnsOpened, ss.ConnsOpened)
+		counter(ch, dConnsReused, ss.ConnsReused)
 	}
-	counter(ch, dBytes, ss.BytesRead)
-	counter(ch, dConnsOpened, ss.ConnsOpened)
-	counter(ch, dConnsReused, ss.ConnsReused)
-
-	pl := c.cfg.Crawler.Pipeline()
-	counter(ch, dExported, pl.Stats().Exported)
-	byStage := map[string]int64{}
-	for _, se := range pl.StageErrors() {
-		byStage[se.Name] += se.Errors
-	}
-	for name, n := range byStage {
-		counter(ch, dStageErrors, n, name)
+	if pl := c.cfg.Crawler.Pipeline(); pl != nil {
+		counter(ch, dExported, pl.Stats().Exported)
+		byStage := map[string]int64{}
+		for _, se := range pl.StageErrors() {
+			byStage[se.Name] += se.Errors
+		}
+		for name, n := range byStage {
+			counter(ch, dStageErrors, n, name)
+		}
 	}
 	if fs, ok := c.frontierStats(); ok {
 		gauge(ch, dQueued, float64(fs.Queued))
@@ -242,6 +244,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 // FrontierInterval.
 func (c *Collector) frontierStats() (frontier.Stats, bool) {
 	f := c.cfg.Crawler.Frontier()
+	if f == nil {
+		return frontier.Stats{}, false
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := c.cfg.Now()

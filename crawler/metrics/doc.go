@@ -5,14 +5,16 @@
 // on its own /metrics:
 //
 //   - Latency times requests through a session.Trace given to
-//     session.Config.Traces: trawl_request_duration_seconds, a histogram
+//     session.Config.Traces of the session given to crawler.New (a session
+//     the crawler creates itself has no traces):
+//     trawl_request_duration_seconds, a histogram
 //     with phase="headers" (per hop, from its start to the response head)
 //     and phase="body" (per request, from Do to the end of the body,
 //     redirects included). It observes two lock-free histograms per request
 //     and allocates nothing.
 //   - Collector reads, at scrape time, the live counters the crawler and
 //     its session, pipeline and frontier (reached through the Crawler) keep
-//     anyway: Crawler.Counters and TopHosts, Session.Stats and
+//     anyway: Crawler.Stats and TopHosts, Session.Stats and
 //     StatusCounts, Pipeline.Stats and StageErrors, Frontier.Stats. It adds no work per request: the numbers it exports
 //     are the very counters behind crawler.Stats, so a --stats file or a
 //     summary line agrees with /metrics.
@@ -23,7 +25,7 @@
 //
 //	trawl_requests_total{code}          requests sent, redirect hops and robots.txt included: by status
 //	                                    (exact for common codes, else "1xx".."5xx"), "error" when no response came
-//	trawl_retries_total{reason}         attempts rescheduled: timeout, connection, 429, 5xx
+//	trawl_retries_total{reason}         attempts rescheduled: timeout, connection, 429, 5xx, hook (AfterResponse asked)
 //	trawl_robots_denied_total           URLs robots.txt disallowed
 //	trawl_response_bytes_total          body bytes read off the wire (before decompression)
 //	trawl_pages_total                   records produced (successes and errors)
