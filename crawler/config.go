@@ -144,6 +144,11 @@ type Config struct {
 	// Nil means the zero frontier.Normalizer. Links come normalized from the
 	// pipeline: give both the same Normalizer.
 	Normalizer *frontier.Normalizer
+	// Renderer, when set, renders fetched HTML pages in a browser before the
+	// pipeline sees them (see Renderer; package crawler/render). Nil means
+	// pages are processed as served.
+	Renderer Renderer
+
 	// Logger receives debug and warning messages. Nil means none.
 	Logger *slog.Logger
 	// Now returns the current time (Retry-After dates, backoff deadlines,

@@ -415,6 +415,7 @@ func (w *worker) handle(ctx context.Context, l *frontier.Lease) bool {
 	page.Body = resp.Body
 	page.Truncated = resp.Truncated
 	page.Elapsed = resp.Elapsed
+	w.render(ctx, page)
 	return w.finish(ctx, l, page, resp)
 }
 
