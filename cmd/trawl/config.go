@@ -14,6 +14,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/trawlhq/trawl/crawler/render"
 	"github.com/trawlhq/trawl/pipeline"
 )
 
@@ -76,6 +77,16 @@ type Config struct {
 	Redis             string        `yaml:"redis"`               // Redis URL; "" = the frontier lives in this process
 	RedisPrefix       string        `yaml:"redis_prefix"`        // crawl name; processes with the same one share the crawl; "" = "default"
 	RedisLeaseTimeout time.Duration `yaml:"redis_lease_timeout"` // a silent process's URLs are re-queued after this; 0 = 30s
+
+	// Rendering in a headless browser (render.go).
+	Render        bool          `yaml:"render"`         // same as render_when: always
+	RenderWhen    string        `yaml:"render_when"`    // never, always or auto
+	Browser       string        `yaml:"browser"`        // Chromium path; "" = found on PATH
+	RenderTabs    int           `yaml:"render_tabs"`    // pages rendered at once
+	RenderWait    string        `yaml:"render_wait"`    // network idle time, or a CSS selector; "" = 500ms idle
+	RenderTimeout time.Duration `yaml:"render_timeout"` // cap per page
+	RenderBlock   string        `yaml:"render_block"`   // resource types not loaded; "" = image,font,media; "none"
+	RenderMarker  string        `yaml:"render_marker"`  // with render_when auto: render pages whose HTML matches
 }
 
 // Defaults of the values that are not the zero value.
@@ -108,6 +119,9 @@ func DefaultConfig() Config {
 		Retries:        DefaultRetries,
 		MaxRedirects:   DefaultMaxRedirects,
 		MaxBody:        DefaultMaxBody,
+		RenderWhen:     "never",
+		RenderTabs:     render.DefaultTabs,
+		RenderTimeout:  render.DefaultTimeout,
 	}
 }
 
@@ -165,6 +179,7 @@ func (c *Config) Validate() error {
 		nonNegative("read_timeout", c.ReadTimeout),
 		c.validateRedis(),
 		c.validateState(),
+		c.validateRender(),
 	}
 	if c.Rate < 0 || c.Rate != c.Rate {
 		checks = append(checks, invalid("rate", "must be a number of requests per second >= 0, got %v", c.Rate))

@@ -99,6 +99,14 @@ func runCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	rnd, err := openRenderer(cfg, logger)
+	if err != nil {
+		return err
+	}
+	if rnd != nil {
+		defer rnd.Close()
+		ccfg.Renderer = rnd
+	}
 	cr, err := crawler.New(ccfg, sess, fr, pl)
 	if err != nil {
 		return &usageError{err}

@@ -55,6 +55,9 @@ Examples:
   trawl crawl https://example.com/ --allow-domain '*.example.com' \
       --exclude '/search\?' -H 'Authorization: Bearer TOKEN'
 
+  # A site built by JavaScript: render its pages in headless Chromium.
+  trawl crawl https://app.example/ --render --select 'name=h1' -o pages.jsonl
+
 Flags:
 `
 

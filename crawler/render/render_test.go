@@ -10,12 +10,12 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/trawlhq/trawl/crawler"
 	"github.com/trawlhq/trawl/crawler/render"
+	"github.com/trawlhq/trawl/crawler/render/rendertest"
 	"github.com/trawlhq/trawl/frontier/memory"
 	"github.com/trawlhq/trawl/pipeline"
 	"github.com/trawlhq/trawl/session"
@@ -31,107 +31,6 @@ func needBrowser(t testing.TB) {
 		}
 		t.Skipf("no browser: %v", err)
 	}
-}
-
-// jsSite is a site whose links and product fields exist only after its
-// script ran: every page is an empty shell that loads /app.js, which
-// fetch()es /nav.json (only with the session's cookie) and builds the
-// navigation with document.createElement('a'), then fills the product
-// fields from /api/product. It counts requests per path, the requests in
-// flight at once, and the user agents it saw.
-type jsSite struct {
-	pages    int
-	latency  time.Duration
-	mu       sync.Mutex
-	hits     map[string]int
-	agents   map[string]int
-	inFlight atomic.Int64
-	maxIn    atomic.Int64
-}
-
-func newJSSite(pages int, latency time.Duration) *jsSite {
-	return &jsSite{pages: pages, latency: latency, hits: map[string]int{}, agents: map[string]int{}}
-}
-
-const shell = `<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>%s</title><script src="/app.js"></script></head>
-<body><nav id="nav"></nav><img src="/logo.png"><h1 class="name"></h1><span class="price"></span></body></html>`
-
-const appJS = `
-(async function () {
-  const r = await fetch('/nav.json');
-  if (!r.ok) { return; }
-  const nav = await r.json();
-  const box = document.getElementById('nav');
-  for (const href of nav.links) {
-    const a = document.createElement('a');
-    a.href = href;
-    a.textContent = href;
-    box.appendChild(a);
-  }
-  const id = location.pathname === '/' ? 'home' : location.pathname.split('/').pop();
-  const p = await (await fetch('/api/product?id=' + id)).json();
-  document.querySelector('.name').textContent = p.name;
-  document.querySelector('.price').textContent = p.price;
-  const s = document.createElement('script');
-  s.src = '/secret.js';
-  document.head.appendChild(s);
-})();
-`
-
-func (s *jsSite) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	n := s.inFlight.Add(1)
-	defer s.inFlight.Add(-1)
-	for {
-		m := s.maxIn.Load()
-		if n <= m || s.maxIn.CompareAndSwap(m, n) {
-			break
-		}
-	}
-	s.mu.Lock()
-	s.hits[r.URL.Path]++
-	s.agents[r.UserAgent()]++
-	s.mu.Unlock()
-	if s.latency > 0 {
-		time.Sleep(s.latency) // the server's own latency, not politeness
-	}
-	switch {
-	case r.URL.Path == "/robots.txt":
-		fmt.Fprint(w, "User-agent: *\nDisallow: /secret.js\nDisallow: /hidden\n")
-	case r.URL.Path == "/app.js":
-		w.Header().Set("Content-Type", "application/javascript")
-		fmt.Fprint(w, appJS)
-	case r.URL.Path == "/secret.js":
-		w.Header().Set("Content-Type", "application/javascript")
-		fmt.Fprint(w, `var a = document.createElement('a'); a.href = '/hidden'; document.body.appendChild(a);`)
-	case r.URL.Path == "/nav.json":
-		if c, err := r.Cookie("visitor"); err != nil || c.Value != "42" {
-			http.Error(w, "no cookie", http.StatusForbidden)
-			return
-		}
-		var links []string
-		for i := range s.pages {
-			links = append(links, fmt.Sprintf("/p/%d", i))
-		}
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"links":["%s"]}`, strings.Join(links, `","`))
-	case r.URL.Path == "/api/product":
-		id := r.URL.Query().Get("id")
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"name":"Widget %s","price":"%s.99"}`, id, strings.TrimPrefix(id, "home"))
-	case r.URL.Path == "/" || strings.HasPrefix(r.URL.Path, "/p/") || r.URL.Path == "/hidden":
-		http.SetCookie(w, &http.Cookie{Name: "visitor", Value: "42", Path: "/"})
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprintf(w, shell, r.URL.Path)
-	default:
-		http.NotFound(w, r)
-	}
-}
-
-func (s *jsSite) count(path string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.hits[path]
 }
 
 // crawl runs a crawl of srv with an optional renderer and returns the
@@ -184,7 +83,7 @@ func crawl(t *testing.T, srv *httptest.Server, r crawler.Renderer, perHost int, 
 func TestRenderedCrawl(t *testing.T) {
 	needBrowser(t)
 	const pages, perHost = 12, 2
-	site := newJSSite(pages, 5*time.Millisecond)
+	site := &rendertest.Site{Pages: pages, Latency: 5 * time.Millisecond}
 	srv := httptest.NewServer(site)
 	defer srv.Close()
 
@@ -199,15 +98,11 @@ func TestRenderedCrawl(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	site = newJSSite(pages, 5*time.Millisecond)
+	site = &rendertest.Site{Pages: pages, Latency: 5 * time.Millisecond}
 	srv.Config.Handler = site
 	recs := crawl(t, srv, r, perHost)
 
-	var want []string
-	want = append(want, "/")
-	for i := range pages {
-		want = append(want, fmt.Sprintf("/p/%d", i))
-	}
+	want := site.Paths()
 	sort.Strings(want)
 	if got := keys(recs); strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Fatalf("rendered crawl found %v, want %v; seed record: %+v", got, want, recs["/"])
@@ -216,12 +111,8 @@ func TestRenderedCrawl(t *testing.T) {
 		if !rec.Rendered {
 			t.Errorf("%s: record not marked rendered", path)
 		}
-		id := "home"
-		if path != "/" {
-			id = strings.TrimPrefix(path, "/p/")
-		}
-		if got := rec.Data["name"]; len(got) != 1 || got[0] != "Widget "+id {
-			t.Errorf("%s: name %q, want %q (filled by script)", path, got, "Widget "+id)
+		if got := rec.Data["name"]; len(got) != 1 || got[0] != rendertest.Name(path) {
+			t.Errorf("%s: name %q, want %q (filled by script)", path, got, rendertest.Name(path))
 		}
 		if len(rec.Links) != pages {
 			t.Errorf("%s: %d links, want the %d the script built", path, len(rec.Links), pages)
@@ -231,37 +122,35 @@ func TestRenderedCrawl(t *testing.T) {
 	// subresources; blocked types are never requested; every request
 	// carried the session's user agent and the per-host limit held.
 	for _, p := range want {
-		if n := site.count(p); n != 1 {
+		if n := site.Hits(p); n != 1 {
 			t.Errorf("%s fetched %d times, want 1", p, n)
 		}
 	}
-	if n := site.count("/secret.js"); n != 0 {
+	if n := site.Hits("/secret.js"); n != 0 {
 		t.Errorf("/secret.js (disallowed by robots.txt) fetched %d times", n)
 	}
-	if n := site.count("/hidden"); n != 0 {
+	if n := site.Hits("/hidden"); n != 0 {
 		t.Errorf("/hidden fetched %d times", n)
 	}
-	if n := site.count("/logo.png"); n != 0 {
+	if n := site.Hits("/logo.png"); n != 0 {
 		t.Errorf("/logo.png (an image, blocked) fetched %d times", n)
 	}
-	if n := site.count("/nav.json"); n != pages+1 {
+	if n := site.Hits("/nav.json"); n != pages+1 {
 		t.Errorf("/nav.json fetched %d times, want %d (once per page, with the session's cookie)", n, pages+1)
 	}
-	site.mu.Lock()
-	for ua, n := range site.agents {
+	for ua, n := range site.Agents() {
 		if ua != "rendertest/1.0" {
 			t.Errorf("%d requests with User-Agent %q, want only the session's", n, ua)
 		}
 	}
-	site.mu.Unlock()
-	if m := site.maxIn.Load(); m > perHost {
+	if m := site.MaxInFlight(); m > perHost {
 		t.Errorf("server saw %d requests in flight at once, per-host limit %d", m, perHost)
 	}
 }
 
 func TestAutoRendersOnlyShells(t *testing.T) {
 	needBrowser(t)
-	site := newJSSite(3, 0)
+	site := &rendertest.Site{Pages: 3}
 	mux := http.NewServeMux()
 	mux.Handle("/", site)
 	mux.HandleFunc("/static", func(w http.ResponseWriter, r *http.Request) {
