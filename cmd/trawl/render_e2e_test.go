@@ -31,7 +31,7 @@ func TestE2ERender(t *testing.T) {
 		t.Fatalf("without --render: exit %d, %d records, want the seed only\n%s", plain.code, len(records(t, plain.stdout)), plain.stderr)
 	}
 
-	res := trawl(t, "crawl", srv.URL+"/", "-q", "--render", "--render-tabs", "2", "--render-wait", "100ms",
+	res := trawl(t, "crawl", srv.URL+"/", "-q", "--render", "--render-tabs", "2", "--render-wait", "300ms",
 		"--per-host", "2", "--user-agent", "jsbot/1", "--select", "name=h1.name", "--select", "price=.price")
 	if res.code != 0 {
 		t.Fatalf("exit %d\n%s", res.code, res.stderr)

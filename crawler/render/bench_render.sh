@@ -77,7 +77,7 @@ stats() { curl -s "${url}__stats"; }
 printf '%-8s %8s %8s %7s %12s %8s %s\n' crawler wall_s pages/s pages max_inflight peak_MB "PSS at 1/4 2/4 3/4 4/4 (MB)"
 for c in $CRAWLERS; do
   kill $site_pid; wait $site_pid 2>/dev/null || true
-  "$work/rendersite" -pages "$PAGES" -links "$LINKS" -latency "$LATENCY" -addr "${url#http://}" > /dev/null &
+  "$work/rendersite" -pages "$PAGES" -links "$LINKS" -latency "$LATENCY" -addr "$(echo "${url#http://}" | tr -d /)" > /dev/null &
   site_pid=$!; sleep 0.3
   start=$(date +%s.%N)
   case $c in

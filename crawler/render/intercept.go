@@ -21,7 +21,8 @@ import (
 // limit bounds them again across all tabs and workers.
 const handlersPerTab = 6
 
-// interceptor answers the paused requests of one tab.
+// interceptor answers the paused requests of one page in a tab; tab is
+// the page's render context (the tab's, with the render's deadline).
 type interceptor struct {
 	tab    context.Context
 	r      *Renderer
@@ -43,19 +44,30 @@ func newInterceptor(tab context.Context, r *Renderer, page *pipeline.Page, targe
 	return &interceptor{tab: tab, r: r, page: page, target: target, fetch: f, changed: make(chan struct{})}
 }
 
-// run reads the tab's paused requests and answers them on handlersPerTab
-// goroutines, until the tab closes. The returned channel closes when all of
-// them have returned.
-func (in *interceptor) run(events iter.Seq2[fetch.EventRequestPaused, error]) <-chan struct{} {
+// serve reads the tab's paused requests and answers them on
+// handlersPerTab goroutines, each with the interceptor of the page the tab
+// is rendering at that moment, until the tab closes. The returned channel
+// closes when all of them have returned.
+func (t *tab) serve(events iter.Seq2[fetch.EventRequestPaused, error]) <-chan struct{} {
 	done := make(chan struct{})
-	work := make(chan *fetch.EventRequestPaused)
+	type job struct {
+		in *interceptor
+		ev *fetch.EventRequestPaused
+	}
+	work := make(chan job)
 	var wg sync.WaitGroup
 	for range handlersPerTab {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for ev := range work {
-				in.answer(ev)
+			for j := range work {
+				if j.in == nil {
+					// Between pages (a late request of the last one).
+					_, _ = chromedp.Call(t.ctx, fetch.FailRequest, fetch.FailRequestParams{
+						RequestID: j.ev.RequestID, ErrorReason: network.ErrorReasonAborted})
+					continue
+				}
+				j.in.answer(j.ev)
 			}
 		}()
 	}
@@ -67,10 +79,13 @@ func (in *interceptor) run(events iter.Seq2[fetch.EventRequestPaused, error]) <-
 			if err != nil {
 				return
 			}
-			in.add(1)
+			in := t.cur.Load()
+			if in != nil {
+				in.add(1)
+			}
 			select {
-			case work <- &ev:
-			case <-in.tab.Done():
+			case work <- job{in, &ev}:
+			case <-t.ctx.Done():
 				return
 			}
 		}
@@ -90,8 +105,10 @@ func (in *interceptor) add(d int) {
 	in.mu.Unlock()
 }
 
-// waitIdle returns once no request has been pending for idle, or when the
-// tab's context ends.
+// waitIdle returns once no request has been pending for idle, neither in
+// trawl's view (paused requests not yet answered) nor in the page's own
+// (fetch and XHR calls not yet settled, which does not lag behind the
+// page), or when ctx ends.
 func (in *interceptor) waitIdle(ctx context.Context, idle time.Duration) error {
 	if idle < 0 {
 		return nil
@@ -102,21 +119,33 @@ func (in *interceptor) waitIdle(ctx context.Context, idle time.Duration) error {
 		in.mu.Lock()
 		pending, changed := in.pending, in.changed
 		in.mu.Unlock()
-		if pending == 0 {
-			t.Reset(idle)
+		if pending > 0 {
 			select {
-			case <-t.C:
-				return nil
 			case <-changed:
 				continue
 			case <-ctx.Done():
 				return ctx.Err()
 			}
 		}
+		t.Reset(idle)
 		select {
 		case <-changed:
+			continue
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-t.C:
+		}
+		n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`window.__trawlPending || 0`))
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			in.mu.Lock()
+			quiet := in.pending == 0 && in.changed == changed
+			in.mu.Unlock()
+			if quiet {
+				return nil
+			}
 		}
 	}
 }

@@ -53,6 +53,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"log/slog"
 	"net/http"
 	"os"
@@ -66,6 +67,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/network"
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/trawlhq/trawl/crawler"
@@ -133,12 +135,13 @@ type Config struct {
 type Renderer struct {
 	cfg     Config
 	block   map[network.ResourceType]bool
-	tabs    chan struct{}
+	tabs    chan struct{} // a token per tab in use: at most Config.Tabs
 	log     *slog.Logger
 	execOpt []chromedp.ExecAllocatorOption
 	dataDir string
 
 	mu       sync.Mutex
+	idle     []*tab // open tabs waiting for a page
 	closed   bool
 	gen      int                // browser generation, bumped by restart
 	browser  context.Context    // the browser's chromedp context; see start
@@ -278,7 +281,12 @@ func (r *Renderer) Close() error {
 	}
 	r.closed = true
 	stop := r.stop
+	idle := r.idle
+	r.idle = nil
 	r.mu.Unlock()
+	for _, t := range idle {
+		t.close()
+	}
 	if stop != nil {
 		stop()
 	}
@@ -344,52 +352,92 @@ func (r *Renderer) alive() bool {
 // serializeDOM reads the document as HTML, doctype included.
 const serializeDOM = `(document.doctype ? new XMLSerializer().serializeToString(document.doctype) + "\n" : "") + document.documentElement.outerHTML`
 
-// renderOnce renders page in a new tab of the current browser.
+// renderOnce renders page in a tab of the current browser: an idle one,
+// or a new one. The tab goes back to the pool, reset to about:blank, only
+// after a clean render.
 func (r *Renderer) renderOnce(ctx context.Context, page *pipeline.Page, fetchFn crawler.FetchFunc) ([]byte, error) {
-	r.mu.Lock()
-	b := r.browser
-	closed := r.closed
-	r.mu.Unlock()
-	if closed || b == nil {
-		return nil, errors.New("render: closed")
+	t0 := time.Now()
+	t, err := r.takeTab()
+	if err != nil {
+		return nil, err
 	}
-	tctx, cancelTimeout := context.WithTimeout(b, r.cfg.Timeout)
-	defer cancelTimeout()
-	tab, closeTab := chromedp.NewContext(tctx)
-	defer closeTab()
-	stopAfter := context.AfterFunc(ctx, closeTab) // the worker gave up
+	keep := false
+	defer func() {
+		if keep {
+			r.putTab(t)
+		} else {
+			t.close()
+		}
+	}()
+	rctx, cancel := context.WithTimeout(t.ctx, r.cfg.Timeout)
+	defer cancel()
+	stopAfter := context.AfterFunc(ctx, cancel) // the worker gave up
 	defer stopAfter()
 
 	target := page.FinalURL
 	if target == "" {
 		target = page.URL
 	}
-	in := newInterceptor(tab, r, page, target, fetchFn)
-	events := chromedp.Events(tab, fetch.RequestPaused)
-	if _, err := chromedp.Call(tab, fetch.Enable, fetch.EnableParams{
-		Patterns: []*fetch.RequestPattern{{URLPattern: "*"}},
-	}); err != nil {
-		return nil, r.tabErr(ctx, tctx, "enable interception", err)
-	}
-	done := in.run(events)
-	defer func() { closeTab(); <-done }()
+	in := newInterceptor(rctx, r, page, target, fetchFn)
+	t.cur.Store(in)
+	defer t.cur.Store(nil)
 
-	if err := chromedp.Do(tab, chromedp.Navigate(target)); err != nil {
-		return nil, r.tabErr(ctx, tctx, "load", err)
+	t1 := time.Now()
+	if err := navigate(rctx, target, true); err != nil {
+		return nil, r.tabErr(ctx, rctx, "load", err)
 	}
-	if err := in.waitIdle(tab, r.cfg.Idle); err != nil {
-		return nil, r.tabErr(ctx, tctx, "wait for network idle", err)
+	t2 := time.Now()
+	if err := in.waitIdle(rctx, r.cfg.Idle); err != nil {
+		return nil, r.tabErr(ctx, rctx, "wait for network idle", err)
 	}
 	if r.cfg.WaitSelector != "" {
-		if err := chromedp.Do(tab, chromedp.WaitReady(chromedp.CSS(r.cfg.WaitSelector))); err != nil {
-			return nil, r.tabErr(ctx, tctx, "wait for "+r.cfg.WaitSelector, err)
+		if err := chromedp.Do(rctx, chromedp.WaitReady(chromedp.CSS(r.cfg.WaitSelector))); err != nil {
+			return nil, r.tabErr(ctx, rctx, "wait for "+r.cfg.WaitSelector, err)
 		}
 	}
-	html, err := chromedp.Run(tab, chromedp.Evaluate[string](serializeDOM))
+	t3 := time.Now()
+	html, err := chromedp.Run(rctx, chromedp.Evaluate[string](serializeDOM))
 	if err != nil {
-		return nil, r.tabErr(ctx, tctx, "read DOM", err)
+		return nil, r.tabErr(ctx, rctx, "read DOM", err)
 	}
+	// Reset the tab: stop the page's scripts and timers, drop its DOM.
+	t.cur.Store(nil)
+	// Reset the tab: stop the page's scripts and timers, drop its DOM. The
+	// next load is told apart by its loader id, so no need to wait here.
+	keep = navigate(rctx, "about:blank", false) == nil
+	r.log.Debug("render: page rendered", "url", target, "open_ms", t1.Sub(t0).Milliseconds(),
+		"load_ms", t2.Sub(t1).Milliseconds(), "idle_ms", t3.Sub(t2).Milliseconds(), "read_ms", time.Since(t3).Milliseconds())
 	return []byte(html), nil
+}
+
+// navigate loads u in the tab of ctx and, with wait, returns at the load
+// event of that very navigation (matched by its loader id, so that the load
+// of the tab's previous document cannot be taken for it).
+func navigate(ctx context.Context, u string, wait bool) error {
+	var loads iter.Seq2[cdppage.EventLifecycleEvent, error]
+	if wait {
+		lctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		loads = chromedp.Events(lctx, cdppage.LifecycleEvent)
+	}
+	res, err := chromedp.Call(ctx, cdppage.Navigate, cdppage.NavigateParams{URL: u})
+	switch {
+	case err != nil:
+		return err
+	case res.ErrorText != "":
+		return errors.New(res.ErrorText)
+	case !wait:
+		return nil
+	}
+	for ev, err := range loads {
+		if err != nil {
+			return err
+		}
+		if ev.Name == "load" && ev.LoaderID == res.LoaderID {
+			return nil
+		}
+	}
+	return ctx.Err()
 }
 
 // tabErr names why a render failed: the worker's context, the render

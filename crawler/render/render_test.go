@@ -93,7 +93,7 @@ func TestRenderedCrawl(t *testing.T) {
 		t.Fatalf("plain crawl: %d records, want only the seed: %v", len(plain), keys(plain))
 	}
 
-	r, err := render.New(render.Config{Tabs: 3, Idle: 150 * time.Millisecond})
+	r, err := render.New(render.Config{Tabs: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +159,7 @@ func TestAutoRendersOnlyShells(t *testing.T) {
 	})
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
-	r, err := render.New(render.Config{Auto: true, Tabs: 2, Idle: 150 * time.Millisecond})
+	r, err := render.New(render.Config{Auto: true, Tabs: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
