@@ -76,5 +76,34 @@ func (c *Crawler) subresource(ctx context.Context, req *session.Request) (*sessi
 			return nil, errRobots(rules, p)
 		}
 	}
+	release, err := c.requestSlot(ctx, frontier.HostKey(req.URL))
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	return c.sess.Do(ctx, req)
+}
+
+// requestSlot takes one of the host's PerHost request slots, when pages
+// are rendered. A rendered page's subresources are requests the frontier's
+// leases do not count: page requests and subresource requests to a host
+// then share these slots, so that together they never exceed PerHost. A
+// request holds its slot only while it is sent and read (never while it
+// waits for another), so the slots cannot deadlock. Without a Renderer it
+// takes nothing: the frontier's MaxInFlight alone bounds the requests.
+func (c *Crawler) requestSlot(ctx context.Context, host string) (func(), error) {
+	if c.s.Renderer == nil {
+		return func() {}, nil
+	}
+	v, ok := c.reqSlots.Load(host)
+	if !ok {
+		v, _ = c.reqSlots.LoadOrStore(host, make(chan struct{}, c.s.PerHost))
+	}
+	slots := v.(chan struct{})
+	select {
+	case slots <- struct{}{}:
+		return func() { <-slots }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }

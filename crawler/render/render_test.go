@@ -63,7 +63,7 @@ func crawl(t *testing.T, srv *httptest.Server, r crawler.Renderer, perHost int, 
 		t.Fatal(err)
 	}
 	defer pl.Close()
-	c, err := crawler.New(crawler.Config{Workers: 8, PerHost: perHost, Renderer: r, UserAgent: "rendertest/1.0"},
+	c, err := crawler.New(crawler.Config{Workers: 8, PerHost: perHost, Renderer: r},
 		sess, memory.New(memory.Config{}), pl)
 	if err != nil {
 		t.Fatal(err)
