@@ -245,4 +245,5 @@ func TestTransportRoundTrip(t *testing.T) {
 	if r := responses["/missing"]; !bytes.HasPrefix(r.block, []byte("HTTP/1.1 404 Not Found\r\n")) {
 		t.Errorf("404 recorded as %.40q", r.block)
 	}
+	checkWarcio(t, prefix, recs)
 }
