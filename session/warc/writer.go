@@ -190,6 +190,10 @@ func repair(name string) ([]cdxRecord, int64, error) {
 	if err != nil {
 		return nil, 0, fmt.Errorf("warc: %w", err)
 	}
+	var magic [2]byte
+	if n, _ := f.ReadAt(magic[:], 0); n > 0 && (n < 2 || magic != [2]byte{0x1f, 0x8b}) {
+		return nil, 0, fmt.Errorf("warc: %s is not a WARC file written by this package (not gzip); move it away", name)
+	}
 	var recs []cdxRecord
 	var good int64
 	r := NewReader(f)
