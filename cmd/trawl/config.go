@@ -24,7 +24,8 @@ import (
 //
 // The persistent frontiers register their keys and flags in their own files:
 // state.go (state, --state) and redis.go (redis, redis_prefix,
-// redis_lease_timeout).
+// redis_lease_timeout); the web archive in warc.go (warc, warc_max_size,
+// warc_cdx).
 type Config struct {
 	// Output and logging.
 	Output    string `yaml:"output"`     // records file; "" or "-" = standard output
@@ -76,6 +77,11 @@ type Config struct {
 	Redis             string        `yaml:"redis"`               // Redis URL; "" = the frontier lives in this process
 	RedisPrefix       string        `yaml:"redis_prefix"`        // crawl name; processes with the same one share the crawl; "" = "default"
 	RedisLeaseTimeout time.Duration `yaml:"redis_lease_timeout"` // a silent process's URLs are re-queued after this; 0 = 30s
+
+	// Web archive (warc.go).
+	Warc        string `yaml:"warc"`          // WARC file prefix; "" = no archive
+	WarcMaxSize Size   `yaml:"warc_max_size"` // size at which the next WARC file starts
+	WarcCDX     bool   `yaml:"warc_cdx"`      // also write PREFIX.cdxj
 }
 
 // Defaults of the values that are not the zero value.
@@ -108,6 +114,7 @@ func DefaultConfig() Config {
 		Retries:        DefaultRetries,
 		MaxRedirects:   DefaultMaxRedirects,
 		MaxBody:        DefaultMaxBody,
+		WarcMaxSize:    DefaultWarcMaxSize,
 	}
 }
 
@@ -165,6 +172,7 @@ func (c *Config) Validate() error {
 		nonNegative("read_timeout", c.ReadTimeout),
 		c.validateRedis(),
 		c.validateState(),
+		c.validateWarc(),
 	}
 	if c.Rate < 0 || c.Rate != c.Rate {
 		checks = append(checks, invalid("rate", "must be a number of requests per second >= 0, got %v", c.Rate))

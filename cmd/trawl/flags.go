@@ -62,6 +62,9 @@ func newCrawlFlags(c *Config, configPath *string) *pflag.FlagSet {
 
 	// Distributed crawl.
 	addRedisFlags(fs, c)
+
+	// Web archive.
+	addWarcFlags(fs, c)
 	return fs
 }
 
