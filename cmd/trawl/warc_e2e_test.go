@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trawlhq/trawl/internal/redistest"
 	"github.com/trawlhq/trawl/internal/warciotest"
 	"github.com/trawlhq/trawl/session/warc"
 )
@@ -303,5 +304,49 @@ func TestE2EWarcStateDedup(t *testing.T) {
 	if second.Type != warc.TypeRevisit || second.Get("WARC-Refers-To") != first.ID || second.file == first.file {
 		t.Errorf("/b: %s record in %s referring to %q; want a revisit of /a's %s in %s", second.Type, second.file,
 			second.Get("WARC-Refers-To"), first.ID, first.file)
+	}
+}
+
+// TestE2EWarcRedisDedup: with --redis the payload digests are shared by the
+// processes of the crawl: a process that meets a payload another process
+// archived writes a revisit of that process's record, in its own archive.
+func TestE2EWarcRedisDedup(t *testing.T) {
+	t.Parallel()
+	redisURL, name := redistest.URL(t), redistest.Name(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		io.WriteString(w, "the same payload everywhere")
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	common := []string{"--quiet", "--ignore-robots", "--redis", redisURL, "--redis-prefix", name}
+	if r := trawl(t, append([]string{"crawl", srv.URL + "/a", "--warc", filepath.Join(dir, "one"), "-o", filepath.Join(dir, "one.jsonl")}, common...)...); r.code != 0 {
+		t.Fatalf("process 1: exit %d: %s", r.code, r.stderr)
+	}
+	if r := trawl(t, append([]string{"crawl", srv.URL + "/b", "--warc", filepath.Join(dir, "two"), "-o", filepath.Join(dir, "two.jsonl")}, common...)...); r.code != 0 {
+		t.Fatalf("process 2: exit %d: %s", r.code, r.stderr)
+	}
+	one, _ := readWarcSet(t, filepath.Join(dir, "one"))
+	two, _ := readWarcSet(t, filepath.Join(dir, "two"))
+	var first, second *warcRec
+	for i := range one {
+		if one[i].Type == warc.TypeResponse {
+			first = &one[i]
+		}
+	}
+	for i := range two {
+		if two[i].Get("WARC-Target-URI") == srv.URL+"/b" && two[i].Type != warc.TypeRequest {
+			second = &two[i]
+		}
+	}
+	if first == nil || second == nil {
+		t.Fatalf("process 1 response %v, process 2 /b record %v; want both", first != nil, second != nil)
+	}
+	if second.Type != warc.TypeRevisit || second.Get("WARC-Refers-To") != first.ID || second.Get("WARC-Refers-To-Target-URI") != srv.URL+"/a" {
+		t.Errorf("/b: %s record referring to %q; want a revisit of process 1's /a %s", second.Type, second.Get("WARC-Refers-To"), first.ID)
+	}
+	// the index lives under the crawl's prefix, in its hash slot
+	if n, err := redistest.Client(t).HLen(t.Context(), "trawl:{"+name+"}:warc:digests").Result(); err != nil || n != 1 {
+		t.Errorf("digest hash has %d fields (%v), want 1", n, err)
 	}
 }
