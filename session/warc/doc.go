@@ -51,8 +51,8 @@
 // # Crashes and resume
 //
 // Writer writes each record set (a response and its request) with one write
-// call once compressed, so a killed process leaves at most one torn record at
-// the end of the last file. Open cuts it, adds the index lines a kill may
+// call once compressed (sets over 1 MiB are streamed), so a killed process
+// leaves at most one torn record at the end of the last file. Open cuts it, adds the index lines a kill may
 // have left out, and continues in a new file; it never overwrites one.
 //
 // # Why not a WARC library

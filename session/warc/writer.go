@@ -114,7 +114,10 @@ var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // exist, the last one is checked record by record and cut after its last
 // complete record (a record torn by a killed writer), its missing index
 // lines are added to the CDXJ index, and new records go to a new file after
-// it. Only one Writer may write a set at a time.
+// it. A Writer locks the file it writes (flock, where available), and Open
+// leaves a last file locked by another Writer as it is; two Writers on one
+// set never write into the same file, but share its numbering and index
+// file, so give each its own prefix.
 func Open(cfg Config) (*Writer, error) {
 	if cfg.Prefix == "" {
 		return nil, errors.New("warc: Config.Prefix is empty")
@@ -209,6 +212,9 @@ func repair(name string) ([]cdxRecord, int64, error) {
 		return nil, 0, fmt.Errorf("warc: %w", err)
 	}
 	defer f.Close()
+	if err := lockFile(f); errors.Is(err, errLocked) {
+		return nil, 0, nil // another writer's file, being written: not ours to cut
+	}
 	st, err := f.Stat()
 	if err != nil {
 		return nil, 0, fmt.Errorf("warc: %w", err)
@@ -257,6 +263,10 @@ func (w *Writer) rotate() error {
 		}
 		if err != nil {
 			return fmt.Errorf("warc: %w", err)
+		}
+		if err := lockFile(f); err != nil {
+			f.Close()
+			return fmt.Errorf("warc: locking %s: %w", name, err)
 		}
 		w.f, w.name, w.size = f, filepath.Base(name), 0
 		break

@@ -191,3 +191,46 @@ func TestWriterBadRecord(t *testing.T) {
 		t.Error("Open in a missing directory succeeded")
 	}
 }
+
+// TestWriterLockedLastFile: Open leaves the last file alone while another
+// Writer writes it, and writes a file of its own.
+func TestWriterLockedLastFile(t *testing.T) {
+	prefix := filepath.Join(t.TempDir(), "set")
+	a, err := warc.Open(warc.Config{Prefix: prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	writeN(t, a, 0, 2)
+	// a's file as a reader mid-write would see it: a torn record at its end
+	name := prefix + "-00000.warc.gz"
+	appendBytes(t, name, []byte{0x1f, 0x8b, 8, 0})
+	before, _ := os.ReadFile(name)
+	b, err := warc.Open(warc.Config{Prefix: prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeN(t, b, 2, 1)
+	b.Close()
+	if f, cut := b.Repaired(); cut != 0 {
+		t.Errorf("second writer cut %d bytes of %s, which the first one holds", cut, f)
+	}
+	if after, _ := os.ReadFile(name); !bytes.Equal(before, after) {
+		t.Errorf("the first writer's file changed: %d bytes, was %d", len(after), len(before))
+	}
+	if _, err := os.Stat(prefix + "-00001.warc.gz"); err != nil {
+		t.Errorf("second writer's file: %v", err)
+	}
+}
+
+func appendBytes(t *testing.T, name string, b []byte) {
+	t.Helper()
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Write(b); err != nil {
+		t.Fatal(err)
+	}
+}
