@@ -6,9 +6,9 @@
 package warciotest
 
 import (
-	_ "embed"
 	"bufio"
 	"bytes"
+	_ "embed"
 	"encoding/json"
 	"os"
 	"os/exec"
