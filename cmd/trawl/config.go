@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/trawlhq/trawl/pipeline"
+	"github.com/trawlhq/trawl/session/warc"
 )
 
 // Config is the whole configuration of a crawl: what config.yaml holds and
@@ -25,7 +26,7 @@ import (
 // The persistent frontiers register their keys and flags in their own files:
 // state.go (state, --state) and redis.go (redis, redis_prefix,
 // redis_lease_timeout); the web archive in warc.go (warc, warc_max_size,
-// warc_cdx).
+// warc_cdx, warc_level).
 type Config struct {
 	// Output and logging.
 	Output    string `yaml:"output"`     // records file; "" or "-" = standard output
@@ -82,6 +83,7 @@ type Config struct {
 	Warc        string `yaml:"warc"`          // WARC file prefix; "" = no archive
 	WarcMaxSize Size   `yaml:"warc_max_size"` // size at which the next WARC file starts
 	WarcCDX     bool   `yaml:"warc_cdx"`      // also write PREFIX.cdxj
+	WarcLevel   int    `yaml:"warc_level"`    // gzip level: 1 (fastest) to 9 (smallest), or -2 (Huffman only)
 }
 
 // Defaults of the values that are not the zero value.
@@ -115,6 +117,7 @@ func DefaultConfig() Config {
 		MaxRedirects:   DefaultMaxRedirects,
 		MaxBody:        DefaultMaxBody,
 		WarcMaxSize:    DefaultWarcMaxSize,
+		WarcLevel:      warc.DefaultLevel,
 	}
 }
 

@@ -139,6 +139,7 @@ func TestE2EWarcBadFlags(t *testing.T) {
 		{[]string{"--warc", filepath.Join(dir, "missing", "x")}, "--warc: "},
 		{[]string{"--warc", filepath.Join(dir, "x"), "--warc-max-size", "0"}, "--warc-max-size: must be a positive size"},
 		{[]string{"--warc", dir + "/"}, "--warc: "},
+		{[]string{"--warc", filepath.Join(dir, "x"), "--warc-level", "0"}, "--warc-level: must be 1 to 9"},
 	} {
 		r := trawl(t, append([]string{"crawl", "http://127.0.0.1:1/"}, tc.args...)...)
 		if r.code != 2 || !strings.Contains(r.stderr, tc.want) || strings.Count(strings.TrimSpace(r.stderr), "\n") > 0 {
@@ -163,7 +164,7 @@ func TestE2EWarcCrashResume(t *testing.T) {
 	prefix := filepath.Join(dir, "arc")
 	args := []string{"crawl", s.url(0), "--quiet", "--ignore-robots", "--workers", fmt.Sprint(workers),
 		"--per-host", fmt.Sprint(workers), "--state", filepath.Join(dir, "state"), "-o", filepath.Join(dir, "out.jsonl"),
-		"--warc", prefix, "--warc-cdx"}
+		"--warc", prefix, "--warc-cdx", "--warc-level", "-2"}
 	rng := rand.New(rand.NewPCG(7, 7))
 	kills, torn := 0, false
 	for run := 0; ; run++ {
