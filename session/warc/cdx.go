@@ -186,7 +186,7 @@ func surt(raw string) string {
 // writer and adds the lines of lastFile's records (recs) that are missing
 // (a kill between a record and its line).
 func openCDX(path, lastFile string, recs []cdxRecord) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("warc: cdxj index: %w", err)
 	}
@@ -218,9 +218,6 @@ func openCDX(path, lastFile string, recs []cdxRecord) (*os.File, error) {
 		}
 	}
 	if err := f.Truncate(good); err != nil {
-		return fail(err)
-	}
-	if _, err := f.Seek(good, io.SeekStart); err != nil {
 		return fail(err)
 	}
 	var b []byte
