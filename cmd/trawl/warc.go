@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/spf13/pflag"
@@ -107,7 +108,8 @@ func openArchive(cfg *Config, fr frontier.Frontier, seeds []string, logger *slog
 	a := &archive{w: w, closer: func() {}}
 	switch f := fr.(type) {
 	case *disk.Disk:
-		a.index = stateIndex{f}
+		si := newStateIndex(f)
+		a.index, a.closer = si, si.close
 	case *redis.Frontier:
 		client, err := redisClient(cfg.Redis)
 		if err != nil {
@@ -166,12 +168,45 @@ func (a *archive) close() error {
 }
 
 // stateIndex keeps the digest index in the --state directory's store, so
-// that a resumed crawl writes revisits of what earlier runs archived.
-type stateIndex struct{ d *disk.Disk }
+// that a resumed crawl writes revisits of what earlier runs archived. A
+// store waits for the store's next commit; so that the workers do not wait
+// for it, stores are handed to a few goroutines of the index (the commits
+// group them with the crawl's own). A digest queued when the process is
+// killed is lost, which costs only the deduplication of its payload.
+type stateIndex struct {
+	d       *disk.Disk
+	pending chan digestCapture
+	wg      sync.WaitGroup
+}
 
-var _ warc.Index = stateIndex{}
+type digestCapture struct {
+	digest string
+	c      warc.Capture
+}
 
-func (s stateIndex) Lookup(ctx context.Context, digest string) (warc.Capture, bool, error) {
+// stateIndexSavers is how many stores wait for a commit at once.
+const stateIndexSavers = 4
+
+var _ warc.Index = (*stateIndex)(nil)
+
+func newStateIndex(d *disk.Disk) *stateIndex {
+	s := &stateIndex{d: d, pending: make(chan digestCapture, 1024)}
+	for range stateIndexSavers {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			for p := range s.pending {
+				b, _ := p.c.MarshalText()
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				_ = s.d.SaveState(ctx, stateWarcDigest+p.digest, b)
+				cancel()
+			}
+		}()
+	}
+	return s
+}
+
+func (s *stateIndex) Lookup(ctx context.Context, digest string) (warc.Capture, bool, error) {
 	b, err := s.d.LoadState(ctx, stateWarcDigest+digest)
 	if err != nil || b == nil {
 		return warc.Capture{}, false, err
@@ -183,12 +218,22 @@ func (s stateIndex) Lookup(ctx context.Context, digest string) (warc.Capture, bo
 	return c, true, nil
 }
 
-func (s stateIndex) Store(ctx context.Context, digest string, c warc.Capture) error {
-	if b, err := s.d.LoadState(ctx, stateWarcDigest+digest); err != nil || b != nil {
-		return err // the first capture is kept
+// Store queues the digest; a later capture of the same payload (two
+// fetched at once) may replace an earlier one, and both records exist.
+func (s *stateIndex) Store(ctx context.Context, digest string, c warc.Capture) error {
+	select {
+	case s.pending <- digestCapture{digest, c}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	b, _ := c.MarshalText()
-	return s.d.SaveState(ctx, stateWarcDigest+digest, b)
+}
+
+// close saves the queued digests; call it before the frontier closes and
+// after the last Store.
+func (s *stateIndex) close() {
+	close(s.pending)
+	s.wg.Wait()
 }
 
 // redisIndex keeps the digest index in one Redis hash next to the crawl's
