@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -11,7 +12,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/spf13/pflag"
@@ -25,9 +25,9 @@ import (
 // DefaultWarcMaxSize is the size at which a WARC file is closed: 1 GiB.
 const DefaultWarcMaxSize = Size(warc.DefaultMaxSize)
 
-// stateWarcDigest prefixes the keys of the WARC payload digests kept in the
-// --state directory's store (disk.SaveState), one key per digest.
-const stateWarcDigest = "warc/digest/"
+// stateWarcDigests is the file of the --state directory that logs the WARC
+// payload digests archived, beside the frontier's store.
+const stateWarcDigests = "warc-digests"
 
 // addWarcFlags registers the flags of a crawl archived as WARC.
 func addWarcFlags(fs *pflag.FlagSet, c *Config) {
@@ -108,7 +108,11 @@ func openArchive(cfg *Config, fr frontier.Frontier, seeds []string, logger *slog
 	a := &archive{w: w, closer: func() {}}
 	switch f := fr.(type) {
 	case *disk.Disk:
-		si := newStateIndex(f)
+		si, err := openStateIndex(filepath.Join(f.Dir(), stateWarcDigests))
+		if err != nil {
+			w.Close()
+			return nil, fmt.Errorf("--state: %w", err)
+		}
 		a.index, a.closer = si, si.close
 	case *redis.Frontier:
 		client, err := redisClient(cfg.Redis)
@@ -167,73 +171,74 @@ func (a *archive) close() error {
 	return nil
 }
 
-// stateIndex keeps the digest index in the --state directory's store, so
-// that a resumed crawl writes revisits of what earlier runs archived. A
-// store waits for the store's next commit; so that the workers do not wait
-// for it, stores are handed to a few goroutines of the index (the commits
-// group them with the crawl's own). A digest queued when the process is
-// killed is lost, which costs only the deduplication of its payload.
+// stateIndex is the digest index of a --state crawl: in memory, and logged
+// to a file of the state directory (one "digest capture" line per payload)
+// that the next run reads back, so that a resumed crawl writes revisits of
+// what earlier runs archived. A line is logged after its record was written;
+// a kill loses at most the lines still buffered, which costs only their
+// deduplication. (Keeping the digests in the frontier's store cost more
+// than the archive itself: one random B+tree insert per page in the commits
+// the crawl's acknowledgements wait for.)
 type stateIndex struct {
-	d       *disk.Disk
-	pending chan digestCapture
-	wg      sync.WaitGroup
+	warc.MemoryIndex
+	mu sync.Mutex
+	f  *os.File
+	w  *bufio.Writer
 }
-
-type digestCapture struct {
-	digest string
-	c      warc.Capture
-}
-
-// stateIndexSavers is how many stores wait for a commit at once.
-const stateIndexSavers = 4
 
 var _ warc.Index = (*stateIndex)(nil)
 
-func newStateIndex(d *disk.Disk) *stateIndex {
-	s := &stateIndex{d: d, pending: make(chan digestCapture, 1024)}
-	for range stateIndexSavers {
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			for p := range s.pending {
-				b, _ := p.c.MarshalText()
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				_ = s.d.SaveState(ctx, stateWarcDigest+p.digest, b)
-				cancel()
-			}
-		}()
+// openStateIndex loads the log at path (cutting a line torn by a kill) and
+// opens it for appending.
+func openStateIndex(path string) (*stateIndex, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
 	}
-	return s
+	s := &stateIndex{f: f}
+	br := bufio.NewReaderSize(f, 64<<10)
+	var good int64
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			break // EOF; a line without its newline is torn
+		}
+		good += int64(len(line))
+		digest, text, ok := strings.Cut(strings.TrimSuffix(line, "\n"), " ")
+		var c warc.Capture
+		if ok && c.UnmarshalText([]byte(text)) == nil {
+			_ = s.MemoryIndex.Store(context.Background(), digest, c)
+		}
+	}
+	if err := f.Truncate(good); err != nil {
+		f.Close()
+		return nil, err
+	}
+	s.w = bufio.NewWriterSize(f, 64<<10)
+	return s, nil
 }
 
-func (s *stateIndex) Lookup(ctx context.Context, digest string) (warc.Capture, bool, error) {
-	b, err := s.d.LoadState(ctx, stateWarcDigest+digest)
-	if err != nil || b == nil {
-		return warc.Capture{}, false, err
-	}
-	var c warc.Capture
-	if err := c.UnmarshalText(b); err != nil {
-		return warc.Capture{}, false, err
-	}
-	return c, true, nil
-}
-
-// Store queues the digest; a later capture of the same payload (two
-// fetched at once) may replace an earlier one, and both records exist.
+// Store implements warc.Index.
 func (s *stateIndex) Store(ctx context.Context, digest string, c warc.Capture) error {
-	select {
-	case s.pending <- digestCapture{digest, c}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := s.MemoryIndex.Store(ctx, digest, c); err != nil {
+		return err
 	}
+	b, _ := c.MarshalText()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.w.WriteString(digest)
+	s.w.WriteByte(' ')
+	s.w.Write(b)
+	_, err := s.w.Write([]byte{'\n'})
+	return err
 }
 
-// close saves the queued digests; call it before the frontier closes and
-// after the last Store.
+// close writes the buffered lines out.
 func (s *stateIndex) close() {
-	close(s.pending)
-	s.wg.Wait()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_ = s.w.Flush()
+	_ = s.f.Close()
 }
 
 // redisIndex keeps the digest index in one Redis hash next to the crawl's
