@@ -93,7 +93,6 @@ func openArchive(cfg *Config, fr frontier.Frontier, seeds []string, logger *slog
 			{Name: "hostname", Value: host},
 			{Name: "isPartOf", Value: name},
 			{Name: "seeds", Value: strings.Join(seeds, " ")},
-			{Name: "http-header-user-agent", Value: userAgent(cfg)},
 			{Name: "robots", Value: robots},
 			{Name: "settings", Value: fmt.Sprintf("depth=%d max-pages=%d workers=%d per-host=%d rate=%g delay=%s max-body=%d max-redirects=%d",
 				cfg.Depth, cfg.MaxPages, cfg.Workers, cfg.PerHost, cfg.Rate, cfg.Delay, cfg.MaxBody, cfg.MaxRedirects)},
