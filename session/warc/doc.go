@@ -69,5 +69,6 @@
 //
 // Files: record.go holds Record, fields and digests; writer.go the Writer
 // and its files; transport.go the middleware; index.go Index and
-// MemoryIndex; cdx.go the CDXJ index; reader.go the Reader.
+// MemoryIndex; cdx.go the CDXJ index; reader.go the Reader; lock_unix.go
+// the lock on the file being written.
 package warc
