@@ -234,3 +234,35 @@ func appendBytes(t *testing.T, name string, b []byte) {
 		t.Fatal(err)
 	}
 }
+
+// TestWriterLargeRecord: a record set over 1 MiB is streamed into the file
+// and reads back whole, with the index line of its response.
+func TestWriterLargeRecord(t *testing.T) {
+	prefix := filepath.Join(t.TempDir(), "set")
+	w, err := warc.Open(warc.Config{Prefix: prefix, CDX: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := strings.Repeat("0123456789abcdef", 3<<16) // 3 MiB
+	writeN(t, w, 0, 1)
+	locs, err := w.Write(response("/large", body), response("/after", "x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeN(t, w, 1, 1)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	recs := readSet(t, prefix)
+	if len(recs) != 5 {
+		t.Fatalf("%d records, want 5", len(recs))
+	}
+	large := recs[2]
+	if _, p := split(t, large.block); string(p) != body || large.loc != locs[0] || recs[3].loc != locs[1] {
+		t.Errorf("large record: payload %d bytes (want %d), at %+v (Write said %+v)", len(p), len(body), large.loc, locs[0])
+	}
+	checkDigests(t, large)
+	if lines := cdxLines(t, prefix); len(lines) != 4 {
+		t.Errorf("%d index lines, want 4", len(lines))
+	}
+}
