@@ -66,6 +66,12 @@ func newCrawlFlags(c *Config, configPath *string) *pflag.FlagSet {
 
 	// Metrics.
 	addMetricsFlags(fs, c)
+
+	// Web archive.
+	addWarcFlags(fs, c)
+
+	// Rendering in a browser.
+	addRenderFlags(fs, c)
 	return fs
 }
 

@@ -61,9 +61,15 @@ Examples:
   # Serve Prometheus metrics on 127.0.0.1:9090 (/metrics, /healthz), JSON logs.
   trawl crawl https://example.com/ --metrics-addr :9090 --log-format json
 
+  # Archive every exchange as WARC (1 GiB files) with a CDXJ index.
+  trawl crawl https://example.com/ -o pages.jsonl --warc archive/example --warc-cdx
+
   # Include the blog subdomains, skip the search pages, send a header.
   trawl crawl https://example.com/ --allow-domain '*.example.com' \
       --exclude '/search\?' -H 'Authorization: Bearer TOKEN'
+
+  # A site built by JavaScript: render its pages in headless Chromium.
+  trawl crawl https://app.example/ --render --select 'name=h1' -o pages.jsonl
 
 Flags:
 `
