@@ -73,6 +73,7 @@ func RunWithOptions(t *testing.T, o Options) {
 		{"SetHostPolicyInterval", s.testSetHostPolicyInterval},
 		{"SetHostPolicyJitter", s.testSetHostPolicyJitter},
 		{"SetHostPolicyShorter", s.testSetHostPolicyShorter},
+		{"PauseHost", s.testPauseHost},
 		{"FairnessReadyOrder", s.testFairnessReadyOrder},
 		{"FairnessNoHeadOfLine", s.testFairnessNoHeadOfLine},
 		{"ManyWaitersStaggered", s.testManyWaitersStaggered},
@@ -617,6 +618,48 @@ func (s *suite) testSetHostPolicyShorter(t *testing.T) {
 		t.Fatalf("Next after shortening the interval: %v", r.err)
 	}
 	ack(t, f, r.l)
+}
+
+// testPauseHost checks frontier.HostPauser, for backends that implement
+// it: a paused host waits while another is leased, an earlier pause does
+// not shorten it, and it resumes once the pause has passed.
+func (s *suite) testPauseHost(t *testing.T) {
+	f := s.open(t)
+	p, ok := f.(frontier.HostPauser)
+	if !ok {
+		t.Skipf("%T does not implement frontier.HostPauser", f)
+	}
+	ctx := ctxT(t)
+	push(t, f, entries(hostURLs("ph.test", 2)...)...)
+	ack(t, f, next(t, f))
+	const hold = 150 * time.Millisecond
+	start := time.Now()
+	if err := p.PauseHost(ctx, "ph.test", start.Add(hold)); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.PauseHost(ctx, "ph.test", start.Add(time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	push(t, f, entries(hostURLs("other.test", 1)...)...)
+	if l := next(t, f); l.Host != "other.test" {
+		t.Fatalf("lease %s during the pause; want other.test", l.URL)
+	} else {
+		ack(t, f, l)
+	}
+	l := next(t, f)
+	if l.Host != "ph.test" {
+		t.Fatalf("lease %s; want ph.test", l.URL)
+	}
+	if waited := time.Since(start); waited < hold*9/10 {
+		t.Errorf("paused host leased after %v; want >= %v", waited, hold)
+	}
+	ack(t, f, l)
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.PauseHost(ctx, "ph.test", time.Now()); !errors.Is(err, frontier.ErrClosed) {
+		t.Errorf("PauseHost after Close = %v; want ErrClosed", err)
+	}
 }
 
 // pause separates events in time so that backends with coarse clocks
