@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -55,6 +56,8 @@ type Crawler struct {
 	scope  scope
 
 	hosts     sync.Map            // host key -> *hostState
+	slow      sync.Map            // host key -> *hostState, hosts above their floor (adapt.go)
+	pauser    frontier.HostPauser // front, when it can pause hosts; nil otherwise
 	seedHosts map[string]struct{} // host keys of the seeds; read-only during Run
 
 	sitemapMu  sync.Mutex
@@ -99,6 +102,7 @@ func New(cfg Config, s *session.Session, f frontier.Frontier, p *pipeline.Pipeli
 		sitemapSet: map[string]struct{}{},
 	}
 	c.scope = scope{s: st, hosts: map[string]struct{}{}}
+	c.pauser, _ = f.(frontier.HostPauser)
 	return c, nil
 }
 
@@ -364,6 +368,12 @@ func (w *worker) handle(ctx context.Context, l *frontier.Lease) bool {
 			return w.finish(ctx, l, page, nil)
 		}
 	}
+	if c.pauser != nil && h.pausedNanos.Load() > c.s.Now().UnixNano() {
+		// Leased before the host was paused: the frontier holds it until
+		// the pause ends, so no worker waits.
+		w.giveBack(l)
+		return false
+	}
 	if err := c.gate(ctx, h); err != nil {
 		w.giveBack(l)
 		return false
@@ -387,6 +397,9 @@ func (w *worker) handle(ctx context.Context, l *frontier.Lease) bool {
 			w.giveBack(l)
 			return false
 		}
+		if why := overloadErr(err); why != "" {
+			c.overloaded(ctx, c.host(frontier.HostKey(rd.hops[len(rd.hops)-1])), why, nil)
+		}
 		if retryableErr(err) && l.Attempt < c.s.Retries {
 			w.retry(l, c.s.backoff(l.Attempt))
 			return false
@@ -397,6 +410,17 @@ func (w *worker) handle(ctx context.Context, l *frontier.Lease) bool {
 		}
 		page.Elapsed = c.s.Now().Sub(start)
 		return w.finish(ctx, l, page, nil)
+	}
+	rh := h // the host that answered, after redirects
+	if resp.URL != nil {
+		if k := frontier.HostKey(resp.URL.String()); k != h.key && k != "" {
+			rh = c.host(k)
+		}
+	}
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+		c.overloaded(ctx, rh, strconv.Itoa(resp.StatusCode), resp.Header)
+	} else {
+		c.responded(ctx, rh, resp.StatusCode, resp.Elapsed)
 	}
 	if retryableStatus(resp.StatusCode) {
 		if l.Attempt < c.s.Retries {

@@ -15,8 +15,9 @@ import (
 type hostState struct {
 	key string
 
-	registered atomic.Bool  // SetHostPolicy has been called once
-	gapNanos   atomic.Int64 // the host's interval, for the lock-free gate check
+	registered  atomic.Bool  // SetHostPolicy has been called once
+	gapNanos    atomic.Int64 // the host's floor interval, for the lock-free gate check
+	pausedNanos atomic.Int64 // no request before (Retry-After), UnixNano; 0 for none
 
 	mu          sync.Mutex
 	rules       *robotsRules  // nil until robots.txt is known
@@ -24,9 +25,12 @@ type hostState struct {
 	robotsKnown bool          // robots.txt applied to the policy
 	crawlDelay  time.Duration // from robots.txt, capped
 	nextStart   time.Time     // the earliest start of the next request (gate)
+	adapt       adaptive      // adaptive politeness (adapt.go)
+	applied     time.Duration // the interval last given to the frontier
 }
 
-// interval is the host's least gap between request starts. h.mu held.
+// interval is the host's floor: the least gap between request starts from
+// Delay, 1/Rate and Crawl-delay, before adaptive politeness (adapt.go).
 func (h *hostState) interval() time.Duration { return time.Duration(h.gapNanos.Load()) }
 
 // host returns the state of a host key, creating it.
@@ -66,11 +70,10 @@ func (c *Crawler) register(ctx context.Context, h *hostState) error {
 // applyPolicyLocked computes the host's policy and gives it to the
 // frontier. h.mu held.
 func (c *Crawler) applyPolicyLocked(ctx context.Context, h *hostState) error {
-	iv := c.s.baseInterval()
-	if h.crawlDelay > iv {
-		iv = h.crawlDelay
-	}
-	h.gapNanos.Store(int64(iv))
+	floor := max(c.s.baseInterval(), h.crawlDelay)
+	h.gapNanos.Store(int64(floor))
+	iv := h.adapt.interval(floor, c.s.adapt)
+	h.applied = iv
 	p := frontier.HostPolicy{MaxInFlight: c.s.PerHost, Interval: iv, Jitter: c.s.RandomDelay}
 	if !c.s.IgnoreRobots && !h.robotsKnown {
 		p.MaxInFlight = 1
@@ -82,9 +85,12 @@ func (c *Crawler) applyPolicyLocked(ctx context.Context, h *hostState) error {
 // interval apart. The frontier's schedule already spaces leases; the gate
 // covers what it cannot see: a Crawl-delay learnt after the host's first
 // lease, and redirect hops, which are requests without a lease of their own.
+// It spaces by the floor only (adaptive intervals are the frontier's to
+// keep), and waits out a pause (Retry-After) the frontier did not keep.
 func (c *Crawler) gate(ctx context.Context, h *hostState) error {
 	iv := time.Duration(h.gapNanos.Load())
-	if iv <= 0 {
+	paused := h.pausedNanos.Load()
+	if iv <= 0 && (paused == 0 || paused <= c.s.Now().UnixNano()) {
 		return nil
 	}
 	h.mu.Lock()
@@ -92,6 +98,9 @@ func (c *Crawler) gate(ctx context.Context, h *hostState) error {
 	start := now
 	if h.nextStart.After(start) {
 		start = h.nextStart
+	}
+	if p := time.Unix(0, paused); paused != 0 && p.After(start) {
+		start = p
 	}
 	h.nextStart = start.Add(iv)
 	h.mu.Unlock()

@@ -1,0 +1,255 @@
+package crawler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/trawlhq/trawl/session"
+)
+
+const ms = time.Millisecond
+
+func TestAdaptiveBackoff(t *testing.T) {
+	p := adaptPolicy{backoff: 100 * ms, ceiling: time.Second}
+	now := time.Unix(1000, 0)
+	t.Run("doubles from HostBackoff to the ceiling", func(t *testing.T) {
+		var a adaptive
+		var got []time.Duration
+		for range 6 {
+			a.overload("429", 0, 0, p, now)
+			got = append(got, a.interval(0, p))
+		}
+		want := []time.Duration{100 * ms, 200 * ms, 400 * ms, 800 * ms, time.Second, time.Second}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("intervals %v, want %v", got, want)
+		}
+	})
+	t.Run("doubles the floor", func(t *testing.T) {
+		var a adaptive
+		a.overload("503", 0, 300*ms, p, now)
+		if got := a.interval(300*ms, p); got != 600*ms {
+			t.Errorf("interval %v, want 600ms", got)
+		}
+	})
+	t.Run("floor above the ceiling wins", func(t *testing.T) {
+		var a adaptive
+		a.overload("503", 0, 3*time.Second, p, now)
+		if got := a.interval(3*time.Second, p); got != 3*time.Second {
+			t.Errorf("interval %v, want the 3s floor", got)
+		}
+	})
+	t.Run("recovers linearly in eight responses", func(t *testing.T) {
+		var a adaptive
+		a.overload("429", 0, 20*ms, p, now) // 100ms: the increase is 80ms
+		var got []time.Duration
+		for range recoverySteps + 2 {
+			a.good(200, 0, 20*ms, p)
+			got = append(got, a.interval(20*ms, p))
+		}
+		want := []time.Duration{90 * ms, 80 * ms, 70 * ms, 60 * ms, 50 * ms, 40 * ms, 30 * ms, 20 * ms, 20 * ms, 20 * ms}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("intervals %v, want %v", got, want)
+		}
+		if a.backoff != 0 || a.why(20*ms, p, now) != "" {
+			t.Errorf("after recovery: backoff %v, why %q", a.backoff, a.why(20*ms, p, now))
+		}
+	})
+	t.Run("Retry-After pauses, never shortened", func(t *testing.T) {
+		var a adaptive
+		a.overload("429", 2*time.Second, 0, p, now)
+		a.overload("429", time.Second, 0, p, now)
+		if !a.paused.Equal(now.Add(2 * time.Second)) {
+			t.Errorf("paused until %v, want now+2s", a.paused.Sub(now))
+		}
+		if got := a.why(0, p, now); got != "429" {
+			t.Errorf("why %q, want 429", got)
+		}
+	})
+	t.Run("off", func(t *testing.T) {
+		var a adaptive
+		a.overload("429", time.Second, 0, adaptPolicy{ceiling: time.Second}, now)
+		if a != (adaptive{}) {
+			t.Errorf("state %+v with backoff off", a)
+		}
+	})
+}
+
+func TestAutoThrottle(t *testing.T) {
+	p := adaptPolicy{auto: true, target: 2, ceiling: time.Second}
+	var a adaptive
+	step := func(status int, latency, floor time.Duration) time.Duration {
+		a.good(status, latency, floor, p)
+		return a.interval(floor, p)
+	}
+	for _, tc := range []struct {
+		name    string
+		status  int
+		latency time.Duration
+		floor   time.Duration
+		want    time.Duration
+	}{
+		{"first response sets latency/target", 200, 20 * ms, 0, 10 * ms},
+		{"rise taken at once", 200, 400 * ms, 0, 200 * ms},
+		{"fall taken halfway", 200, 40 * ms, 0, 110 * ms},
+		{"fall from an error page ignored", 404, 2 * ms, 0, 110 * ms},
+		{"rise from an error page taken", 500, 300 * ms, 0, 150 * ms},
+		{"ceiling", 200, 10 * time.Second, 0, time.Second},
+		{"floor", 200, 0 + 2*ms, 3 * time.Second, 3 * time.Second},
+	} {
+		if got := step(tc.status, tc.latency, tc.floor); got != tc.want {
+			t.Fatalf("%s: interval %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	if got := (&adaptive{throttle: 50 * ms}).why(0, p, time.Now()); got != "latency" {
+		t.Errorf("why %q, want latency", got)
+	}
+}
+
+func TestOverloadErr(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{&session.Error{Op: "send", Err: fmt.Errorf("read: %w", syscall.ECONNRESET)}, "reset"},
+		{&session.Error{Op: "send", Err: context.DeadlineExceeded}, "timeout"},
+		{&session.Error{Op: "read", Err: context.DeadlineExceeded}, ""},
+		{&session.Error{Op: "send", Err: syscall.ECONNREFUSED}, ""},
+		{errors.New("other"), ""},
+	} {
+		if got := overloadErr(tc.err); got != tc.want {
+			t.Errorf("overloadErr(%v) = %q, want %q", tc.err, got, tc.want)
+		}
+	}
+}
+
+// logRecorder is a slog.Handler keeping the messages of records.
+type logRecorder struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (l *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
+func (l *logRecorder) Handle(_ context.Context, r slog.Record) error {
+	var b strings.Builder
+	b.WriteString(r.Message)
+	r.Attrs(func(a slog.Attr) bool {
+		fmt.Fprintf(&b, " %s=%v", a.Key, a.Value)
+		return true
+	})
+	l.mu.Lock()
+	l.msgs = append(l.msgs, b.String())
+	l.mu.Unlock()
+	return nil
+}
+func (l *logRecorder) WithAttrs([]slog.Attr) slog.Handler { return l }
+func (l *logRecorder) WithGroup(string) slog.Handler      { return l }
+
+func (l *logRecorder) has(prefix string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, m := range l.msgs {
+		if strings.HasPrefix(m, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestHostBackoffRetryAfter: a host answering 429 with Retry-After: 2 to
+// one request gets no request for 2 s, then comes back at a reduced rate
+// and recovers, while a second host is crawled throughout.
+func TestHostBackoffRetryAfter(t *testing.T) {
+	const n = 40
+	var once sync.Once
+	a := newSite(t, nil)
+	var tooMany time.Time
+	a.handle = func(w http.ResponseWriter, r *http.Request) {
+		i, err := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/p/"))
+		if err != nil || i >= n {
+			http.NotFound(w, r)
+			return
+		}
+		time.Sleep(20 * ms) // the server is slow; the crawl of this host lasts
+		hit := false
+		if i == 2 {
+			once.Do(func() { hit = true })
+		}
+		if hit {
+			w.Header().Set("Retry-After", "2")
+			w.WriteHeader(http.StatusTooManyRequests)
+			w.(http.Flusher).Flush()
+			a.mu.Lock()
+			tooMany = time.Now() // the 429 is sent: requests already under way may still arrive
+			a.mu.Unlock()
+			return
+		}
+		var links []string
+		for _, j := range []int{2*i + 1, 2*i + 2} {
+			if j < n {
+				links = append(links, "/p/"+strconv.Itoa(j))
+			}
+		}
+		html(w, links...)
+	}
+	b := fanSite(t, 250, 20*ms, "") // >= 2.5 s at PerHost 2: crawled throughout the pause
+	bURL := strings.Replace(b.URL, "127.0.0.1", "localhost", 1)
+	logs := &logRecorder{}
+	const backoff = 100 * ms
+	r := crawl(t, Config{Workers: 8, PerHost: 2, IgnoreRobots: true, HostBackoff: backoff,
+		Logger: slog.New(logs)}, a.URL+"/p/0", bURL+"/p/0")
+
+	if tooMany.IsZero() {
+		t.Fatal("the 429 was never sent")
+	}
+	// A request the crawler sent before it read the 429 may arrive just
+	// after it: 10 ms of slack at the start, none at the end.
+	end := tooMany.Add(2 * time.Second)
+	var after []time.Time
+	for _, ts := range a.pageStarts() {
+		if ts.After(tooMany.Add(10*ms)) && ts.Before(end) {
+			t.Errorf("request to the paused host %v after the 429", ts.Sub(tooMany))
+		}
+		if !ts.Before(end) {
+			after = append(after, ts)
+		}
+	}
+	if got := len(a.pageHits()); got != n {
+		t.Errorf("paused host: %d pages fetched, want %d", got, n)
+	}
+	inPause := 0
+	for _, ts := range b.pageStarts() {
+		if ts.After(tooMany) && ts.Before(end) {
+			inPause++
+		}
+	}
+	if inPause < 20 {
+		t.Errorf("other host: %d requests during the pause, want it crawled on (>= 20)", inPause)
+	}
+	// Back at a reduced rate: the interval doubled to HostBackoff, less a
+	// step per good response (the one in flight with the 429, the first
+	// after the pause), so the first gap after the pause is at least 6/8 of
+	// it; unslowed, the host's gaps are about 10 ms.
+	if len(after) < 2 {
+		t.Fatalf("%d requests after the pause", len(after))
+	}
+	if g := after[1].Sub(after[0]); g < backoff*6/8*9/10 {
+		t.Errorf("first gap after the pause %v, want >= %v", g, backoff*6/8)
+	}
+	if !logs.has("host slowed host="+hostPort(a.URL)+" reason=429") || !logs.has("host recovered host="+hostPort(a.URL)) {
+		t.Errorf("logs lack the slow-down and recovery of the host: %q", logs.msgs)
+	}
+	if st := r.c.Stats(); len(st.SlowHosts) != 0 {
+		t.Errorf("slow hosts after recovery: %+v", st.SlowHosts)
+	}
+}
+
+func hostPort(u string) string { return strings.TrimPrefix(u, "http://") }
