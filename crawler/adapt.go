@@ -150,7 +150,7 @@ func (c *Crawler) slowHosts() []HostDelay {
 	c.slow.Range(func(_, v any) bool {
 		h := v.(*hostState)
 		h.mu.Lock()
-		floor := h.interval()
+		floor := c.floor(h)
 		d := HostDelay{
 			Host:     h.key,
 			Interval: h.adapt.interval(floor, c.s.adapt),
@@ -201,7 +201,7 @@ func (c *Crawler) overloaded(ctx context.Context, h *hostState, reason string, h
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	floor := h.interval()
+	floor := c.floor(h)
 	h.adapt.overload(reason, pause, floor, c.s.adapt, now)
 	c.slow.Store(h.key, h)
 	if pause > 0 {
@@ -227,7 +227,7 @@ func (c *Crawler) responded(ctx context.Context, h *hostState, status int, laten
 	if h.adapt == (adaptive{}) && !c.s.adapt.auto {
 		return
 	}
-	floor := h.interval()
+	floor := c.floor(h)
 	was := h.adapt.backoff
 	h.adapt.good(status, latency, floor, c.s.adapt)
 	iv := h.adapt.interval(floor, c.s.adapt)
@@ -247,17 +247,18 @@ func (c *Crawler) responded(ctx context.Context, h *hostState, status int, laten
 // the floor): AutoThrottle changes it a little on every response, and
 // every change costs a frontier call. h.mu held.
 func (c *Crawler) applyAdaptedLocked(ctx context.Context, h *hostState, iv time.Duration) {
-	d := iv - h.applied
+	was := h.interval()
+	d := iv - was
 	if d < 0 {
 		d = -d
 	}
-	if d == 0 || (d < h.applied/8 && iv != h.interval()) {
+	if d == 0 || (d < was/8 && iv != c.floor(h)) {
 		return
 	}
 	if !h.registered.Load() {
 		return // register applies it with the host's first policy
 	}
-	c.log.Debug("host interval", "host", h.key, "interval", iv, "was", h.applied)
+	c.log.Debug("host interval", "host", h.key, "interval", iv, "was", was)
 	if err := c.applyPolicyLocked(ctx, h); err != nil {
 		c.log.Warn("set host policy", "host", h.key, "err", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trawlhq/trawl/frontier"
 	"github.com/trawlhq/trawl/session"
 )
 
@@ -167,7 +168,18 @@ func (l *logRecorder) has(prefix string) bool {
 // TestHostBackoffRetryAfter: a host answering 429 with Retry-After: 2 to
 // one request gets no request for 2 s, then comes back at a reduced rate
 // and recovers, while a second host is crawled throughout.
+//
+// With a frontier that cannot pause hosts (frontier/redis), the workers
+// holding the host's leases wait in the gate instead.
 func TestHostBackoffRetryAfter(t *testing.T) {
+	t.Run("pauser", func(t *testing.T) { testHostBackoff(t, false) })
+	t.Run("gate", func(t *testing.T) { testHostBackoff(t, true) })
+}
+
+// noPauser hides a frontier's HostPauser.
+type noPauser struct{ frontier.Frontier }
+
+func testHostBackoff(t *testing.T, hidePauser bool) {
 	const n = 40
 	var once sync.Once
 	a := newSite(t, nil)
@@ -204,8 +216,17 @@ func TestHostBackoffRetryAfter(t *testing.T) {
 	bURL := strings.Replace(b.URL, "127.0.0.1", "localhost", 1)
 	logs := &logRecorder{}
 	const backoff = 100 * ms
-	r := crawl(t, Config{Workers: 8, PerHost: 2, IgnoreRobots: true, HostBackoff: backoff,
-		Logger: slog.New(logs)}, a.URL+"/p/0", bURL+"/p/0")
+	r := newRig(t, Config{Workers: 8, PerHost: 2, IgnoreRobots: true, HostBackoff: backoff,
+		Logger: slog.New(logs)}, sessionConfig())
+	if hidePauser {
+		r.c.front = noPauser{r.c.front}
+		r.c.pauser = nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := r.c.Run(ctx, a.URL+"/p/0", bURL+"/p/0"); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
 
 	if tooMany.IsZero() {
 		t.Fatal("the 429 was never sent")
@@ -253,3 +274,66 @@ func TestHostBackoffRetryAfter(t *testing.T) {
 }
 
 func hostPort(u string) string { return strings.TrimPrefix(u, "http://") }
+
+// TestAutoThrottleLatency: with AutoThrottle, a host whose latency rises
+// from 10 ms to 200 ms gets requests spaced by about its latency (one in
+// flight, the target), while a fast host next to it is not slowed.
+func TestAutoThrottleLatency(t *testing.T) {
+	const fast, slow = 10 * ms, 200 * ms
+	const n, nFast = 26, 20 // pages; the first nFast answer fast
+	var served sync.Mutex
+	count := 0
+	s := newSite(t, nil)
+	s.handle = func(w http.ResponseWriter, r *http.Request) {
+		i, err := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/p/"))
+		if err != nil || i >= n {
+			http.NotFound(w, r)
+			return
+		}
+		served.Lock()
+		count++
+		late := count > nFast
+		served.Unlock()
+		if late {
+			time.Sleep(slow) // the server is slow; this is not crawler politeness
+		} else {
+			time.Sleep(fast)
+		}
+		var links []string
+		for _, j := range []int{2*i + 1, 2*i + 2} {
+			if j < n {
+				links = append(links, "/p/"+strconv.Itoa(j))
+			}
+		}
+		html(w, links...)
+	}
+	f := fanSite(t, 80, fast, "")
+	fURL := strings.Replace(f.URL, "127.0.0.1", "localhost", 1)
+	r := crawl(t, Config{Workers: 8, PerHost: 2, IgnoreRobots: true, AutoThrottle: true},
+		s.URL+"/p/0", fURL+"/p/0")
+
+	starts := s.pageStarts()
+	if len(starts) != n {
+		t.Fatalf("slow host: %d requests, want %d", len(starts), n)
+	}
+	// Requests started once the first slow answers were in (two may have
+	// started at the fast rate meanwhile, PerHost 2) are spaced by the
+	// slow latency: about 5 a second where there were 100.
+	late := starts[nFast+2:]
+	for i := 1; i < len(late); i++ {
+		if g := late[i].Sub(late[i-1]); g < slow*9/10 {
+			t.Errorf("slow host: gap %v between requests %d and %d, want >= %v", g, nFast+1+i, nFast+2+i, slow)
+		}
+	}
+	byHost := map[string]HostDelay{}
+	for _, d := range r.c.Stats().SlowHosts {
+		byHost[d.Host] = d
+	}
+	sd, fd := byHost[hostPort(s.URL)], byHost[hostPort(fURL)]
+	if sd.Interval < slow || sd.Reason != "latency" {
+		t.Errorf("slow host state %+v, want interval >= %v for latency", sd, slow)
+	}
+	if fd.Interval >= sd.Interval/4 {
+		t.Errorf("fast host interval %v next to the slow host's %v: slowed too", fd.Interval, sd.Interval)
+	}
+}

@@ -16,7 +16,7 @@ type hostState struct {
 	key string
 
 	registered  atomic.Bool  // SetHostPolicy has been called once
-	gapNanos    atomic.Int64 // the host's floor interval, for the lock-free gate check
+	gapNanos    atomic.Int64 // the host's interval (adaptive included), for the lock-free gate check
 	pausedNanos atomic.Int64 // no request before (Retry-After), UnixNano; 0 for none
 
 	mu          sync.Mutex
@@ -26,12 +26,14 @@ type hostState struct {
 	crawlDelay  time.Duration // from robots.txt, capped
 	nextStart   time.Time     // the earliest start of the next request (gate)
 	adapt       adaptive      // adaptive politeness (adapt.go)
-	applied     time.Duration // the interval last given to the frontier
 }
 
-// interval is the host's floor: the least gap between request starts from
-// Delay, 1/Rate and Crawl-delay, before adaptive politeness (adapt.go).
+// interval is the host's least gap between request starts.
 func (h *hostState) interval() time.Duration { return time.Duration(h.gapNanos.Load()) }
+
+// floor is the host's interval before adaptive politeness (adapt.go): the
+// largest of Delay, 1/Rate and Crawl-delay. h.mu held.
+func (c *Crawler) floor(h *hostState) time.Duration { return max(c.s.baseInterval(), h.crawlDelay) }
 
 // host returns the state of a host key, creating it.
 func (c *Crawler) host(key string) *hostState {
@@ -70,10 +72,8 @@ func (c *Crawler) register(ctx context.Context, h *hostState) error {
 // applyPolicyLocked computes the host's policy and gives it to the
 // frontier. h.mu held.
 func (c *Crawler) applyPolicyLocked(ctx context.Context, h *hostState) error {
-	floor := max(c.s.baseInterval(), h.crawlDelay)
-	h.gapNanos.Store(int64(floor))
-	iv := h.adapt.interval(floor, c.s.adapt)
-	h.applied = iv
+	iv := h.adapt.interval(c.floor(h), c.s.adapt)
+	h.gapNanos.Store(int64(iv))
 	p := frontier.HostPolicy{MaxInFlight: c.s.PerHost, Interval: iv, Jitter: c.s.RandomDelay}
 	if !c.s.IgnoreRobots && !h.robotsKnown {
 		p.MaxInFlight = 1
@@ -85,8 +85,8 @@ func (c *Crawler) applyPolicyLocked(ctx context.Context, h *hostState) error {
 // interval apart. The frontier's schedule already spaces leases; the gate
 // covers what it cannot see: a Crawl-delay learnt after the host's first
 // lease, and redirect hops, which are requests without a lease of their own.
-// It spaces by the floor only (adaptive intervals are the frontier's to
-// keep), and waits out a pause (Retry-After) the frontier did not keep.
+// It also waits out a pause (Retry-After) the frontier could not keep (it
+// is no frontier.HostPauser).
 func (c *Crawler) gate(ctx context.Context, h *hostState) error {
 	iv := time.Duration(h.gapNanos.Load())
 	paused := h.pausedNanos.Load()
