@@ -82,6 +82,9 @@ func crawlerConfig(c *Config, logger *slog.Logger, norm *frontier.Normalizer) (c
 		Rate:         rate.Limit(c.Rate),
 		Delay:        c.Delay,
 		RandomDelay:  c.RandomDelay,
+		HostBackoff:  noneIfZero(c.HostBackoff),
+		MaxHostDelay: c.MaxHostDelay,
+		AutoThrottle: c.AutoThrottle,
 		MaxDepth:     depth,
 		MaxPages:     c.MaxPages,
 		AllowDomains: c.AllowDomain,
@@ -96,6 +99,8 @@ func crawlerConfig(c *Config, logger *slog.Logger, norm *frontier.Normalizer) (c
 		GracePeriod:  noneIfZero(c.GracePeriod),
 		Normalizer:   norm,
 		Logger:       logger,
+
+		TargetConcurrency: c.AutoThrottleTarget,
 	}, nil
 }
 

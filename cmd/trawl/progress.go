@@ -36,6 +36,7 @@ type crawlStats struct {
 	Requests    int64
 	Retries     int64
 	Robots      int64
+	SlowHosts   []crawler.HostDelay
 }
 
 // fromCrawler converts the crawler's live figures.
@@ -46,6 +47,7 @@ func fromCrawler(s crawler.Stats) crawlStats {
 		ConnsOpened: s.ConnsOpened, ConnsReused: s.ConnsReused,
 		Elapsed: s.Elapsed, PagesPerSec: s.PagesPerSec,
 		Requests: s.Requests, Retries: s.Retries, Robots: s.RobotsDenied,
+		SlowHosts: s.SlowHosts,
 	}
 }
 
@@ -64,6 +66,9 @@ type statsJSON struct {
 	Retries     int64            `json:"retries"`
 	Robots      int64            `json:"robots_denied"`
 	Interrupted bool             `json:"interrupted"`
+	// SlowHosts: hosts adaptive politeness slows or pauses (--host-backoff,
+	// --auto-throttle), slowest first; absent when none.
+	SlowHosts []crawler.HostDelay `json:"slow_hosts,omitempty"`
 }
 
 func (s crawlStats) json(interrupted bool) statsJSON {
@@ -77,6 +82,7 @@ func (s crawlStats) json(interrupted bool) statsJSON {
 		PagesPerS: roundTo(s.PagesPerSec, 2), ConnsOpened: s.ConnsOpened, ConnsReused: s.ConnsReused,
 		Requests: s.Requests, Retries: s.Retries, Robots: s.Robots,
 		Interrupted: interrupted,
+		SlowHosts:   s.SlowHosts,
 	}
 }
 
