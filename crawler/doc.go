@@ -47,6 +47,16 @@
 // is not counted against its MaxInFlight (it runs inside the lease of the
 // URL that redirected).
 //
+// Politeness adapts (adapt.go): a 429 or 503, a connection reset or a
+// timeout before the response head slows the whole host — its interval
+// doubles (HostBackoff), a Retry-After pauses it (frontier.HostPauser, so
+// no worker waits), and it recovers over the next eight responses — and
+// with AutoThrottle each host's interval follows its latency. The floor
+// (Delay, 1/Rate, Crawl-delay) always holds; Stats.SlowHosts lists the
+// hosts held above it. With a frontier that cannot pause hosts
+// (frontier/redis) the interval is still shared, and the pause is kept by
+// the gate of the process that saw the signal.
+//
 // Scope is decided on host names (not ports): by default the seeds' hosts,
 // plus AllowDomains, minus DenyDomains, then Include/Exclude and
 // MaxURLLength. Seeds skip Include/Exclude. Out-of-scope links stay in the
@@ -88,6 +98,7 @@
 //   - config.go: Config, its defaults and validation.
 //   - crawler.go: Crawler, Run, the worker loop, redirect checks, errors.
 //   - host.go: per-host state, the frontier policy and the politeness gate.
+//   - adapt.go: adaptive politeness: host-wide backoff, pauses, AutoThrottle.
 //   - robots.go: robots.txt fetching (single flight), parsing and rules.
 //   - scope.go: domain rules and the scope check.
 //   - retry.go: what is retried, backoff and Retry-After.
