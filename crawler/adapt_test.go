@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -335,5 +336,62 @@ func TestAutoThrottleLatency(t *testing.T) {
 	}
 	if fd.Interval >= sd.Interval/4 {
 		t.Errorf("fast host interval %v next to the slow host's %v: slowed too", fd.Interval, sd.Interval)
+	}
+}
+
+// TestOverloadSignals: a connection reset slows the host like a 503 (the
+// URL is retried and fetched), and a Retry-After beyond MaxRetryAfter is
+// capped, with the cap logged.
+func TestOverloadSignals(t *testing.T) {
+	var resets, longWait sync.Once
+	s := newSite(t, nil)
+	s.handle = func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/":
+			html(w, "/reset", "/busy")
+		case "/reset":
+			reset := false
+			resets.Do(func() { reset = true })
+			if reset {
+				conn, _, err := w.(http.Hijacker).Hijack()
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				_ = conn.(*net.TCPConn).SetLinger(0) // close with RST
+				_ = conn.Close()
+				return
+			}
+			html(w)
+		case "/busy":
+			busy := false
+			longWait.Do(func() { busy = true })
+			if busy {
+				w.Header().Set("Retry-After", "3600")
+				w.WriteHeader(http.StatusServiceUnavailable)
+				return
+			}
+			html(w)
+		default:
+			http.NotFound(w, r)
+		}
+	}
+	logs := &logRecorder{}
+	r := crawl(t, Config{Workers: 2, PerHost: 1, IgnoreRobots: true, MaxRetryAfter: 50 * ms,
+		Logger: slog.New(logs)}, s.URL+"/")
+	host := hostPort(s.URL)
+	for _, want := range []string{
+		"host slowed host=" + host + " reason=reset",
+		"host slowed host=" + host + " reason=503",
+		"Retry-After capped host=" + host + " retry_after=1h0m0s cap=50ms",
+	} {
+		if !logs.has(want) {
+			t.Errorf("no log line %q in %q", want, logs.msgs)
+		}
+	}
+	for u, rec := range r.col.byURL(t) {
+		if rec.Status != 200 {
+			t.Errorf("%s: status %d error %q, want fetched on retry", u, rec.Status, rec.Error)
+		}
 	}
 }

@@ -53,9 +53,9 @@
 // no worker waits), and it recovers over the next eight responses — and
 // with AutoThrottle each host's interval follows its latency. The floor
 // (Delay, 1/Rate, Crawl-delay) always holds; Stats.SlowHosts lists the
-// hosts held above it. With a frontier that cannot pause hosts
-// (frontier/redis) the interval is still shared, and the pause is kept by
-// the gate of the process that saw the signal.
+// hosts held above it. With frontier/redis the pause and the interval are
+// shared by every process of the crawl; with a frontier that cannot pause
+// hosts, the gate keeps the pause, holding the workers whose leases wait.
 //
 // Scope is decided on host names (not ports): by default the seeds' hosts,
 // plus AllowDomains, minus DenyDomains, then Include/Exclude and

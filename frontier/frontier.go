@@ -89,7 +89,8 @@ type HostPolicy struct {
 // HostPauser is implemented by backends that can hold a whole host back,
 // as a server asks with 429 or 503 and Retry-After. The crawler uses it when
 // the frontier has it, and otherwise waits out the pause in the worker
-// holding the lease. frontier/memory and frontier/disk implement it.
+// holding the lease. frontier/memory, frontier/disk and frontier/redis
+// implement it.
 //
 // Contract (frontiertest.Run checks it for backends that implement it):
 //

@@ -621,8 +621,8 @@ func (s *suite) testSetHostPolicyShorter(t *testing.T) {
 }
 
 // testPauseHost checks frontier.HostPauser, for backends that implement
-// it: a paused host waits while another is leased, an earlier pause does
-// not shorten it, and it resumes once the pause has passed.
+// it: a paused host waits while another is leased, an earlier pause or a
+// new policy does not shorten it, and it resumes once the pause has passed.
 func (s *suite) testPauseHost(t *testing.T) {
 	f := s.open(t)
 	p, ok := f.(frontier.HostPauser)
@@ -638,6 +638,10 @@ func (s *suite) testPauseHost(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := p.PauseHost(ctx, "ph.test", start.Add(time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	// Neither an earlier pause nor a new policy shortens it.
+	if err := f.SetHostPolicy(ctx, "ph.test", frontier.HostPolicy{MaxInFlight: 2}); err != nil {
 		t.Fatal(err)
 	}
 	push(t, f, entries(hostURLs("other.test", 1)...)...)
