@@ -632,7 +632,7 @@ func (s *suite) testPauseHost(t *testing.T) {
 	ctx := ctxT(t)
 	push(t, f, entries(hostURLs("ph.test", 2)...)...)
 	ack(t, f, next(t, f))
-	const hold = 150 * time.Millisecond
+	const hold = 300 * time.Millisecond
 	start := time.Now()
 	if err := p.PauseHost(ctx, "ph.test", start.Add(hold)); err != nil {
 		t.Fatal(err)
@@ -645,19 +645,16 @@ func (s *suite) testPauseHost(t *testing.T) {
 		t.Fatal(err)
 	}
 	push(t, f, entries(hostURLs("other.test", 1)...)...)
-	if l := next(t, f); l.Host != "other.test" {
-		t.Fatalf("lease %s during the pause; want other.test", l.URL)
-	} else {
+	// Two leases: other.test first unless the pause ran out meanwhile (a
+	// loaded machine), and ph.test never before the pause's end.
+	for range 2 {
+		l := next(t, f)
+		waited := time.Since(start)
+		if l.Host == "ph.test" && waited < hold*9/10 {
+			t.Errorf("paused host leased after %v; want >= %v", waited, hold)
+		}
 		ack(t, f, l)
 	}
-	l := next(t, f)
-	if l.Host != "ph.test" {
-		t.Fatalf("lease %s; want ph.test", l.URL)
-	}
-	if waited := time.Since(start); waited < hold*9/10 {
-		t.Errorf("paused host leased after %v; want >= %v", waited, hold)
-	}
-	ack(t, f, l)
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
