@@ -504,9 +504,9 @@ func (w *worker) handle(ctx context.Context, l *frontier.Lease) bool {
 		page.Elapsed = c.s.Now().Sub(start)
 		return w.finish(ctx, l, page, nil)
 	}
-	rh := h // the host that answered, after redirects
-	if resp.URL != nil {
-		if k := frontier.HostKey(resp.URL.String()); k != h.key && k != "" {
+	rh := h // the host that answered: the last hop's
+	if n := len(rd.hops); n > 1 {
+		if k := frontier.HostKey(rd.hops[n-1]); k != h.key && k != "" {
 			rh = c.host(k)
 		}
 	}
