@@ -238,6 +238,9 @@ func (c *Crawler) responded(ctx context.Context, h *hostState, status int, laten
 		c.slow.Store(h.key, h)
 	} else if !h.adapt.paused.After(c.s.Now()) {
 		c.slow.Delete(h.key)
+		if h.adapt.throttle == 0 {
+			h.adapt = adaptive{} // back to the fast path above
+		}
 	}
 	c.applyAdaptedLocked(ctx, h, iv)
 }
