@@ -86,6 +86,16 @@
 // is not counted against its MaxInFlight (it runs inside the lease of the
 // URL that redirected).
 //
+// Politeness adapts (adapt.go): a 429 or 503, a connection reset or a
+// timeout before the response head slows the whole host — its interval
+// doubles (HostBackoff), a Retry-After pauses it (frontier.HostPauser, so
+// no worker waits), and it recovers over the next eight responses — and
+// with AutoThrottle each host's interval follows its latency. The floor
+// (Delay, 1/Rate, Crawl-delay) always holds; Stats.SlowHosts lists the
+// hosts held above it. With frontier/redis the pause and the interval are
+// shared by every process of the crawl; with a frontier that cannot pause
+// hosts, the gate keeps the pause, holding the workers whose leases wait.
+//
 // Scope is decided on host names (not ports): by default the seeds' hosts,
 // plus AllowDomains, minus DenyDomains, then Include/Exclude and
 // MaxURLLength. Seeds skip Include/Exclude. Out-of-scope links stay in the
@@ -130,6 +140,7 @@
 //   - hooks.go: Request, Response, ErrVetoed, ErrRetry and the calls of
 //     Follow, BeforeRequest and AfterResponse.
 //   - host.go: per-host state, the frontier policy and the politeness gate.
+//   - adapt.go: adaptive politeness: host-wide backoff, pauses, AutoThrottle.
 //   - robots.go: robots.txt fetching (single flight), parsing and rules.
 //   - scope.go: domain rules and the scope check.
 //   - retry.go: what is retried, backoff and Retry-After.

@@ -86,6 +86,24 @@ type HostPolicy struct {
 	Jitter time.Duration
 }
 
+// HostPauser is implemented by backends that can hold a whole host back,
+// as a server asks with 429 or 503 and Retry-After. The crawler uses it when
+// the frontier has it, and otherwise waits out the pause in the worker
+// holding the lease. frontier/memory, frontier/disk and frontier/redis
+// implement it.
+//
+// Contract (frontiertest.Run checks it for backends that implement it):
+//
+//   - PauseHost keeps every entry of host from being leased before until;
+//     leases already out are not affected. A pause never shortens one in
+//     force: the host waits for whichever ends last.
+//   - Once until has passed the host's schedule is as before: the next lease
+//     is spaced by the host's policy as usual.
+//   - It is safe for concurrent use; after Close it returns ErrClosed.
+type HostPauser interface {
+	PauseHost(ctx context.Context, host string, until time.Time) error
+}
+
 // Stats is a snapshot of a frontier's size.
 type Stats struct {
 	Queued  int64 // entries waiting to be leased, including delayed retries

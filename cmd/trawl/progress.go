@@ -38,6 +38,8 @@ type crawlStats struct {
 	Retries     int64
 	Robots      int64
 
+	SlowHosts []crawler.HostDelay
+
 	RetriesByReason map[string]int64
 	RequestsByCode  map[string]int64 // every request sent (robots.txt, redirect hops): trawl_requests_total
 	Exported        int64            // records written: trawl_pages_exported_total
@@ -66,6 +68,7 @@ func fromCrawler(s crawler.Stats) crawlStats {
 		ConnsOpened: s.ConnsOpened, ConnsReused: s.ConnsReused,
 		Elapsed: s.Elapsed, PagesPerSec: s.PagesPerSec,
 		Requests: s.Requests, Retries: s.Retries, Robots: s.RobotsDenied,
+		SlowHosts: s.SlowHosts,
 	}
 }
 
@@ -88,6 +91,9 @@ type statsJSON struct {
 	RetriesByReason map[string]int64 `json:"retries_by_reason"`
 	RequestsByCode  map[string]int64 `json:"requests_by_code"`
 	PagesExported   int64            `json:"pages_exported"`
+	// SlowHosts: hosts adaptive politeness slows or pauses (--host-backoff,
+	// --auto-throttle), slowest first; absent when none.
+	SlowHosts []crawler.HostDelay `json:"slow_hosts,omitempty"`
 }
 
 func (s crawlStats) json(interrupted bool) statsJSON {
@@ -103,6 +109,7 @@ func (s crawlStats) json(interrupted bool) statsJSON {
 		Interrupted: interrupted,
 
 		RetriesByReason: s.RetriesByReason, RequestsByCode: s.RequestsByCode, PagesExported: s.Exported,
+		SlowHosts: s.SlowHosts,
 	}
 }
 

@@ -73,6 +73,7 @@ func RunWithOptions(t *testing.T, o Options) {
 		{"SetHostPolicyInterval", s.testSetHostPolicyInterval},
 		{"SetHostPolicyJitter", s.testSetHostPolicyJitter},
 		{"SetHostPolicyShorter", s.testSetHostPolicyShorter},
+		{"PauseHost", s.testPauseHost},
 		{"FairnessReadyOrder", s.testFairnessReadyOrder},
 		{"FairnessNoHeadOfLine", s.testFairnessNoHeadOfLine},
 		{"ManyWaitersStaggered", s.testManyWaitersStaggered},
@@ -617,6 +618,49 @@ func (s *suite) testSetHostPolicyShorter(t *testing.T) {
 		t.Fatalf("Next after shortening the interval: %v", r.err)
 	}
 	ack(t, f, r.l)
+}
+
+// testPauseHost checks frontier.HostPauser, for backends that implement
+// it: a paused host waits while another is leased, an earlier pause or a
+// new policy does not shorten it, and it resumes once the pause has passed.
+func (s *suite) testPauseHost(t *testing.T) {
+	f := s.open(t)
+	p, ok := f.(frontier.HostPauser)
+	if !ok {
+		t.Skipf("%T does not implement frontier.HostPauser", f)
+	}
+	ctx := ctxT(t)
+	push(t, f, entries(hostURLs("ph.test", 2)...)...)
+	ack(t, f, next(t, f))
+	const hold = 300 * time.Millisecond
+	start := time.Now()
+	if err := p.PauseHost(ctx, "ph.test", start.Add(hold)); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.PauseHost(ctx, "ph.test", start.Add(time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	// Neither an earlier pause nor a new policy shortens it.
+	if err := f.SetHostPolicy(ctx, "ph.test", frontier.HostPolicy{MaxInFlight: 2}); err != nil {
+		t.Fatal(err)
+	}
+	push(t, f, entries(hostURLs("other.test", 1)...)...)
+	// Two leases: other.test first unless the pause ran out meanwhile (a
+	// loaded machine), and ph.test never before the pause's end.
+	for range 2 {
+		l := next(t, f)
+		waited := time.Since(start)
+		if l.Host == "ph.test" && waited < hold*9/10 {
+			t.Errorf("paused host leased after %v; want >= %v", waited, hold)
+		}
+		ack(t, f, l)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.PauseHost(ctx, "ph.test", time.Now()); !errors.Is(err, frontier.ErrClosed) {
+		t.Errorf("PauseHost after Close = %v; want ErrClosed", err)
+	}
 }
 
 // pause separates events in time so that backends with coarse clocks

@@ -276,6 +276,7 @@ redis.call('HSET', hk, 'pol', 1, 'int', ARGV[8], 'jit', ARGV[9])
 local last = tonumber(redis.call('HGET', hk, 'last'))
 if last then
   local nxt = last + tonumber(ARGV[8]) + math.floor(tonumber(ARGV[10]) * tonumber(ARGV[9]))
+  nxt = math.max(nxt, tonumber(redis.call('HGET', hk, 'hold')) or 0) -- PauseHost (pause.go)
   redis.call('HSET', hk, 'next', nxt)
   local at = tonumber(redis.call('ZSCORE', K_HOSTS, host))
   if at then
