@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -25,16 +26,26 @@ import (
 // tests. Page i links to pages 4i+1 .. 4i+4 (so the crawl fans out fast)
 // and, as duplicates, to i/2 and 0. It counts fetches per path and the
 // most requests it ever had in flight at once.
+//
+// A request is in flight from the moment its handler starts until its
+// response is handed to the connection in one write (with Content-Length):
+// a client cannot see a response complete, and so cannot start a request
+// because of it, before then. The handler's own tail after that write is
+// counted apart (handlerPeak): a client cannot observe it, and another
+// process's request on another connection may arrive during it.
 type wideSite struct {
 	*httptest.Server
 	pages   int
 	latency time.Duration
+	pad     int // filler bytes per page, so responses are larger than the server's buffers
 
-	mu       sync.Mutex
-	hits     map[string]int
-	inflight atomic.Int64
-	peak     atomic.Int64
-	pageHits atomic.Int64
+	mu          sync.Mutex
+	hits        map[string]int
+	inflight    atomic.Int64
+	peak        atomic.Int64
+	handlers    atomic.Int64
+	handlerPeak atomic.Int64
+	pageHits    atomic.Int64
 }
 
 func newWideSite(t *testing.T, pages int, latency time.Duration) *wideSite {
@@ -45,15 +56,27 @@ func newWideSite(t *testing.T, pages int, latency time.Duration) *wideSite {
 	return s
 }
 
-func (s *wideSite) serve(w http.ResponseWriter, r *http.Request) {
-	n := s.inflight.Add(1)
-	defer s.inflight.Add(-1)
+// raise adds one to c and keeps peak at the largest value c reached.
+func raise(c, peak *atomic.Int64) {
+	n := c.Add(1)
 	for {
-		p := s.peak.Load()
-		if n <= p || s.peak.CompareAndSwap(p, n) {
-			break
+		p := peak.Load()
+		if n <= p || peak.CompareAndSwap(p, n) {
+			return
 		}
 	}
+}
+
+func (s *wideSite) serve(w http.ResponseWriter, r *http.Request) {
+	raise(&s.handlers, &s.handlerPeak)
+	defer s.handlers.Add(-1)
+	raise(&s.inflight, &s.peak)
+	sent := false
+	defer func() {
+		if !sent {
+			s.inflight.Add(-1)
+		}
+	}()
 	s.mu.Lock()
 	s.hits[r.URL.Path]++
 	s.mu.Unlock()
@@ -70,13 +93,21 @@ func (s *wideSite) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	fmt.Fprintf(w, "<!doctype html><title>Page %d</title><body>", i)
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "<!doctype html><title>Page %d</title><body>", i)
 	for _, c := range []int{4*i + 1, 4*i + 2, 4*i + 3, 4*i + 4, i / 2, 0} {
 		if c < s.pages {
-			fmt.Fprintf(w, `<a href="/p/%d">%d</a> `, c, c)
+			fmt.Fprintf(&b, `<a href="/p/%d">%d</a> `, c, c)
 		}
 	}
+	for range s.pad / 64 {
+		b.WriteString("<p>filler filler filler filler filler filler filler filler</p>\n")
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
+	s.inflight.Add(-1)
+	sent = true
+	w.Write(b.Bytes())
 }
 
 func (s *wideSite) hitsOf(path string) int {
