@@ -358,3 +358,21 @@ func TestE2ERedisBadURLAndPassword(t *testing.T) {
 		})
 	}
 }
+
+// TestE2ERedisEvictingPolicy: a Redis with maxmemory-policy allkeys-lru
+// could silently evict the crawl's queue and seen set: trawl refuses it
+// with one line naming the policy, exit status 2, before fetching anything.
+func TestE2ERedisEvictingPolicy(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{MaxmemoryPolicy: "allkeys-lru"})
+	site := newWideSite(t, 10, 0)
+	r := trawl(t, "crawl", site.URL+"/p/0", "--redis", srv.URL(), "-o", filepath.Join(t.TempDir(), "out.jsonl"))
+	if r.code != 2 {
+		t.Fatalf("exit %d; want 2; stderr:\n%s", r.code, r.stderr)
+	}
+	if lines := strings.Split(strings.TrimSpace(r.stderr), "\n"); len(lines) != 1 || !strings.Contains(lines[0], "maxmemory-policy allkeys-lru") {
+		t.Errorf("stderr = %q; want one line naming maxmemory-policy allkeys-lru", r.stderr)
+	}
+	if n := site.pageHits.Load(); n != 0 {
+		t.Errorf("%d pages fetched; want none", n)
+	}
+}

@@ -198,6 +198,9 @@ func New(ctx context.Context, client goredis.UniversalClient, cfg Config) (*Fron
 	if err := ping(ctx, client); err != nil {
 		return nil, err
 	}
+	if err := checkEviction(ctx, client); err != nil {
+		return nil, err
+	}
 	f := &Frontier{
 		client: client,
 		prefix: "trawl:{" + cfg.Name + "}:",
@@ -283,6 +286,54 @@ func ping(ctx context.Context, client goredis.UniversalClient) error {
 		return fmt.Errorf("frontier/redis: %s refused the credentials (check the user and password in the URL): %w", addr, err)
 	}
 	return fmt.Errorf("frontier/redis: cannot reach Redis at %s: %w", addr, err)
+}
+
+// ErrEvictionPolicy is wrapped by the error New and Open return when Redis
+// is configured to evict keys that have no expiry (maxmemory-policy
+// allkeys-lru, allkeys-lfu or allkeys-random): under memory pressure it
+// would silently drop queued URLs, the seen set or leases.
+var ErrEvictionPolicy = errors.New("frontier/redis: maxmemory-policy evicts crawl state")
+
+// checkEviction refuses a Redis (every master of a cluster) whose
+// maxmemory-policy may evict keys without an expiry. noeviction is what a
+// crawl wants; the volatile-* policies are accepted because they only
+// evict keys with an expiry, and the only such keys of a crawl are Push's
+// idempotency tokens: losing one can make the added count of a Push
+// retried after a lost reply too low, never lose or duplicate a URL (the
+// seen set decides). A Redis that hides its configuration (INFO denied by
+// an ACL) is accepted: the check is a guard, not a requirement.
+func checkEviction(ctx context.Context, client goredis.UniversalClient) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	check := func(ctx context.Context, c *goredis.Client) error {
+		info, err := c.Info(ctx, "memory").Result()
+		if err != nil {
+			return nil
+		}
+		policy := infoField(info, "maxmemory_policy")
+		if strings.HasPrefix(policy, "allkeys-") {
+			return fmt.Errorf("%w: %s has maxmemory-policy %s, which can silently evict queued URLs and the seen set; set it to noeviction (CONFIG SET maxmemory-policy noeviction)",
+				ErrEvictionPolicy, c.Options().Addr, policy)
+		}
+		return nil
+	}
+	switch c := client.(type) {
+	case *goredis.ClusterClient:
+		return c.ForEachMaster(ctx, check)
+	case *goredis.Client:
+		return check(ctx, c)
+	}
+	return nil
+}
+
+// infoField returns the value of one "name:value" line of an INFO reply.
+func infoField(info, name string) string {
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), name+":"); ok {
+			return v
+		}
+	}
+	return ""
 }
 
 func isAuthError(err error) bool {

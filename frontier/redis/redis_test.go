@@ -397,6 +397,42 @@ func TestOpenErrors(t *testing.T) {
 	f.Close()
 }
 
+// TestEvictionPolicy: a Redis that may evict keys without an expiry is
+// refused with an error naming the policy; noeviction and volatile-* are
+// accepted.
+func TestEvictionPolicy(t *testing.T) {
+	ctx := ctxT(t, 30*time.Second)
+	for _, tc := range []struct {
+		policy string
+		refuse bool
+	}{
+		{"allkeys-lru", true},
+		{"allkeys-random", true},
+		{"volatile-lru", false},
+		{"noeviction", false},
+	} {
+		t.Run(tc.policy, func(t *testing.T) {
+			srv := redistest.Start(t, redistest.Options{MaxmemoryPolicy: tc.policy})
+			f, err := Open(ctx, srv.URL(), Config{})
+			if !tc.refuse {
+				if err != nil {
+					t.Fatalf("Open: %v; want %s accepted", err, tc.policy)
+				}
+				f.Close()
+				return
+			}
+			if err == nil {
+				f.Close()
+				t.Fatalf("Open succeeded on maxmemory-policy %s; want it refused", tc.policy)
+			}
+			if !errors.Is(err, ErrEvictionPolicy) || !strings.Contains(err.Error(), "maxmemory-policy "+tc.policy) ||
+				strings.Contains(err.Error(), "\n") {
+				t.Errorf("err = %q; want one line naming maxmemory-policy %s", err, tc.policy)
+			}
+		})
+	}
+}
+
 // TestRedisRestart kills Redis (persistent: appendonly) while workers
 // crawl, and starts it again: operations retry with a log line, the crawl
 // resumes, and every URL is acknowledged.
