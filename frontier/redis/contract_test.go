@@ -66,3 +66,20 @@ func TestContract(t *testing.T) {
 		},
 	})
 }
+
+func TestContractPriority(t *testing.T) {
+	cfg := Config{Policy: frontier.HostPolicy{MaxInFlight: 2}, VisibilityTimeout: 300 * time.Millisecond, Priority: true}
+	frontiertest.RunWithOptions(t, frontiertest.Options{
+		Open: func(t *testing.T) frontier.Frontier {
+			return open(t, cfg)
+		},
+		Reopen: func(t *testing.T, old frontier.Frontier) frontier.Frontier {
+			o := old.(*Frontier)
+			abandon(o)
+			c := cfg
+			c.Name = o.Name()
+			return open(t, c)
+		},
+		Priority: true,
+	})
+}

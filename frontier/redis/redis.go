@@ -15,7 +15,9 @@
 // hosts, maps to one slot):
 //
 //	hosts       ZSET  host -> ms when it became (or becomes) ready; only hosts with queued entries and a free slot
-//	q:<host>    LIST  the host's queued entries, FIFO
+//	q:<host>    LIST  the host's queued entries, FIFO (with Config.Priority: those of priority 0)
+//	q:<host>|<p> LIST with Config.Priority: the host's queued entries of priority p != 0, FIFO
+//	pq:<host>   ZSET  with Config.Priority: the priorities p != 0 with entries queued, scored -p
 //	h:<host>    HASH  inflight, next (next-allowed ms), last (last lease ms), n (queued+leased+delayed), policy (pol, max, int, jit)
 //	lease       HASH  lease id -> host "\n" entry
 //	leases      ZSET  lease id -> deadline (ms)
@@ -28,9 +30,10 @@
 //	tok:<token> STRING result of a Push that added entries, kept 2 minutes so a retried Push is exact
 //	wake        pub/sub channel: published when entries are pushed or slots freed
 //
-// Within a host, entries are leased in push order (FIFO, breadth-first);
-// Entry.Priority is kept and returned with the lease but does not reorder
-// the queue.
+// Within a host, entries are leased in push order (FIFO, breadth-first),
+// or, with Config.Priority, highest Entry.Priority first and in push order
+// within one priority. Entry.Priority is kept and returned with the lease
+// either way.
 //
 // Time: with Config.Now nil the scripts read the Redis server's clock (TIME),
 // so processes on machines with skewed clocks still share one schedule. A
@@ -100,7 +103,11 @@ type Config struct {
 	Policy frontier.HostPolicy
 	// VisibilityTimeout is how long a lease stays with a process that
 	// stops extending it (it died or lost Redis) before the lease is
-	// re-queued. A live process extends its leases every third of it.
+	// re-queued. A live process extends its leases every fifth of it, so
+	// only a process stalled (or cut off from Redis) for more than four
+	// fifths of it loses its leases; another process may then fetch those
+	// URLs while the stalled one still does, which exceeds the per-host
+	// limit for that time. Keep it well above any stall.
 	// Zero means DefaultVisibilityTimeout.
 	VisibilityTimeout time.Duration
 	// PollInterval is the longest Next waits between checks when nothing
@@ -110,6 +117,10 @@ type Config struct {
 	// MaxOutage is how long one operation keeps retrying while Redis is
 	// unreachable before it fails. Zero means until its ctx ends.
 	MaxOutage time.Duration
+	// Priority orders each host's queue by Entry.Priority, higher first,
+	// then by push order. False means FIFO (breadth-first). All processes
+	// of a crawl should use the same Priority.
+	Priority bool
 	// Now returns the current time. Nil means the Redis server's clock,
 	// read inside each script (one clock for all processes).
 	Now func() time.Time
@@ -365,7 +376,11 @@ func (f *Frontier) args(extra ...any) []any {
 		now = f.cfg.Now().UnixMilli()
 	}
 	a := make([]any, 0, 5+len(extra))
-	a = append(a, f.prefix+"|"+f.id, now)
+	mode := "|0"
+	if f.cfg.Priority {
+		mode = "|1"
+	}
+	a = append(a, f.prefix+"|"+f.id+mode, now)
 	a = append(a, f.policy...)
 	return append(a, extra...)
 }
@@ -394,11 +409,13 @@ func (f *Frontier) listen() {
 	}
 }
 
-// heartbeat extends the leases this Frontier holds every third of the
-// visibility timeout, so that only a dead process loses its leases.
+// heartbeat extends the leases this Frontier holds every fifth of the
+// visibility timeout, so that only a dead (or long stalled) process loses
+// its leases.
 func (f *Frontier) heartbeat(ctx context.Context) {
 	defer f.wg.Done()
-	t := time.NewTicker(f.cfg.VisibilityTimeout / 3)
+	every := f.cfg.VisibilityTimeout / 5
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
@@ -416,7 +433,7 @@ func (f *Frontier) heartbeat(ctx context.Context) {
 			n := min(len(ids), 1000)
 			chunk := ids[:n]
 			ids = ids[n:]
-			cctx, cancel := context.WithTimeout(ctx, f.cfg.VisibilityTimeout/3)
+			cctx, cancel := context.WithTimeout(ctx, every)
 			err := extendScript.Run(cctx, f.client, f.hosts, f.args(append([]any{f.cfg.VisibilityTimeout.Milliseconds()}, chunk...)...)...).Err()
 			cancel()
 			if err != nil && ctx.Err() == nil {
