@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/trawlhq/trawl/crawler"
 	"github.com/trawlhq/trawl/frontier"
@@ -138,9 +139,23 @@ func runCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}()
 
-	statsNow := func() crawlStats { return fromCrawler(cr.Stats()) }
+	// A Redis crawl's totals over all processes (shared is nil otherwise).
+	shared := newSharedTotals(fr, logger)
+	ownStats := func() crawlStats { return fromCrawler(cr.Stats()) }
+	statsNow := func() crawlStats {
+		s := ownStats()
+		s.Crawl = shared.last()
+		return s
+	}
 	var progWG sync.WaitGroup
 	progCtx, stopProgress := context.WithCancel(context.Background())
+	if shared != nil {
+		progWG.Add(1)
+		go func() {
+			defer progWG.Done()
+			shared.run(progCtx, ownStats)
+		}()
+	}
 	if showProgress {
 		progWG.Add(1)
 		go func() {
@@ -163,6 +178,11 @@ func runCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	stopped := interrupted.Load() || (ctx.Err() != nil && errors.Is(runErr, ctx.Err()))
 	if stopped && errors.Is(runErr, context.Canceled) {
 		runErr = nil
+	}
+	if shared != nil {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		shared.sync(sctx, ownStats())
+		cancel()
 	}
 	final := statsNow()
 	res.finish(sess)

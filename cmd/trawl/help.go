@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -12,6 +13,7 @@ const usageText = `trawl crawls web sites: politely, with bounded memory, to JSO
 
 Usage:
   trawl crawl [flags] URL...   crawl the sites of the given seed URLs
+  trawl status --redis URL     show a crawl shared through Redis, without crawling
   trawl version                print the version
   trawl help [crawl]           show this help, or the crawl flags
 
@@ -111,6 +113,8 @@ func runHelp(args []string, stdout io.Writer) error {
 		printUsage(stdout)
 	case args[0] == "crawl":
 		printCrawlUsage(stdout)
+	case args[0] == "status":
+		return runStatus(context.Background(), []string{"--help"}, stdout)
 	case args[0] == "version":
 		fmt.Fprintln(stdout, "Usage: trawl version\n\nPrints the trawl version, the Go version and the platform.")
 	case args[0] == "help":

@@ -2,8 +2,8 @@
 //
 //	trawl crawl https://example.com -o pages.jsonl
 //
-// Files: main.go maps Run's error to an exit status; crawl.go, version.go
-// and help.go hold one subcommand each; crawl_args.go parses the crawl
+// Files: main.go maps Run's error to an exit status; crawl.go, status.go,
+// version.go and help.go hold one subcommand each; crawl_args.go parses the crawl
 // command line (defaults, then the config file, then the flags given);
 // flags.go registers the crawl flags; config.go holds the YAML Config,
 // DefaultConfig and Validate; convert.go turns a Config into the library's
@@ -80,6 +80,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "crawl":
 		return runCrawl(ctx, rest, stdout, stderr)
+	case "status":
+		return runStatus(ctx, rest, stdout)
 	case "version", "--version":
 		return runVersion(rest, stdout)
 	case "help", "-h", "--help":

@@ -247,8 +247,9 @@ func checkAllExported(t *testing.T, site *wideSite, procs []*crawlProc, exact bo
 // across processes, and each process did part of the work.
 func TestE2ERedisSharedCrawl(t *testing.T) {
 	redisURL := redistest.URL(t)
+	name := redistest.Name(t)
 	site := newWideSite(t, 3000, time.Millisecond)
-	procs := startShared(t, 3, site, redisURL, redistest.Name(t))
+	procs := startShared(t, 3, site, redisURL, name)
 	for i, p := range procs {
 		if code := p.wait(t, 50*time.Second); code != 0 {
 			t.Fatalf("process %d exited %d; stderr:\n%s", i, code, p.stderr.String())
@@ -269,6 +270,49 @@ func TestE2ERedisSharedCrawl(t *testing.T) {
 		}
 	}
 	t.Logf("records per process: %v, server peak in flight %d", per, site.peak.Load())
+	checkCrawlTotals(t, procs, redisURL, name, site.pages)
+}
+
+// checkCrawlTotals checks that each process's summary line gives its own
+// pages and the crawl's totals, that the last process to finish saw all
+// the pages of the crawl, and that 'trawl status' reports the finished
+// crawl.
+func checkCrawlTotals(t *testing.T, procs []*crawlProc, redisURL, name string, pages int) {
+	t.Helper()
+	own, most := 0, 0
+	for i, p := range procs {
+		var n, nproc, total, ok, errs, queued, hosts int
+		var line string
+		for _, l := range strings.Split(p.stderr.String(), "\n") {
+			if strings.HasPrefix(l, "trawl: done: ") {
+				line = l
+			}
+		}
+		if _, err := fmt.Sscanf(line, "trawl: done: %d pages", &n); err != nil {
+			t.Fatalf("process %d: no summary line in stderr:\n%s", i, p.stderr.String())
+		}
+		j := strings.Index(line, "; crawl (")
+		if j < 0 {
+			t.Fatalf("process %d: summary %q has no crawl totals", i, line)
+		}
+		if _, err := fmt.Sscanf(line[j:], "; crawl (%d processes): %d pages (%d ok, %d errors), %d queued, %d hosts",
+			&nproc, &total, &ok, &errs, &queued, &hosts); err != nil {
+			t.Fatalf("process %d: summary %q: %v", i, line, err)
+		}
+		if total < n || nproc < 1 || nproc > len(procs) || queued != 0 || hosts != 1 {
+			t.Errorf("process %d: summary %q: crawl totals inconsistent with its own %d pages", i, line, n)
+		}
+		own += n
+		most = max(most, total)
+	}
+	if own != pages || most != pages {
+		t.Errorf("processes wrote %d pages in all and the last saw a crawl total of %d; want %d both", own, most, pages)
+	}
+	r := trawl(t, "status", "--redis", redisURL, "--redis-prefix", name)
+	want := fmt.Sprintf("pages      %d (%d ok, 0 errors) from %d processes", pages, pages, len(procs))
+	if r.code != 0 || !strings.Contains(r.stdout, ": finished") || !strings.Contains(r.stdout, want) {
+		t.Errorf("trawl status: exit %d, stdout:\n%s\nwant \"finished\" and %q; stderr: %s", r.code, r.stdout, want, r.stderr)
+	}
 }
 
 // TestE2ERedisKilledProcess: one of three processes is SIGKILLed mid-crawl;

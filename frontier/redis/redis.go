@@ -24,8 +24,10 @@
 //	delayed     ZSET  entries waiting for a retry time, scored by it
 //	s:<bucket>  SET   seen fingerprints as 64-bit integers, 16384 buckets (Redis intsets: ~10 bytes per URL)
 //	stats       HASH  queued, seen, hosts
-//	counters    HASH  crawl counters shared by processes: acked, retried, expired (kept by the
-//	                  scripts) and whatever IncrCounters adds
+//	counters    HASH  crawl counters shared by processes: acked, retried, expired, hosts (kept by
+//	                  the scripts) and whatever IncrCounters adds
+//	hostset     SET   every host ever pushed (for the hosts counter)
+//	procs       HASH  "<frontier id>\n<counter>" -> value: each Frontier's own counters (SetCounters)
 //	seq         STRING lease id sequence
 //	tok:<token> STRING result of a Push that added entries, kept 2 minutes so a retried Push is exact
 //	wake        pub/sub channel: published when entries are pushed or slots freed
@@ -778,22 +780,65 @@ func (f *Frontier) IncrCounters(ctx context.Context, deltas map[string]int64) er
 	return err
 }
 
+// SetCounters records vals as this Frontier's own counters (pages, errors:
+// whatever the caller counts), replacing the values it set before. The
+// values are absolute, so a call retried after a lost reply is exact.
+// Counters adds them up over every Frontier of the crawl.
+func (f *Frontier) SetCounters(ctx context.Context, vals map[string]int64) error {
+	if f.isClosed() {
+		return frontier.ErrClosed
+	}
+	if len(vals) == 0 {
+		return nil
+	}
+	fields := make([]any, 0, 2*len(vals))
+	for k, v := range vals {
+		fields = append(fields, f.id+"\n"+k, v)
+	}
+	_, err := f.do(ctx, "set counters", func(ctx context.Context) error {
+		return f.client.HSet(ctx, f.prefix+"procs", fields...).Err()
+	})
+	return err
+}
+
 // Counters returns the crawl's shared counters, summed over every process:
-// those added with IncrCounters and the frontier's own, "acked" (leases
-// acknowledged), "retried" (leases retried) and "expired" (leases re-queued
-// after the visibility timeout because their process stopped answering).
+// those added with IncrCounters or set with SetCounters (summed over the
+// Frontiers that set them; "processes" counts those Frontiers), and the
+// frontier's own: "acked" (leases acknowledged), "retried" (leases
+// retried), "expired" (leases re-queued after the visibility timeout
+// because their process stopped answering) and "hosts" (distinct hosts
+// pushed).
 func (f *Frontier) Counters(ctx context.Context) (map[string]int64, error) {
 	if f.isClosed() {
 		return nil, frontier.ErrClosed
 	}
-	out := map[string]int64{}
+	var out map[string]int64
 	_, err := f.do(ctx, "counters", func(ctx context.Context) error {
-		m, err := f.client.HGetAll(ctx, f.prefix+"counters").Result()
+		var shared, procs *goredis.MapStringStringCmd
+		_, err := f.client.TxPipelined(ctx, func(p goredis.Pipeliner) error {
+			shared = p.HGetAll(ctx, f.prefix+"counters")
+			procs = p.HGetAll(ctx, f.prefix+"procs")
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		for k, v := range m {
+		out = map[string]int64{}
+		for k, v := range shared.Val() {
 			out[k], _ = strconv.ParseInt(v, 10, 64)
+		}
+		ids := map[string]bool{}
+		for k, v := range procs.Val() {
+			id, name, ok := strings.Cut(k, "\n")
+			if !ok {
+				continue
+			}
+			n, _ := strconv.ParseInt(v, 10, 64)
+			out[name] += n
+			ids[id] = true
+		}
+		if len(ids) > 0 {
+			out["processes"] = int64(len(ids))
 		}
 		return nil
 	})

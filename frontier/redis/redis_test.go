@@ -295,6 +295,42 @@ func TestCounters(t *testing.T) {
 	}
 }
 
+// TestSetCounters: each Frontier's own counters are absolute (a repeated
+// call is exact) and Counters sums them over the crawl's Frontiers, with
+// the hosts ever pushed.
+func TestSetCounters(t *testing.T) {
+	name := redistest.Name(t)
+	a, b := open(t, Config{Name: name}), open(t, Config{Name: name})
+	ctx := ctxT(t, 5*time.Second)
+	if _, err := a.Push(ctx, frontier.Entry{URL: "http://h1.test/"}, frontier.Entry{URL: "http://h2.test/"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Push(ctx, frontier.Entry{URL: "http://h2.test/x"}, frontier.Entry{URL: "http://h3.test/"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct {
+		f    *Frontier
+		vals map[string]int64
+	}{
+		{a, map[string]int64{"pages": 3, "errors": 1}},
+		{a, map[string]int64{"pages": 5, "errors": 1}}, // replaces a's values
+		{a, map[string]int64{"pages": 5, "errors": 1}}, // a retry changes nothing
+		{b, map[string]int64{"pages": 4}},
+	} {
+		if err := step.f.SetCounters(ctx, step.vals); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := b.Counters(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int64{"pages": 9, "errors": 1, "processes": 2, "hosts": 3}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("Counters = %v; want %v", got, want)
+	}
+}
+
 // TestPushIdempotent: a Push script replayed with the same token (a retry
 // after a lost reply) reports the first result and adds nothing.
 func TestPushIdempotent(t *testing.T) {

@@ -151,6 +151,9 @@ if added > 0 then
   redis.call('HINCRBY', K_STATS, 'seen', added)
   local wake = false
   for host in pairs(touched) do
+    if redis.call('SADD', P..'hostset', host) == 1 then
+      redis.call('HINCRBY', P..'counters', 'hosts', 1)
+    end
     if schedule(host) then wake = true end
   end
   if wake then redis.call('PUBLISH', K_WAKE, ME) end
