@@ -420,3 +420,18 @@ func TestE2ERedisEvictingPolicy(t *testing.T) {
 		t.Errorf("%d pages fetched; want none", n)
 	}
 }
+
+// TestE2EStatusUsage: trawl status needs --redis (exit 2, one line), and
+// reports a name nothing was pushed under as empty.
+func TestE2EStatusUsage(t *testing.T) {
+	if r := trawl(t, "status"); r.code != 2 || !strings.Contains(r.stderr, "--redis URL is required") {
+		t.Errorf("trawl status: exit %d, stderr %q; want 2 and a line asking for --redis", r.code, r.stderr)
+	}
+	if r := trawl(t, "status", "--redis", "http://x"); r.code != 2 || !strings.Contains(r.stderr, "bad Redis URL") {
+		t.Errorf("trawl status --redis http://x: exit %d, stderr %q; want 2 and a line naming the URL", r.code, r.stderr)
+	}
+	r := trawl(t, "status", "--redis", redistest.URL(t), "--redis-prefix", redistest.Name(t))
+	if r.code != 0 || !strings.Contains(r.stdout, ": empty") {
+		t.Errorf("status of an unknown crawl: exit %d, stdout %q; want it reported empty", r.code, r.stdout)
+	}
+}
