@@ -17,8 +17,7 @@ import (
 func TestE2ERedisPerHostLimit(t *testing.T) {
 	const perHost = 4
 	redisURL := redistest.URL(t)
-	site := newWideSite(t, 600, 10*time.Millisecond)
-	site.pad = 16 << 10
+	site := newPaddedSite(t, 600, 10*time.Millisecond, 16<<10)
 	procs := startShared(t, 3, site, redisURL, redistest.Name(t),
 		"--workers", "4", "--per-host", fmt.Sprint(perHost), "--ignore-robots")
 	for i, p := range procs {
@@ -51,8 +50,7 @@ func TestE2EPerHostLimitOneProcess(t *testing.T) {
 		{"state", func(dir string) []string { return []string{"--state", filepath.Join(dir, "state")} }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			site := newWideSite(t, 600, 10*time.Millisecond)
-			site.pad = 16 << 10
+			site := newPaddedSite(t, 600, 10*time.Millisecond, 16<<10)
 			dir := t.TempDir()
 			out := filepath.Join(dir, "out.jsonl")
 			args := append([]string{"crawl", site.URL + "/p/0", "--workers", "200", "--per-host", fmt.Sprint(perHost),

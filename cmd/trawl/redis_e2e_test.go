@@ -50,7 +50,13 @@ type wideSite struct {
 
 func newWideSite(t *testing.T, pages int, latency time.Duration) *wideSite {
 	t.Helper()
-	s := &wideSite{pages: pages, latency: latency, hits: map[string]int{}}
+	return newPaddedSite(t, pages, latency, 0)
+}
+
+// newPaddedSite is newWideSite with pad filler bytes per page.
+func newPaddedSite(t *testing.T, pages int, latency time.Duration, pad int) *wideSite {
+	t.Helper()
+	s := &wideSite{pages: pages, latency: latency, pad: pad, hits: map[string]int{}}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.Close)
 	return s
