@@ -706,7 +706,10 @@ func (f *Frontier) Release(ctx context.Context, l *frontier.Lease) error {
 }
 
 // SetHostPolicy implements frontier.Frontier. The policy is stored in Redis
-// and applies to every process of the crawl.
+// and applies to every process of the crawl. A provisional policy
+// (p.Provisional) is ignored when the host already has a policy: a process
+// that meets a host after another has read its robots.txt does not undo
+// that process's Crawl-delay or concurrency.
 func (f *Frontier) SetHostPolicy(ctx context.Context, host string, p frontier.HostPolicy) error {
 	if f.isClosed() {
 		return frontier.ErrClosed
@@ -715,8 +718,12 @@ func (f *Frontier) SetHostPolicy(ctx context.Context, host string, p frontier.Ho
 		return fmt.Errorf("frontier/redis: set host policy: bad host %q", host)
 	}
 	_, err := f.do(ctx, "set host policy", func(ctx context.Context) error {
+		provisional := 0
+		if p.Provisional {
+			provisional = 1
+		}
 		return policyScript.Run(ctx, f.client, f.hosts, f.args(host, max(p.MaxInFlight, 0),
-			p.Interval.Milliseconds(), p.Jitter.Milliseconds(), rand.Float64())...).Err()
+			p.Interval.Milliseconds(), p.Jitter.Milliseconds(), rand.Float64(), provisional)...).Err()
 	})
 	if err == nil {
 		f.signal()

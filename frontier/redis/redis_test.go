@@ -433,6 +433,62 @@ func TestOpenErrors(t *testing.T) {
 	f.Close()
 }
 
+// TestProvisionalPolicy: a provisional policy (a process that has not
+// read the host's robots.txt yet) applies to a host without a policy, and
+// leaves alone the policy another process set.
+func TestProvisionalPolicy(t *testing.T) {
+	name := redistest.Name(t)
+	a, b := open(t, Config{Name: name}), open(t, Config{Name: name})
+	ctx := ctxT(t, 10*time.Second)
+	if err := a.SetHostPolicy(ctx, "known.test", frontier.HostPolicy{MaxInFlight: 3}); err != nil {
+		t.Fatal(err)
+	}
+	for _, host := range []string{"known.test", "new.test"} {
+		if err := b.SetHostPolicy(ctx, host, frontier.HostPolicy{MaxInFlight: 1, Provisional: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		host string
+		max  int
+	}{{"known.test", 3}, {"new.test", 1}} {
+		var es []frontier.Entry
+		for i := range 4 {
+			es = append(es, frontier.Entry{URL: fmt.Sprintf("http://%s/%d", tc.host, i)})
+		}
+		if _, err := a.Push(ctx, es...); err != nil {
+			t.Fatal(err)
+		}
+		var leases []*frontier.Lease
+		for range tc.max {
+			l, err := b.Next(ctx)
+			if err != nil {
+				t.Fatalf("%s: Next: %v", tc.host, err)
+			}
+			leases = append(leases, l)
+		}
+		short, cancel := context.WithTimeout(ctx, 150*time.Millisecond)
+		l, err := b.Next(short)
+		cancel()
+		if err == nil {
+			t.Errorf("%s: lease %d (%s) granted; want at most %d in flight", tc.host, tc.max+1, l.URL, tc.max)
+			leases = append(leases, l)
+		}
+		for _, l := range leases {
+			if err := b.Ack(ctx, l); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for {
+			l, err := b.Next(ctx)
+			if err != nil {
+				break // done
+			}
+			b.Ack(ctx, l)
+		}
+	}
+}
+
 // TestEvictionPolicy: a Redis that may evict keys without an expiry is
 // refused with an error naming the policy; noeviction and volatile-* are
 // accepted.

@@ -316,7 +316,9 @@ return n
 `)
 
 // policyScript: ARGV[6] host, ARGV[7] MaxInFlight (0 = default),
-// ARGV[8] Interval (ms), ARGV[9] Jitter (ms), ARGV[10] random in [0, 1).
+// ARGV[8] Interval (ms), ARGV[9] Jitter (ms), ARGV[10] random in [0, 1),
+// ARGV[11] "1" for a provisional policy, which is ignored (returns 0) when
+// the host already has a policy.
 // The host's next-allowed time is recomputed from its last lease and the
 // new interval, so a Crawl-delay learnt while a lease is out spaces that
 // lease from the next one, and a shorter one lets the next come sooner (a
@@ -325,6 +327,7 @@ return n
 var policyScript = goredis.NewScript(prelude + `
 local host = ARGV[6]
 local hk = P..'h:'..host
+if ARGV[11] == '1' and redis.call('HEXISTS', hk, 'pol') == 1 then return 0 end
 redis.call('HSET', hk, 'pol', 1, 'int', ARGV[8], 'jit', ARGV[9])
 local last = tonumber(redis.call('HGET', hk, 'last'))
 if last then
