@@ -57,6 +57,7 @@ type Crawler struct {
 	scope   scope
 
 	hosts     sync.Map            // host key -> *hostState
+	reqSlots  sync.Map            // host key -> chan struct{}: see requestSlot (rendering only)
 	seedHosts map[string]struct{} // host keys of the seeds; read-only during Run
 
 	sitemapMu  sync.Mutex
@@ -473,7 +474,13 @@ func (w *worker) handle(ctx context.Context, l *frontier.Lease) bool {
 	start := c.s.Now()
 	page.FetchedAt = start
 	c.stats.requests.Add(1)
+	release, err := c.requestSlot(ctx, l.Host)
+	if err != nil {
+		w.giveBack(l)
+		return false
+	}
 	resp, err := c.sess.Do(ctx, req)
+	release()
 	if err != nil {
 		if ctx.Err() != nil {
 			w.giveBack(l)
@@ -530,6 +537,7 @@ func (w *worker) handle(ctx context.Context, l *frontier.Lease) bool {
 	page.Body = resp.Body
 	page.Truncated = resp.Truncated
 	page.Elapsed = resp.Elapsed
+	w.render(ctx, page)
 	return w.finish(ctx, l, page, resp)
 }
 

@@ -23,6 +23,7 @@ type Stats struct {
 	Queued       int64         `json:"queued"`        // URLs waiting in the frontier, as of at most a second ago (0 until Run first asks)
 	Discovered   int64         `json:"discovered"`    // new URLs pushed to the frontier: seeds, links, sitemap URLs
 	Hosts        int64         `json:"hosts"`         // distinct hosts seen
+	Rendered     int64         `json:"rendered"`      // pages rendered in a browser (Config.Renderer)
 	ConnsOpened  int64         `json:"conns_opened"`  // from the session
 	ConnsReused  int64         `json:"conns_reused"`  // from the session
 	Elapsed      time.Duration `json:"-"`             // since Run started (until it returned)
@@ -35,6 +36,7 @@ type counters struct {
 	pages, ok, errors, bytes               atomic.Int64
 	requests, retries, robotsDenied        atomic.Int64
 	inFlight, hosts, pushed, robotsFetches atomic.Int64
+	rendered                               atomic.Int64
 	status                                 [600]atomic.Int64 // by status 0..599
 
 	queued   atomic.Int64 // the frontier's Queued, cached
@@ -82,6 +84,7 @@ func (c *Crawler) Stats() Stats {
 		RobotsDenied: k.robotsDenied.Load(),
 		InFlight:     k.inFlight.Load(),
 		Hosts:        k.hosts.Load(),
+		Rendered:     k.rendered.Load(),
 		Discovered:   k.pushed.Load(),
 		ByStatus:     map[int]int64{},
 		Queued:       k.queued.Load(),

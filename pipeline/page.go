@@ -28,6 +28,7 @@ type Page struct {
 	FetchedAt time.Time     // when the fetch started
 	Body      []byte        // the body after decompression, at most the size cap
 	Truncated bool          // the body was longer than the cap and was cut
+	Rendered  bool          // Body is the document a browser rendered, not the served HTML
 
 	// Err is the fetch or crawl error; nil on success. A failed URL still
 	// becomes a Page, and so a record whose error field is Err's message.

@@ -14,7 +14,9 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/trawlhq/trawl/crawler/render"
 	"github.com/trawlhq/trawl/pipeline"
+	"github.com/trawlhq/trawl/session/warc"
 )
 
 // Config is the whole configuration of a crawl: what config.yaml holds and
@@ -24,7 +26,8 @@ import (
 //
 // The persistent frontiers register their keys and flags in their own files:
 // state.go (state, --state) and redis.go (redis, redis_prefix,
-// redis_lease_timeout).
+// redis_lease_timeout); the web archive in warc.go (warc, warc_max_size,
+// warc_cdx, warc_level).
 type Config struct {
 	// Output and logging.
 	Output    string `yaml:"output"`     // records file; "" or "-" = standard output
@@ -76,6 +79,21 @@ type Config struct {
 	Redis             string        `yaml:"redis"`               // Redis URL; "" = the frontier lives in this process
 	RedisPrefix       string        `yaml:"redis_prefix"`        // crawl name; processes with the same one share the crawl; "" = "default"
 	RedisLeaseTimeout time.Duration `yaml:"redis_lease_timeout"` // a silent process's URLs are re-queued after this; 0 = 30s
+
+	// Web archive (warc.go).
+	Warc        string `yaml:"warc"`          // WARC file prefix; "" = no archive
+	WarcMaxSize Size   `yaml:"warc_max_size"` // size at which the next WARC file starts
+	WarcCDX     bool   `yaml:"warc_cdx"`      // also write PREFIX.cdxj
+	WarcLevel   int    `yaml:"warc_level"`    // gzip level: 1 (fastest) to 9 (smallest), or -2 (Huffman only)
+	// Rendering in a headless browser (render.go).
+	Render        bool          `yaml:"render"`         // same as render_when: always
+	RenderWhen    string        `yaml:"render_when"`    // never, always or auto
+	Browser       string        `yaml:"browser"`        // Chromium path; "" = found on PATH
+	RenderTabs    int           `yaml:"render_tabs"`    // pages rendered at once
+	RenderWait    string        `yaml:"render_wait"`    // network idle time, or a CSS selector; "" = 500ms idle
+	RenderTimeout time.Duration `yaml:"render_timeout"` // cap per page
+	RenderBlock   string        `yaml:"render_block"`   // resource types not loaded; "" = image,font,media; "none"
+	RenderMarker  string        `yaml:"render_marker"`  // with render_when auto: render pages whose HTML matches
 }
 
 // Defaults of the values that are not the zero value.
@@ -108,6 +126,11 @@ func DefaultConfig() Config {
 		Retries:        DefaultRetries,
 		MaxRedirects:   DefaultMaxRedirects,
 		MaxBody:        DefaultMaxBody,
+		WarcMaxSize:    DefaultWarcMaxSize,
+		WarcLevel:      warc.DefaultLevel,
+		RenderWhen:     "never",
+		RenderTabs:     render.DefaultTabs,
+		RenderTimeout:  render.DefaultTimeout,
 	}
 }
 
@@ -165,6 +188,8 @@ func (c *Config) Validate() error {
 		nonNegative("read_timeout", c.ReadTimeout),
 		c.validateRedis(),
 		c.validateState(),
+		c.validateWarc(),
+		c.validateRender(),
 	}
 	if c.Rate < 0 || c.Rate != c.Rate {
 		checks = append(checks, invalid("rate", "must be a number of requests per second >= 0, got %v", c.Rate))

@@ -74,8 +74,17 @@ func crawl(ctx context.Context, a *crawlArgs, stdout, stderr io.Writer) error {
 		defer statsFile.Close()
 	}
 
-	sess, err := session.New(sessionConfig(cfg))
+	arc, err := openArchive(cfg, fr, a.seeds, logger)
 	if err != nil {
+		return err
+	}
+	scfg := sessionConfig(cfg)
+	if arc != nil {
+		scfg.WrapTransport = arc.wrap
+	}
+	sess, err := session.New(scfg)
+	if err != nil {
+		arc.close()
 		return &usageError{err}
 	}
 	defer sess.Close()
@@ -101,6 +110,14 @@ func crawl(ctx context.Context, a *crawlArgs, stdout, stderr io.Writer) error {
 	if ccfg.Stages, exporter, err = pipelineStages(cfg, out, logger); err != nil {
 		return err
 	}
+	rnd, err := openRenderer(cfg, logger)
+	if err != nil {
+		return err
+	}
+	if rnd != nil {
+		defer rnd.Close()
+		ccfg.Renderer = rnd
+	}
 	cr, err := crawler.New(ccfg, sess, fr, nil)
 	if err != nil {
 		return &usageError{err}
@@ -112,6 +129,9 @@ func crawl(ctx context.Context, a *crawlArgs, stdout, stderr io.Writer) error {
 	// because exporters write each record in one Write.
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if arc != nil {
+		arc.setCancel(cancel) // a failed WARC write stops the crawl
+	}
 	var interrupted atomic.Bool
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
@@ -172,6 +192,14 @@ func crawl(ctx context.Context, a *crawlArgs, stdout, stderr io.Writer) error {
 	var closeErr error
 	if err := closeOut(); err != nil {
 		closeErr = fmt.Errorf("output: %w", err)
+	}
+	if err := arc.close(); err != nil {
+		// a failed WARC write cancelled the crawl: it is the error to report
+		if runErr == nil || errors.Is(runErr, context.Canceled) {
+			runErr = err
+		} else if closeErr == nil {
+			closeErr = err
+		}
 	}
 	close(done)
 	sigWG.Wait()

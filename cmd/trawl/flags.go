@@ -63,6 +63,12 @@ func newCrawlFlags(c *Config, configPath *string) *pflag.FlagSet {
 
 	// Distributed crawl.
 	addRedisFlags(fs, c)
+
+	// Web archive.
+	addWarcFlags(fs, c)
+
+	// Rendering in a browser.
+	addRenderFlags(fs, c)
 	return fs
 }
 
