@@ -136,5 +136,9 @@
 //   - scope.go: domain rules and the scope check.
 //   - retry.go: what is retried, backoff and Retry-After.
 //   - sitemap.go: sitemap discovery and parsing (XML, index, gzip, text).
-//   - stats.go: live and final Stats (no I/O: Queued is cached).
+//   - stats.go: live and final Stats (no I/O: Queued is cached),
+//     per-host figures (TopHosts).
+//
+// Package crawler/metrics exports these figures, with the session's and
+// the pipeline's, as Prometheus metrics.
 package crawler

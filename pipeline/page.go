@@ -23,6 +23,7 @@ type Page struct {
 	Status    int           // HTTP status; 0 when there was no response
 	Header    http.Header   // response header; nil when there was no response
 	Depth     int           // links followed from a seed; seeds are 0
+	Attempt   int           // fetch attempts before this one (retries); 0 for the first
 	Referrer  string        // the page the URL was found on; "" for seeds
 	Elapsed   time.Duration // time the fetch took
 	FetchedAt time.Time     // when the fetch started

@@ -80,6 +80,9 @@ type Config struct {
 	RedisPrefix       string        `yaml:"redis_prefix"`        // crawl name; processes with the same one share the crawl; "" = "default"
 	RedisLeaseTimeout time.Duration `yaml:"redis_lease_timeout"` // a silent process's URLs are re-queued after this; 0 = 30s
 
+	// Prometheus metrics (metrics.go).
+	MetricsAddr  string `yaml:"metrics_addr"`  // serve /metrics and /healthz here; "" = no server; a bare port binds loopback
+	MetricsHosts int    `yaml:"metrics_hosts"` // hosts with series of their own; 0 = none
 	// Web archive (warc.go).
 	Warc        string `yaml:"warc"`          // WARC file prefix; "" = no archive
 	WarcMaxSize Size   `yaml:"warc_max_size"` // size at which the next WARC file starts
@@ -126,6 +129,7 @@ func DefaultConfig() Config {
 		Retries:        DefaultRetries,
 		MaxRedirects:   DefaultMaxRedirects,
 		MaxBody:        DefaultMaxBody,
+		MetricsHosts:   DefaultMetricsHosts,
 		WarcMaxSize:    DefaultWarcMaxSize,
 		WarcLevel:      warc.DefaultLevel,
 		RenderWhen:     "never",
@@ -188,6 +192,7 @@ func (c *Config) Validate() error {
 		nonNegative("read_timeout", c.ReadTimeout),
 		c.validateRedis(),
 		c.validateState(),
+		c.validateMetrics(),
 		c.validateWarc(),
 		c.validateRender(),
 	}

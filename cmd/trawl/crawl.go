@@ -47,8 +47,14 @@ func crawl(ctx context.Context, a *crawlArgs, stdout, stderr io.Writer) error {
 	}
 
 	// Open everything that can fail on bad input before the first request.
-	// The frontier comes first: with --state it locks the directory, and a
-	// resumed crawl appends to its output (state.go).
+	// The metrics server first (a busy port changes nothing), then the
+	// frontier: with --state it locks the directory, and a resumed crawl
+	// appends to its output (state.go).
+	mx, err := startMetrics(cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer mx.Close()
 	fr, closeFrontier, err := openFrontier(ctx, cfg)
 	if err != nil {
 		return err
@@ -79,6 +85,7 @@ func crawl(ctx context.Context, a *crawlArgs, stdout, stderr io.Writer) error {
 		return err
 	}
 	scfg := sessionConfig(cfg)
+	scfg.Traces = append(scfg.Traces, mx.traces()...)
 	if arc != nil {
 		scfg.WrapTransport = arc.wrap
 	}
@@ -122,6 +129,9 @@ func crawl(ctx context.Context, a *crawlArgs, stdout, stderr io.Writer) error {
 	if err != nil {
 		return &usageError{err}
 	}
+	if err := mx.watch(cr); err != nil {
+		return err
+	}
 
 	// The first SIGINT or SIGTERM cancels the crawl: no new requests,
 	// in-flight ones finish within the grace period, the output is flushed.
@@ -160,9 +170,11 @@ func crawl(ctx context.Context, a *crawlArgs, stdout, stderr io.Writer) error {
 		}
 	}()
 
-	// A Redis crawl's totals over all processes (shared is nil otherwise).
+	// The status line, the summary and --stats read the counters /metrics
+	// exports, so that they agree; a Redis crawl adds its totals over all
+	// processes (shared is nil otherwise).
 	shared := newSharedTotals(fr, logger)
-	ownStats := func() crawlStats { return fromCrawler(cr.Stats()) }
+	ownStats := func() crawlStats { return fromCrawl(cr) }
 	statsNow := func() crawlStats {
 		s := ownStats()
 		s.Crawl = shared.last()
@@ -230,6 +242,7 @@ func crawl(ctx context.Context, a *crawlArgs, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintln(con, summaryLine(final, word)+res.summary())
 	}
+	mx.crawlDone()
 	switch {
 	case runErr != nil:
 		return runErr

@@ -64,6 +64,9 @@ func newCrawlFlags(c *Config, configPath *string) *pflag.FlagSet {
 	// Distributed crawl.
 	addRedisFlags(fs, c)
 
+	// Metrics.
+	addMetricsFlags(fs, c)
+
 	// Web archive.
 	addWarcFlags(fs, c)
 
