@@ -77,7 +77,9 @@
 // of Delay, 1/Rate and robots.txt Crawl-delay, Jitter = RandomDelay — so
 // the limits hold with 1,000 workers as with 1, and a waiting URL holds no
 // worker. Until its robots.txt is known a host is limited to one request
-// in flight, so no burst precedes a Crawl-delay. A per-host gate in the
+// in flight, so no burst precedes a Crawl-delay (a provisional policy: a
+// frontier shared by several processes keeps the policy another process
+// already set from the host's robots.txt). A per-host gate in the
 // crawler (host.go) additionally spaces request starts by the interval,
 // with time from Config.Now; it only ever waits when the frontier could not
 // know (a Crawl-delay learnt

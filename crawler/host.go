@@ -82,7 +82,9 @@ func (c *Crawler) applyPolicyLocked(ctx context.Context, h *hostState) error {
 	h.gapNanos.Store(int64(iv))
 	p := frontier.HostPolicy{MaxInFlight: c.s.PerHost, Interval: iv, Jitter: c.s.RandomDelay}
 	if !c.s.IgnoreRobots && !h.robotsKnown {
-		p.MaxInFlight = 1
+		// Provisional: a shared frontier keeps the policy another process
+		// set from the host's robots.txt.
+		p.MaxInFlight, p.Provisional = 1, true
 	}
 	return c.front.SetHostPolicy(ctx, h.key, p)
 }

@@ -84,6 +84,14 @@ type HostPolicy struct {
 	// Jitter adds a uniformly random extra wait in [0, Jitter) to every
 	// interval. Zero means none.
 	Jitter time.Duration
+	// Provisional marks a policy set before the host's rules are known
+	// (the crawler's one request at a time until it has read the host's
+	// robots.txt). A backend shared by several processes (redis) ignores a
+	// provisional policy for a host that already has one, so that a
+	// process meeting the host late does not undo what another learnt
+	// (its Crawl-delay, its full concurrency). Backends of one process
+	// apply it like any other. False: a policy that always applies.
+	Provisional bool
 }
 
 // HostPauser is implemented by backends that can hold a whole host back,

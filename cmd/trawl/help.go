@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -13,8 +14,9 @@ const usageText = `trawl crawls web sites: politely, with bounded memory, to JSO
 Usage:
   trawl crawl [flags] URL...   crawl the sites of the given seed URLs
   trawl demo [flags]           crawl the built-in demo site (no internet needed)
+  trawl status --redis URL     show a crawl shared through Redis, without crawling
   trawl version                print the version
-  trawl help [crawl|demo]      show this help, or a command's flags
+  trawl help [COMMAND]         show this help, or a command's flags
 
 Examples:
   trawl demo -o pages.jsonl
@@ -129,6 +131,8 @@ func runHelp(args []string, stdout io.Writer) error {
 		printCrawlUsage(stdout)
 	case args[0] == "demo":
 		printDemoUsage(stdout)
+	case args[0] == "status":
+		return runStatus(context.Background(), []string{"--help"}, stdout)
 	case args[0] == "version":
 		fmt.Fprintln(stdout, "Usage: trawl version\n\nPrints the trawl version, the Go version and the platform.")
 	case args[0] == "help":
