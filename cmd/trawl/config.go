@@ -94,7 +94,7 @@ type Config struct {
 	Warc        string `yaml:"warc"`          // WARC file prefix; "" = no archive
 	WarcMaxSize Size   `yaml:"warc_max_size"` // size at which the next WARC file starts
 	WarcCDX     bool   `yaml:"warc_cdx"`      // also write PREFIX.cdxj
-	WarcLevel   int    `yaml:"warc_level"`    // gzip level: 1 (fastest) to 9 (smallest), or -2 (Huffman only)
+	WarcLevel   int    `yaml:"warc_level"`    // gzip level: 1 (fastest) to 9 (smallest), -2 (Huffman only), 0 (stored)
 	// Rendering in a headless browser (render.go).
 	Render        bool          `yaml:"render"`         // same as render_when: always
 	RenderWhen    string        `yaml:"render_when"`    // never, always or auto

@@ -34,7 +34,7 @@ func addWarcFlags(fs *pflag.FlagSet, c *Config) {
 	fs.StringVar(&c.Warc, "warc", c.Warc, "also archive every HTTP exchange as WARC in `PREFIX`-00000.warc.gz, PREFIX-00001.warc.gz...")
 	fs.Var(&c.WarcMaxSize, "warc-max-size", "start the next WARC file when one reaches this size")
 	fs.BoolVar(&c.WarcCDX, "warc-cdx", c.WarcCDX, "also write the CDXJ index of the WARC files to PREFIX.cdxj (pywb, replayweb.page)")
-	fs.IntVar(&c.WarcLevel, "warc-level", c.WarcLevel, "gzip `LEVEL` of the WARC files: 1 (fastest) to 9 (smallest), or -2 (Huffman only: about 3x less CPU, files about 1.7x larger)")
+	fs.IntVar(&c.WarcLevel, "warc-level", c.WarcLevel, "gzip `LEVEL` of the WARC files: 1 (fastest) to 9 (smallest), -2 (Huffman only: about 3x less CPU, files about 1.7x larger), or 0 (stored: no compression, the least CPU)")
 }
 
 // validateWarc checks the warc keys.
@@ -42,8 +42,8 @@ func (c *Config) validateWarc() error {
 	if c.WarcMaxSize <= 0 {
 		return invalid("warc_max_size", "must be a positive size, got %d", c.WarcMaxSize)
 	}
-	if c.WarcLevel != warc.HuffmanOnly && (c.WarcLevel < 1 || c.WarcLevel > 9) {
-		return invalid("warc_level", "must be 1 to 9, or -2 (Huffman only), got %d", c.WarcLevel)
+	if c.WarcLevel != warc.HuffmanOnly && (c.WarcLevel < 0 || c.WarcLevel > 9) {
+		return invalid("warc_level", "must be 0 (stored) to 9, or -2 (Huffman only), got %d", c.WarcLevel)
 	}
 	if c.WarcCDX && c.Warc == "" {
 		return invalid("warc_cdx", "needs warc (--warc PREFIX)")
@@ -87,7 +87,7 @@ func openArchive(cfg *Config, fr frontier.Frontier, seeds []string, logger *slog
 		Prefix:  cfg.Warc,
 		MaxSize: int64(cfg.WarcMaxSize),
 		CDX:     cfg.WarcCDX,
-		Level:   cfg.WarcLevel,
+		Level:   warcLevel(cfg.WarcLevel),
 		Info: []warc.Field{
 			{Name: "software", Value: "trawl " + versionString()},
 			{Name: "hostname", Value: host},
@@ -285,4 +285,13 @@ func redisClient(raw string) (goredis.UniversalClient, error) {
 		return nil, err
 	}
 	return goredis.NewClient(o), nil
+}
+
+// warcLevel maps --warc-level to the writer's level: 0 is stored (the
+// library's zero means its default, level 1).
+func warcLevel(l int) int {
+	if l == 0 {
+		return warc.Store
+	}
+	return l
 }

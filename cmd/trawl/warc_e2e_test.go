@@ -139,7 +139,7 @@ func TestE2EWarcBadFlags(t *testing.T) {
 		{[]string{"--warc", filepath.Join(dir, "missing", "x")}, "--warc: "},
 		{[]string{"--warc", filepath.Join(dir, "x"), "--warc-max-size", "0"}, "--warc-max-size: must be a positive size"},
 		{[]string{"--warc", dir + "/"}, "--warc: "},
-		{[]string{"--warc", filepath.Join(dir, "x"), "--warc-level", "0"}, "--warc-level: must be 1 to 9"},
+		{[]string{"--warc", filepath.Join(dir, "x"), "--warc-level", "-1"}, "--warc-level: must be 0 (stored) to 9"},
 	} {
 		r := trawl(t, append([]string{"crawl", "http://127.0.0.1:1/"}, tc.args...)...)
 		if r.code != 2 || !strings.Contains(r.stderr, tc.want) || strings.Count(strings.TrimSpace(r.stderr), "\n") > 0 {

@@ -33,6 +33,21 @@ const DefaultLevel = gzip.BestSpeed
 // times less CPU than DefaultLevel, files about 1.7 times larger for HTML.
 const HuffmanOnly = gzip.HuffmanOnly
 
+// Store is the Config.Level that does not compress: every record is still
+// its own gzip member (stored blocks, with its CRC), so files stay .warc.gz
+// that every reader indexes and seeks, about the size of the raw
+// exchanges. It costs the least CPU: a CPU-bound crawl keeps the most
+// speed.
+const Store = -100
+
+// gzLevel is the gzip package's level for a Config.Level.
+func gzLevel(level int) int {
+	if level == Store {
+		return gzip.NoCompression
+	}
+	return level
+}
+
 // memRecord is the largest record set compressed in memory, off the lock;
 // larger ones are compressed straight into the file under it.
 const memRecord = 1 << 20
@@ -56,8 +71,8 @@ type Config struct {
 	// Prefix.cdxj, sorted (by URL key, then time) when the writer closes:
 	// the index pywb and replayweb.page read. false means no index.
 	CDX bool
-	// Level is the gzip compression level, 1 (fastest) to 9 (smallest), or
-	// HuffmanOnly. 0 means DefaultLevel.
+	// Level is the gzip compression level, 1 (fastest) to 9 (smallest),
+	// HuffmanOnly or Store (no compression). 0 means DefaultLevel.
 	Level int
 	// Now is the clock for WARC-Date when a record has none. nil means time.Now.
 	Now func() time.Time
@@ -102,7 +117,7 @@ func gzPool(level int) *sync.Pool {
 		return p.(*sync.Pool)
 	}
 	p, _ := gzPools.LoadOrStore(level, &sync.Pool{New: func() any {
-		w, _ := gzip.NewWriterLevel(nil, level)
+		w, _ := gzip.NewWriterLevel(nil, gzLevel(level))
 		return w
 	}})
 	return p.(*sync.Pool)
@@ -126,8 +141,8 @@ func Open(cfg Config) (*Writer, error) {
 	if w.cfg.Level == 0 {
 		w.cfg.Level = DefaultLevel
 	}
-	if _, err := gzip.NewWriterLevel(nil, w.cfg.Level); err != nil {
-		return nil, fmt.Errorf("warc: Config.Level %d: want 1 to 9 or HuffmanOnly", cfg.Level)
+	if _, err := gzip.NewWriterLevel(nil, gzLevel(w.cfg.Level)); err != nil || w.cfg.Level == gzip.DefaultCompression {
+		return nil, fmt.Errorf("warc: Config.Level %d: want 1 to 9, HuffmanOnly or Store", cfg.Level)
 	}
 	if w.maxSize == 0 {
 		w.maxSize = DefaultMaxSize

@@ -266,3 +266,43 @@ func TestWriterLargeRecord(t *testing.T) {
 		t.Errorf("%d index lines, want 4", len(lines))
 	}
 }
+
+// TestWriterLevels: every level writes records that read back whole, each
+// its own gzip member; Store does not compress (the file is larger than
+// the blocks) and level 1 does.
+func TestWriterLevels(t *testing.T) {
+	body := strings.Repeat("<p>the same paragraph again</p>\n", 2000)
+	size := map[int]int64{}
+	for _, level := range []int{warc.DefaultLevel, 9, warc.HuffmanOnly, warc.Store} {
+		prefix := filepath.Join(t.TempDir(), "set")
+		w, err := warc.Open(warc.Config{Prefix: prefix, Level: level})
+		if err != nil {
+			t.Fatalf("level %d: %v", level, err)
+		}
+		if _, err := w.Write(response("/a", body), response("/b", "short")); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		recs := readSet(t, prefix)
+		if len(recs) != 3 {
+			t.Fatalf("level %d: %d records, want warcinfo + 2", level, len(recs))
+		}
+		if _, p := split(t, recs[1].block); string(p) != body {
+			t.Errorf("level %d: payload of %d bytes, want %d", level, len(p), len(body))
+		}
+		checkDigests(t, recs[1])
+		st, err := os.Stat(prefix + "-00000.warc.gz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		size[level] = st.Size()
+	}
+	if size[warc.Store] <= int64(len(body)) || size[warc.DefaultLevel] >= int64(len(body))/4 {
+		t.Errorf("file sizes %v for a %d-byte body: want Store larger than the body, level 1 a fraction of it", size, len(body))
+	}
+	if _, err := warc.Open(warc.Config{Prefix: filepath.Join(t.TempDir(), "x"), Level: -1}); err == nil {
+		t.Error("Open accepted Level -1")
+	}
+}
