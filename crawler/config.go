@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/trawlhq/trawl/crawler/robots"
 	"github.com/trawlhq/trawl/frontier"
 )
 
@@ -36,7 +37,7 @@ const (
 
 	// MaxRobotsSize is how much of a robots.txt is read and parsed
 	// (RFC 9309 asks for at least 500 KiB).
-	MaxRobotsSize = 500 << 10
+	MaxRobotsSize = robots.MaxSize
 )
 
 // SeedsOnly is the MaxDepth that fetches the seeds and follows no link.

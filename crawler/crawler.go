@@ -21,7 +21,9 @@ import (
 // or gave up on. Test them with errors.Is.
 var (
 	// ErrRobots: robots.txt disallows the URL (or the host's robots.txt
-	// answered 429 or 5xx, or was unreachable: RFC 9309 then disallows all).
+	// answered 429 or 5xx, or could not be fetched: RFC 9309 then
+	// disallows all). A host that cannot be reached at all gets an
+	// *UnreachableError instead.
 	ErrRobots = errors.New("crawler: robots: disallowed")
 	// ErrOffScopeRedirect: a redirect pointed out of scope and was not
 	// followed.
@@ -330,6 +332,21 @@ func (w *worker) loop(leaseCtx, workCtx context.Context) {
 	}
 }
 
+// UnreachableError is the error of every URL of a host that cannot be
+// reached at all: its name does not resolve or it refuses connections (its
+// robots.txt could not be fetched, so RFC 9309 disallows the host, but
+// robots.txt is not the cause). Err says which, e.g. "cannot resolve
+// example.com: lookup example.com: no such host".
+type UnreachableError struct {
+	Host string // the host key (host, or host:port)
+	Err  error
+}
+
+func (e *UnreachableError) Error() string { return "crawler: " + e.Err.Error() }
+
+// Unwrap returns the cause (a *net.DNSError, a *net.OpError).
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
 // handle takes one lease to its end: exactly one record and Ack, or a
 // Retry (a retryable failure, or work aborted by the end of the grace
 // period). It reports whether a record was produced.
@@ -358,7 +375,9 @@ func (w *worker) handle(ctx context.Context, l *frontier.Lease) bool {
 			return false
 		}
 		if p := robotsPath(l.URL); !rules.allowed(p) {
-			c.stats.robotsDenied.Add(1)
+			if rules.down == nil {
+				c.stats.robotsDenied.Add(1)
+			}
 			page.Err = errRobots(rules, p)
 			page.FetchedAt = c.s.Now()
 			return w.finish(ctx, l, page, nil)

@@ -2,12 +2,18 @@ package crawler
 
 import (
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/trawlhq/trawl/session"
 )
 
 // robotsSite serves robots.txt with the given status and body, and a home
@@ -52,6 +58,11 @@ func TestRobots(t *testing.T) {
 			[]string{"/", "/a", "/b", "/private/ok", "/q?x=1"}},
 		{"stray line before any group does not void the file", 200, "Disallow: /b\nUser-agent: *\nDisallow: /a\n", "",
 			[]string{"/", "/b", "/private/ok", "/private/no", "/q?x=1"}},
+		{"byte order mark", 200, "\xEF\xBB\xBFUser-agent: *\nDisallow: /private/\n", "",
+			[]string{"/", "/a", "/b", "/q?x=1"}},
+		{"equal allow and disallow: allow wins", 200, "User-agent: *\nDisallow: /private/ok\nAllow: /private/ok\nDisallow: /private/no\n", "",
+			[]string{"/", "/a", "/b", "/private/ok", "/q?x=1"}},
+		{"group of a prefix of our token does not apply", 200, "User-agent: traw\nDisallow: /\n", "", all},
 		{"empty file allows all", 200, "", "", all},
 		{"404 allows all", 404, "User-agent: *\nDisallow: /\n", "", all},
 		{"403 allows all", 403, "", "", all},
@@ -108,8 +119,9 @@ func TestRobots(t *testing.T) {
 	}
 }
 
-// TestRobotsUnreachable: a host whose robots.txt cannot be fetched is
-// disallowed (RFC 9309), and the record says why.
+// TestRobotsUnreachable: a host that refuses connections is disallowed
+// (RFC 9309: its robots.txt is unreachable), and the record says the host
+// could not be reached, not that robots.txt disallowed the URL.
 func TestRobotsUnreachable(t *testing.T) {
 	dead := httptest.NewServer(http.NotFoundHandler())
 	u := dead.URL
@@ -119,8 +131,39 @@ func TestRobotsUnreachable(t *testing.T) {
 	if len(recs) != 1 {
 		t.Fatalf("%d records, want 1", len(recs))
 	}
-	if e := recs[0].Error; !strings.Contains(e, "robots: disallowed") || !strings.Contains(e, "unreachable") {
-		t.Errorf("error %q, want robots disallowed … unreachable", e)
+	host := strings.TrimPrefix(u, "http://")
+	if e := recs[0].Error; !strings.HasPrefix(e, "crawler: cannot connect to "+host+": ") || strings.Contains(e, "robots") {
+		t.Errorf("error %q, want it to start with %q and not blame robots", e, "crawler: cannot connect to "+host)
+	}
+	if st := r.c.Stats(); st.RobotsDenied != 0 {
+		t.Errorf("Stats.RobotsDenied %d, want 0", st.RobotsDenied)
+	}
+}
+
+// TestHostDown: a DNS failure and a refused connection are the host's
+// fault; other failures are not.
+func TestHostDown(t *testing.T) {
+	dns := &session.Error{Op: "send", URL: "http://example.com/robots.txt", Err: &url.Error{Op: "Get", URL: "http://example.com/robots.txt",
+		Err: &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: "example.com", IsNotFound: true}}}}
+	err := hostDown("example.com:8080", dns)
+	var ue *UnreachableError
+	if !errors.As(err, &ue) || ue.Host != "example.com:8080" {
+		t.Fatalf("hostDown(DNS error) = %v, want an *UnreachableError", err)
+	}
+	if want := "crawler: cannot resolve example.com: lookup example.com: no such host"; err.Error() != want {
+		t.Errorf("error %q, want %q", err, want)
+	}
+	var de *net.DNSError
+	if !errors.As(err, &de) {
+		t.Error("the *net.DNSError is not in the chain")
+	}
+	refused := &session.Error{Op: "send", URL: "http://h/robots.txt", Err: &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}}
+	if err := hostDown("h:1", refused); err == nil || !strings.HasPrefix(err.Error(), "crawler: cannot connect to h:1: ") {
+		t.Errorf("hostDown(refused) = %v", err)
+	}
+	reset := &session.Error{Op: "read", URL: "http://h/robots.txt", Err: syscall.ECONNRESET}
+	if err := hostDown("h", reset); err != nil {
+		t.Errorf("hostDown(reset) = %v, want nil", err)
 	}
 }
 
