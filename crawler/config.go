@@ -20,7 +20,7 @@ const (
 	DefaultPerHost       = 8
 	DefaultRetries       = 2
 	DefaultMaxRedirects  = 10
-	DefaultMaxURLLength  = 2048
+	DefaultMaxURLLength  = 8192
 	DefaultGracePeriod   = 10 * time.Second
 	DefaultRetryBackoff  = 1 * time.Second
 	DefaultMaxBackoff    = 30 * time.Second
@@ -93,8 +93,10 @@ type Config struct {
 	Include []*regexp.Regexp
 	// Exclude lists expressions a URL must not match.
 	Exclude []*regexp.Regexp
-	// MaxURLLength is the longest URL fetched, in bytes. Zero means
-	// DefaultMaxURLLength; negative means no limit.
+	// MaxURLLength is the longest URL fetched, in bytes (normalized);
+	// longer seeds, links, redirect targets and sitemap URLs are dropped
+	// and counted in Stats.TooLong. Zero means DefaultMaxURLLength (8 KiB);
+	// negative means no limit.
 	MaxURLLength int
 
 	// UserAgent is sent on every request, robots.txt included. "" means

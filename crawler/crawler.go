@@ -100,7 +100,7 @@ func New(cfg Config, s *session.Session, f frontier.Frontier, p *pipeline.Pipeli
 		seedHosts:  map[string]struct{}{},
 		sitemapSet: map[string]struct{}{},
 	}
-	c.scope = scope{s: st, hosts: map[string]struct{}{}}
+	c.scope = scope{s: st, hosts: map[string]struct{}{}, tooLong: &c.stats.tooLong}
 	return c, nil
 }
 

@@ -19,6 +19,7 @@ type Stats struct {
 	Requests     int64         `json:"requests"`      // fetch attempts (retries included; robots.txt excluded)
 	Retries      int64         `json:"retries"`       // attempts rescheduled for a retry
 	RobotsDenied int64         `json:"robots_denied"` // URLs robots.txt disallowed
+	TooLong      int64         `json:"too_long"`      // URLs and links dropped for being longer than MaxURLLength (each time met)
 	InFlight     int64         `json:"in_flight"`     // leases being worked on now
 	Queued       int64         `json:"queued"`        // URLs waiting in the frontier (-1 if it could not say)
 	Discovered   int64         `json:"discovered"`    // new URLs pushed to the frontier: seeds, links, sitemap URLs
@@ -34,6 +35,7 @@ type Stats struct {
 type counters struct {
 	pages, ok, errors, bytes               atomic.Int64
 	requests, retries, robotsDenied        atomic.Int64
+	tooLong                                atomic.Int64
 	inFlight, hosts, pushed, robotsFetches atomic.Int64
 	status                                 [600]atomic.Int64 // by status 0..599
 
@@ -76,6 +78,7 @@ func (c *Crawler) Stats() Stats {
 		Requests:     k.requests.Load(),
 		Retries:      k.retries.Load(),
 		RobotsDenied: k.robotsDenied.Load(),
+		TooLong:      k.tooLong.Load(),
 		InFlight:     k.inFlight.Load(),
 		Hosts:        k.hosts.Load(),
 		Discovered:   k.pushed.Load(),

@@ -89,6 +89,7 @@ func crawlerConfig(c *Config, logger *slog.Logger, norm *frontier.Normalizer) (c
 		Include:      include,
 		Exclude:      exclude,
 		UserAgent:    userAgent(c),
+		MaxURLLength: noneIfZero(c.MaxURLLength),
 		IgnoreRobots: c.IgnoreRobots,
 		Sitemaps:     c.Sitemaps,
 		Retries:      noneIfZero(c.Retries),

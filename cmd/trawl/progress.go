@@ -36,6 +36,7 @@ type crawlStats struct {
 	Requests    int64
 	Retries     int64
 	Robots      int64
+	TooLong     int64
 }
 
 // fromCrawler converts the crawler's live figures.
@@ -46,6 +47,7 @@ func fromCrawler(s crawler.Stats) crawlStats {
 		ConnsOpened: s.ConnsOpened, ConnsReused: s.ConnsReused,
 		Elapsed: s.Elapsed, PagesPerSec: s.PagesPerSec,
 		Requests: s.Requests, Retries: s.Retries, Robots: s.RobotsDenied,
+		TooLong: s.TooLong,
 	}
 }
 
@@ -63,6 +65,7 @@ type statsJSON struct {
 	Requests    int64            `json:"requests"`
 	Retries     int64            `json:"retries"`
 	Robots      int64            `json:"robots_denied"`
+	TooLong     int64            `json:"too_long"`
 	Interrupted bool             `json:"interrupted"`
 }
 
@@ -75,7 +78,7 @@ func (s crawlStats) json(interrupted bool) statsJSON {
 		Pages: s.Pages, OK: s.OK, Errors: s.Errors, ByStatus: by, Bytes: s.Bytes,
 		ElapsedS:  roundTo(s.Elapsed.Seconds(), 3),
 		PagesPerS: roundTo(s.PagesPerSec, 2), ConnsOpened: s.ConnsOpened, ConnsReused: s.ConnsReused,
-		Requests: s.Requests, Retries: s.Retries, Robots: s.Robots,
+		Requests: s.Requests, Retries: s.Retries, Robots: s.Robots, TooLong: s.TooLong,
 		Interrupted: interrupted,
 	}
 }
