@@ -38,6 +38,10 @@ const (
 	// MaxRobotsSize is how much of a robots.txt is read and parsed
 	// (RFC 9309 asks for at least 500 KiB).
 	MaxRobotsSize = robots.MaxSize
+	// RobotsMaxAge is how long a host's robots.txt is used before it is
+	// fetched again (RFC 9309 §2.4: at most 24 hours, unless robots.txt is
+	// unreachable, in which case the rules already known are kept).
+	RobotsMaxAge = 24 * time.Hour
 )
 
 // SeedsOnly is the MaxDepth that fetches the seeds and follows no link.

@@ -21,6 +21,7 @@ type robotsRules struct {
 	crawlDelay time.Duration // for our group, capped
 	sitemaps   []string      // Sitemap: lines, as written
 	url        string        // where it came from
+	fetched    time.Time     // when, for RobotsMaxAge
 }
 
 // allowAllRules is used when robots.txt is ignored or missing.
@@ -29,17 +30,19 @@ var allowAllRules = &robotsRules{}
 // allowed reports whether path (path and query, escaped) may be fetched.
 func (r *robotsRules) allowed(path string) bool { return r.group.Allowed(path) }
 
-// robots returns the robots.txt rules of a host, fetching them once: the
-// first caller fetches, concurrent callers for the same host wait for that
-// fetch (or for their ctx). A fetch cut short by ctx is not cached, so the
-// next caller tries again.
+// robots returns the robots.txt rules of a host, fetching them once per
+// RobotsMaxAge: the first caller fetches, concurrent callers for the same
+// host wait for that fetch (or for their ctx); once rules are known, callers
+// use them while a refresh is under way. A fetch cut short by ctx is not
+// cached, so the next caller tries again. A refresh that finds robots.txt
+// unreachable keeps the rules it had (RFC 9309 §2.4).
 func (c *Crawler) robots(ctx context.Context, h *hostState, scheme string) (*robotsRules, error) {
 	for {
 		h.mu.Lock()
-		if h.rules != nil {
-			r := h.rules
+		old := h.rules
+		if old != nil && (h.loading != nil || c.s.Now().Sub(old.fetched) < RobotsMaxAge) {
 			h.mu.Unlock()
-			return r, nil
+			return old, nil
 		}
 		if ch := h.loading; ch != nil {
 			h.mu.Unlock()
@@ -59,6 +62,12 @@ func (c *Crawler) robots(ctx context.Context, h *hostState, scheme string) (*rob
 		h.mu.Lock()
 		h.loading = nil
 		if err == nil {
+			rules.fetched = c.s.Now()
+			if old != nil && rules.group.DisallowsAll() && !old.group.DisallowsAll() {
+				kept := *old
+				kept.fetched = rules.fetched
+				rules = &kept
+			}
 			h.rules = rules
 		}
 		h.mu.Unlock()
@@ -66,7 +75,7 @@ func (c *Crawler) robots(ctx context.Context, h *hostState, scheme string) (*rob
 		if err != nil {
 			return nil, err
 		}
-		c.robotsLoaded(ctx, h, rules)
+		c.robotsLoaded(ctx, h, rules, old == nil)
 		return rules, nil
 	}
 }
@@ -158,9 +167,9 @@ func (c *Crawler) parseRobots(u string, status int, body []byte) *robotsRules {
 }
 
 // robotsLoaded applies a host's robots.txt to its schedule (Crawl-delay,
-// and the per-host limit held at 1 while robots.txt was unknown) and, for
-// the seeds' hosts, queues the sitemaps it names.
-func (c *Crawler) robotsLoaded(ctx context.Context, h *hostState, r *robotsRules) {
+// and the per-host limit held at 1 while robots.txt was unknown) and, the
+// first time, for the seeds' hosts, queues the sitemaps it names.
+func (c *Crawler) robotsLoaded(ctx context.Context, h *hostState, r *robotsRules, first bool) {
 	h.mu.Lock()
 	h.crawlDelay = r.crawlDelay
 	h.robotsKnown = true
@@ -169,7 +178,7 @@ func (c *Crawler) robotsLoaded(ctx context.Context, h *hostState, r *robotsRules
 	if err != nil && !errors.Is(err, context.Canceled) {
 		c.log.Warn("set host policy", "host", h.key, "err", err)
 	}
-	if c.s.Sitemaps && len(r.sitemaps) > 0 && c.isSeedHost(h.key) {
+	if first && c.s.Sitemaps && len(r.sitemaps) > 0 && c.isSeedHost(h.key) {
 		c.queueSitemaps(ctx, r.sitemaps, r.url, 0)
 	}
 }

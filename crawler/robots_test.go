@@ -270,3 +270,60 @@ func TestUserAgent(t *testing.T) {
 		}
 	}
 }
+
+// TestRobotsRefresh: robots.txt is fetched again once RobotsMaxAge has
+// passed (on the crawler's clock), and a refresh that finds it unreachable
+// keeps the rules known.
+func TestRobotsRefresh(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		advance    time.Duration
+		status     int // of robots.txt after the clock moved
+		fetched    []string
+		robotsGets int
+	}{
+		{"within max age", time.Hour, 200, []string{"/", "/a"}, 1},
+		{"after max age", RobotsMaxAge + time.Second, 200, []string{"/", "/b"}, 2},
+		{"after max age, unreachable", RobotsMaxAge + time.Second, 503, []string{"/", "/a"}, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var mu sync.Mutex
+			now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+			status, body := 200, "User-agent: *\nDisallow: /b\n"
+			s := newSite(t, func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				defer mu.Unlock()
+				switch r.URL.Path {
+				case "/robots.txt":
+					w.WriteHeader(status)
+					_, _ = w.Write([]byte(body))
+				case "/":
+					now = now.Add(tc.advance)
+					status, body = tc.status, "User-agent: *\nDisallow: /a\n"
+					html(w, "/a", "/b")
+				default:
+					html(w)
+				}
+			})
+			clock := func() time.Time {
+				mu.Lock()
+				defer mu.Unlock()
+				return now
+			}
+			crawl(t, Config{Workers: 1, Retries: -1, Now: clock}, s.URL+"/")
+			hits := s.pageHits()
+			if len(hits) != len(tc.fetched) {
+				t.Errorf("fetched %v, want %v", hits, tc.fetched)
+			}
+			for _, p := range tc.fetched {
+				if hits[p] != 1 {
+					t.Errorf("%s fetched %d times, want 1", p, hits[p])
+				}
+			}
+			if n := s.count("/robots.txt"); n != tc.robotsGets {
+				t.Errorf("robots.txt fetched %d times, want %d", n, tc.robotsGets)
+			}
+		})
+	}
+}
