@@ -32,7 +32,8 @@
 //     and the characters " < > \ ^ ` { | } are percent-encoded;
 //     percent-encodings of unreserved characters (A-Z a-z 0-9 - . _ ~) are
 //     decoded, so "/%62%61%7A" matches "/baz"; other percent-encodings keep
-//     their octet, in upper-case hex ("%2f" is "%2F" and is not "/").
+//     their octet, in upper-case hex ("%2f" is "%2F" and is not "/"); a
+//     "%" that starts no escape is "%25", as URL parsers write it.
 //   - Grammar: lines end in LF, CR or CR LF; a UTF-8 byte order mark (or a
 //     truncated one) at the start is skipped; keys are case-insensitive;
 //     lines outside a group, unknown keys and bad values are ignored, never
@@ -499,8 +500,8 @@ func canonical(s string) string {
 				writeEscaped(&b, v)
 			}
 			i += 2
-		case mustEscape(c):
-			writeEscaped(&b, c)
+		case mustEscape(c) || c == '%':
+			writeEscaped(&b, c) // a "%" that starts no escape is "%25"
 		default:
 			b.WriteByte(c)
 		}

@@ -42,6 +42,7 @@ func TestRFC9309(t *testing.T) {
 		{"reserved stays encoded in rules", "User-agent: *\nDisallow: /a%2fb\n", "trawl", "/a/b", true},
 		{"reserved encoded both sides", "User-agent: *\nDisallow: /a%2fb\n", "trawl", "/a%2Fb", false},
 		{"space in a rule", "User-agent: *\nDisallow: /a b\n", "trawl", "/a%20b", false},
+		{"stray percent", "User-agent: *\nDisallow: /100%\n", "trawl", "/100%25", false},
 		// §2.2 grammar: "#" starts a comment anywhere.
 		{"comment after a rule (old)", "User-agent: *\nDisallow: /foo/quz#qux\n", "trawl", "/foo/quz", false},
 		{"comment after the agent", "User-agent: trawl # us\nDisallow: /\n", "trawl", "/x", false},
@@ -242,7 +243,7 @@ func refCanon(s string) string {
 			}
 			continue
 		}
-		if c > ' ' && c < 0x7F && !strings.ContainsRune("\"<>\\^`{|}", rune(c)) {
+		if c > ' ' && c < 0x7F && !strings.ContainsRune("%\"<>\\^`{|}", rune(c)) {
 			out = append(out, c)
 		} else {
 			out = append(out, []byte("%"+hexByte(c))...)
