@@ -24,9 +24,6 @@ type robotsRules struct {
 	fetched    time.Time     // when, for RobotsMaxAge
 }
 
-// allowAllRules is used when robots.txt is ignored or missing.
-var allowAllRules = &robotsRules{}
-
 // allowed reports whether path (path and query, escaped) may be fetched.
 func (r *robotsRules) allowed(path string) bool { return r.group.Allowed(path) }
 
