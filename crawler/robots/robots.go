@@ -244,7 +244,12 @@ func (r *Robots) Group(productToken string) *Group {
 		return &Group{disallow: true}
 	}
 	token := strings.ToLower(strings.TrimSpace(productToken))
-	g := r.combine(token)
+	var g *Group
+	if token != "" {
+		// "" names no crawler: neither an empty token nor a User-agent
+		// line without one ("User-agent: /x") selects a group.
+		g = r.combine(token)
+	}
 	if g == nil && token != "*" {
 		g = r.combine("*")
 	}
