@@ -1,6 +1,7 @@
 package frontier
 
 import (
+	"net"
 	"net/url"
 	"strings"
 	"testing"
@@ -140,7 +141,7 @@ func FuzzResolveWhatwg(f *testing.F) {
 			if err != nil {
 				t.Fatalf("Normalize(%q) = %q; whatwg-url rejects it: %v", href, got, err)
 			}
-			if want, err := n.Normalize(wu.Href(true)); err == nil && got != want {
+			if want, err := n.Normalize(wu.Href(true)); err == nil && got != want && !whatwgSignedIPv4(got, want) {
 				t.Fatalf("Normalize(%q) = %q; normalized whatwg-url = %q (raw %q)", href, got, want, wu.Href(true))
 			}
 		}
@@ -160,7 +161,7 @@ func FuzzResolveWhatwg(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if got != want {
+		if got != want && !whatwgSignedIPv4(got, want) {
 			t.Fatalf("Resolve(%q) = %q; normalized whatwg-url = %q (raw %q)", href, got, want, wu.Href(true))
 		}
 	})
@@ -194,6 +195,29 @@ func whatwgSTD3(err error, normalized string) bool {
 	_, strict := whatwgIDNA.ToASCII(u.Hostname())
 	_, loose := whatwgIDNANoSTD3.ToASCII(u.Hostname())
 	return strict != nil && loose == nil
+}
+
+// whatwgSignedIPv4 reports whether whatwg-url made an IPv4 address (want)
+// of a host label with a sign, such as "-0" or "0x-1", which trawl kept as a
+// domain (got). whatwg-url parses IPv4 numbers with strconv.ParseInt, which
+// takes a sign; the WHATWG IPv4 number parser takes digits only, so such a
+// label is no number (found by FuzzResolveWhatwg: "http:-0").
+func whatwgSignedIPv4(got, want string) bool {
+	g, err1 := url.Parse(got)
+	w, err2 := url.Parse(want)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	if ip := net.ParseIP(w.Hostname()); ip == nil || ip.To4() == nil {
+		return false
+	}
+	for _, label := range strings.Split(g.Hostname(), ".") {
+		l := strings.TrimPrefix(strings.TrimPrefix(label, "0x"), "0")
+		if strings.HasPrefix(l, "-") || strings.HasPrefix(l, "+") {
+			return true
+		}
+	}
+	return false
 }
 
 // reportCPU starts measuring CPU time; the returned function reports it per
