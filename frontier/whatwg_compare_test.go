@@ -177,15 +177,15 @@ var (
 		idna.CheckJoiners(true), idna.Transitional(false))
 )
 
-// whatwgSTD3 reports whether whatwg-url rejected a URL only because a
-// punycode label of its host decodes to a character UTS #46 calls
-// disallowed_STD3_valid, such as "≠" in xn--1ch (found by FuzzResolveWhatwg:
-// "http:Xn--1Ch00001A"). whatwg-url validates such labels with
-// UseSTD3ASCIIRules=true; the WHATWG URL standard's domain to ASCII uses
-// beStrict, false for the URL parser, so the host is valid and trawl keeps
-// it (whatwg-url itself accepts the same host written as "≠").
+// whatwgSTD3 reports whether whatwg-url rejected a URL only because its
+// host holds a character UTS #46 calls disallowed_STD3_valid: "≠" once a
+// punycode label is decoded (FuzzResolveWhatwg found "http:Xn--1Ch00001A"),
+// or "_" beside non-ASCII ("http:ü_"). whatwg-url runs IDNA with
+// UseSTD3ASCIIRules=true for such hosts; the WHATWG URL standard's domain to
+// ASCII uses beStrict, false for the URL parser, so the host is valid and
+// trawl keeps it (whatwg-url itself accepts "≠" and "a_b" written plainly).
 func whatwgSTD3(err error, normalized string) bool {
-	if !strings.Contains(err.Error(), "idna: invalid label") {
+	if !strings.Contains(err.Error(), "idna: ") {
 		return false
 	}
 	u, perr := url.Parse(normalized)
