@@ -89,7 +89,6 @@ func (c *Crawler) fetchRobots(ctx context.Context, scheme string, h *hostState) 
 		c.stats.robotsFetches.Add(1)
 		resp, err := c.sess.Do(ctx, &session.Request{
 			URL:         u,
-			Header:      c.header,
 			MaxBodySize: MaxRobotsSize,
 		})
 		if ctx.Err() != nil {
@@ -132,12 +131,8 @@ func (c *Crawler) fetchRobots(ctx context.Context, scheme string, h *hostState) 
 			}
 			return rules, nil
 		}
-		t := time.NewTimer(delay)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return nil, ctx.Err()
+		if err := c.s.sleep(ctx, delay); err != nil {
+			return nil, err
 		}
 	}
 }

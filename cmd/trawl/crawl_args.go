@@ -25,21 +25,48 @@ type crawlArgs struct {
 	help       bool            // --help was asked: usage printed, nothing else to do
 }
 
+// crawlingCommand is a command that takes the crawl flags and config file:
+// crawl itself, and demo (demo.go), which adds flags of its own and crawls
+// a seed it chooses.
+type crawlingCommand struct {
+	name  string               // in messages: "crawl: no URL given"
+	usage func(io.Writer)      // prints the command's help
+	flags func(*pflag.FlagSet) // registers the command's own flags; nil for none
+	seeds bool                 // seed URLs are required; when false, arguments are refused
+}
+
+var crawlCommand = crawlingCommand{name: "crawl", usage: printCrawlUsage, seeds: true}
+
 // parseCrawlArgs builds the configuration of a crawl: defaults, then the
 // config file, then the flags actually given. Every error is a *usageError
 // naming the flag, key or URL at fault.
 func parseCrawlArgs(args []string, stdout io.Writer) (*crawlArgs, error) {
+	return parseCommandArgs(crawlCommand, args, stdout)
+}
+
+// newFlags is the crawl flag set bound to c and configPath, plus the
+// command's own flags.
+func (cmd crawlingCommand) newFlags(c *Config, configPath *string) *pflag.FlagSet {
+	fs := newCrawlFlags(c, configPath)
+	if cmd.flags != nil {
+		cmd.flags(fs)
+	}
+	return fs
+}
+
+// parseCommandArgs is parseCrawlArgs for any crawling command.
+func parseCommandArgs(cmd crawlingCommand, args []string, stdout io.Writer) (*crawlArgs, error) {
 	// First pass: find the config file and which flags were given.
 	probe := DefaultConfig()
 	var configPath string
-	fs := newCrawlFlags(&probe, &configPath)
+	fs := cmd.newFlags(&probe, &configPath)
 	fs.SetOutput(io.Discard)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
-			printCrawlUsage(stdout)
+			cmd.usage(stdout)
 			return &crawlArgs{help: true}, nil
 		}
-		return nil, usagef("crawl: %v", err)
+		return nil, usagef("%s: %v", cmd.name, err)
 	}
 	a := &crawlArgs{changed: map[string]bool{}}
 	fs.Visit(func(f *pflag.Flag) { a.changed[f.Name] = true })
@@ -67,10 +94,10 @@ func parseCrawlArgs(args []string, stdout io.Writer) (*crawlArgs, error) {
 
 	// Second pass: the flags given override the file.
 	var ignored string
-	fs2 := newCrawlFlags(&cfg, &ignored)
+	fs2 := cmd.newFlags(&cfg, &ignored)
 	fs2.SetOutput(io.Discard)
 	if err := fs2.Parse(args); err != nil {
-		return nil, usagef("crawl: %v", err)
+		return nil, usagef("%s: %v", cmd.name, err)
 	}
 	if cfg.Verbose {
 		cfg.LogLevel = "debug"
@@ -92,6 +119,12 @@ func parseCrawlArgs(args []string, stdout io.Writer) (*crawlArgs, error) {
 	}
 	a.cfg = cfg
 
+	if !cmd.seeds {
+		if fs2.NArg() > 0 {
+			return nil, usagef("%s: unexpected argument %q (it crawls its own site)", cmd.name, fs2.Arg(0))
+		}
+		return a, nil
+	}
 	if fs2.NArg() == 0 {
 		return nil, usagef("crawl: no URL given (usage: trawl crawl [flags] URL...)")
 	}
