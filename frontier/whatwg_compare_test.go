@@ -135,7 +135,7 @@ func FuzzResolveWhatwg(f *testing.F) {
 		// As an absolute URL.
 		if got, err := n.Normalize(href); err == nil {
 			wu, err := whatwg.Parse(href)
-			if err != nil && (whatwgSTD3(err, got) || whatwgSignedLabel(err, got)) {
+			if err != nil && (whatwgSTD3(err, got) || whatwgNotIPv4(err, got)) {
 				return
 			}
 			if err != nil {
@@ -151,7 +151,7 @@ func FuzzResolveWhatwg(f *testing.F) {
 			return
 		}
 		wu, err := wbase.Parse(href)
-		if err != nil && (whatwgSTD3(err, got) || whatwgSignedLabel(err, got)) {
+		if err != nil && (whatwgSTD3(err, got) || whatwgNotIPv4(err, got)) {
 			return
 		}
 		if err != nil {
@@ -213,11 +213,43 @@ func whatwgSignedIPv4(got, want string) bool {
 	return hasSignedLabel(got)
 }
 
-// whatwgSignedLabel reports whether whatwg-url rejected a URL as a bad IPv4
-// address because a label with a sign made it take the host for one
-// ("http:xn.-0"; see whatwgSignedIPv4).
-func whatwgSignedLabel(err error, got string) bool {
-	return strings.Contains(err.Error(), "IPv4") && hasSignedLabel(got)
+// whatwgNotIPv4 reports whether whatwg-url rejected a URL as a bad IPv4
+// address although, by the WHATWG standard, the last label of its host is
+// no number, so the host is a domain: a label with a sign ("http:xn.-0",
+// see whatwgSignedIPv4), or digits that overflow before a letter
+// ("http:20000000000000000000A": strconv.ParseInt reports the overflow
+// first, and whatwg-url takes an overflow for a number).
+func whatwgNotIPv4(err error, got string) bool {
+	if !strings.Contains(err.Error(), "IPv4") {
+		return false
+	}
+	g, perr := url.Parse(got)
+	if perr != nil {
+		return false
+	}
+	labels := strings.Split(g.Hostname(), ".")
+	if len(labels) > 1 && labels[len(labels)-1] == "" {
+		labels = labels[:len(labels)-1]
+	}
+	return !specIPv4Number(labels[len(labels)-1])
+}
+
+// specIPv4Number reports whether the WHATWG IPv4 number parser accepts s: hex
+// after "0x", octal after "0", decimal otherwise, digits only.
+func specIPv4Number(s string) bool {
+	digits := "0123456789"
+	switch {
+	case len(s) >= 2 && (s[:2] == "0x" || s[:2] == "0X"):
+		s, digits = s[2:], "0123456789abcdefABCDEF"
+	case len(s) >= 2 && s[0] == '0':
+		s, digits = s[1:], "01234567"
+	}
+	for i := 0; i < len(s); i++ {
+		if strings.IndexByte(digits, s[i]) < 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // hasSignedLabel reports whether a label of the URL's host is a number with
