@@ -192,6 +192,11 @@ func whatwgSTD3(err error, normalized string) bool {
 	if perr != nil {
 		return false
 	}
+	if strings.Contains(err.Error(), "disallowed rune U+005F") && strings.Contains(u.Hostname(), "_") {
+		// "_" is disallowed_STD3_valid; x/net/idna cannot always say so
+		// through the non-STD3 profile (a 2,900-byte punycode label).
+		return true
+	}
 	_, strict := whatwgIDNA.ToASCII(u.Hostname())
 	_, loose := whatwgIDNANoSTD3.ToASCII(u.Hostname())
 	return strict != nil && loose == nil
