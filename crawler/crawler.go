@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -59,6 +61,9 @@ type Crawler struct {
 	scope   scope
 
 	hosts     sync.Map            // host key -> *hostState
+	slow      sync.Map            // host key -> *hostState, hosts above their floor (adapt.go)
+	pauser    frontier.HostPauser // front, when it can pause hosts; nil otherwise
+	reqSlots  sync.Map            // host key -> chan struct{}: see requestSlot (rendering only)
 	seedHosts map[string]struct{} // host keys of the seeds; read-only during Run
 
 	sitemapMu  sync.Mutex
@@ -158,6 +163,7 @@ func (c *Crawler) openDefaults() (func() error, error) {
 		c.ownPipe = true
 		closers = append(closers, p.Close)
 	}
+	c.pauser, _ = c.front.(frontier.HostPauser)
 	c.ready.Store(true)
 	return closeAll, nil
 }
@@ -435,7 +441,9 @@ func (w *worker) handle(ctx context.Context, l *frontier.Lease) bool {
 		l.Host = frontier.HostKey(l.URL)
 	}
 	h := c.host(l.Host)
-	page := &pipeline.Page{URL: l.URL, Depth: l.Depth, Referrer: l.Referrer}
+	h.inFlight.Add(1)
+	defer h.inFlight.Add(-1)
+	page := &pipeline.Page{URL: l.URL, Depth: l.Depth, Referrer: l.Referrer, Attempt: l.Attempt}
 	seed := l.Depth == 0 && l.Referrer == ""
 
 	// Links were checked when pushed; this catches what a persistent
@@ -461,6 +469,12 @@ func (w *worker) handle(ctx context.Context, l *frontier.Lease) bool {
 			page.FetchedAt = c.s.Now()
 			return w.finish(ctx, l, page, nil)
 		}
+	}
+	if c.pauser != nil && h.pausedNanos.Load() > c.s.Now().UnixNano() {
+		// Leased before the host was paused: the frontier holds it until
+		// the pause ends, so no worker waits.
+		w.giveBack(l)
+		return false
 	}
 	header, err := c.beforeRequest(ctx, l.URL, l.Depth, l.Referrer, l.Attempt)
 	if err != nil {
@@ -492,14 +506,24 @@ func (w *worker) handle(ctx context.Context, l *frontier.Lease) bool {
 	start := c.s.Now()
 	page.FetchedAt = start
 	c.stats.requests.Add(1)
+	h.requests.Add(1)
+	release, err := c.requestSlot(ctx, l.Host)
+	if err != nil {
+		w.giveBack(l)
+		return false
+	}
 	resp, err := c.sess.Do(ctx, req)
+	release()
 	if err != nil {
 		if ctx.Err() != nil {
 			w.giveBack(l)
 			return false
 		}
+		if why := overloadErr(err); why != "" {
+			c.overloaded(ctx, c.host(frontier.HostKey(rd.hops[len(rd.hops)-1])), why, nil)
+		}
 		if retryableErr(err) && l.Attempt < c.s.Retries {
-			w.retry(l, c.s.backoff(l.Attempt))
+			w.retry(l, h, retryReasonOf(err, 0), 0, c.s.backoff(l.Attempt), c.s.Now().Sub(start))
 			return false
 		}
 		page.Err = fetchError(err, &rd, l.Attempt+1)
@@ -508,6 +532,17 @@ func (w *worker) handle(ctx context.Context, l *frontier.Lease) bool {
 		}
 		page.Elapsed = c.s.Now().Sub(start)
 		return w.finish(ctx, l, page, nil)
+	}
+	rh := h // the host that answered: the last hop's
+	if n := len(rd.hops); n > 1 {
+		if k := frontier.HostKey(rd.hops[n-1]); k != h.key && k != "" {
+			rh = c.host(k)
+		}
+	}
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+		c.overloaded(ctx, rh, strconv.Itoa(resp.StatusCode), resp.Header)
+	} else {
+		c.responded(ctx, rh, resp.StatusCode, resp.Elapsed)
 	}
 	if c.s.AfterResponse != nil {
 		ar := &Response{URL: l.URL, FinalURL: l.URL, Status: resp.StatusCode, Header: resp.Header,
@@ -522,8 +557,9 @@ func (w *worker) handle(ctx context.Context, l *frontier.Lease) bool {
 				w.giveBack(l)
 				return false
 			case errors.Is(err, ErrRetry) && l.Attempt < c.s.Retries:
+				status := resp.StatusCode
 				resp.Release()
-				w.retry(l, 0)
+				w.retry(l, h, retryHook, status, 0, resp.Elapsed)
 				return false
 			case errors.Is(err, ErrRetry):
 				page.Err = fmt.Errorf("%w: %w after %d attempts", ErrRetriesExhausted, err, l.Attempt+1)
@@ -536,7 +572,7 @@ func (w *worker) handle(ctx context.Context, l *frontier.Lease) bool {
 		if l.Attempt < c.s.Retries {
 			d := c.s.retryDelay(l.Attempt, resp.Header)
 			resp.Release()
-			w.retry(l, d)
+			w.retry(l, h, retryReasonOf(nil, resp.StatusCode), resp.StatusCode, d, resp.Elapsed)
 			return false
 		}
 		page.Err = fmt.Errorf("%w: status %d after %d attempts", ErrRetriesExhausted, resp.StatusCode, l.Attempt+1)
@@ -549,6 +585,7 @@ func (w *worker) handle(ctx context.Context, l *frontier.Lease) bool {
 	page.Body = resp.Body
 	page.Truncated = resp.Truncated
 	page.Elapsed = resp.Elapsed
+	w.render(ctx, page)
 	return w.finish(ctx, l, page, resp)
 }
 
@@ -637,12 +674,28 @@ func (w *worker) pushLinks(l *frontier.Lease, page *pipeline.Page) error {
 }
 
 // retry hands a lease back to wait for its next attempt; it holds neither
-// a worker nor a host slot meanwhile.
-func (w *worker) retry(l *frontier.Lease, d time.Duration) {
+// a worker nor a host slot meanwhile. elapsed is how long the failed
+// attempt took.
+func (w *worker) retry(l *frontier.Lease, h *hostState, why retryReason, status int, d, elapsed time.Duration) {
 	c := w.c
 	c.stats.retries.Add(1)
-	c.log.Debug("retry", "url", l.URL, "attempt", l.Attempt+1, "in", d)
-	if err := c.front.Retry(w.settle, l, c.s.Now().Add(d)); err != nil && !errors.Is(err, frontier.ErrUnknownLease) {
+	c.stats.retryReasons[why].Add(1)
+	h.retries.Add(1)
+	at := c.s.Now().Add(d)
+	until := at.UnixNano()
+	for {
+		old := h.backoffUntil.Load()
+		if old >= until || h.backoffUntil.CompareAndSwap(old, until) {
+			break
+		}
+	}
+	if c.log.Enabled(w.settle, slog.LevelDebug) {
+		c.log.LogAttrs(w.settle, slog.LevelDebug, "retry",
+			slog.String("url", l.URL), slog.String("host", l.Host), slog.Int("status", status),
+			slog.Int("depth", l.Depth), slog.Int64("elapsed_ms", elapsed.Milliseconds()),
+			slog.Int("attempt", l.Attempt+1), slog.String("reason", why.String()), slog.Duration("in", d))
+	}
+	if err := c.front.Retry(w.settle, l, at); err != nil && !errors.Is(err, frontier.ErrUnknownLease) {
 		c.setFatal(fmt.Errorf("crawler: frontier retry %s: %w", l.URL, err))
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"reflect"
@@ -15,7 +16,9 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/trawlhq/trawl/crawler"
+	"github.com/trawlhq/trawl/crawler/render"
 	"github.com/trawlhq/trawl/pipeline"
+	"github.com/trawlhq/trawl/session/warc"
 )
 
 // Config is the whole configuration of a crawl: what config.yaml holds and
@@ -25,7 +28,8 @@ import (
 //
 // The persistent frontiers register their keys and flags in their own files:
 // state.go (state, --state) and redis.go (redis, redis_prefix,
-// redis_lease_timeout).
+// redis_lease_timeout); the web archive in warc.go (warc, warc_max_size,
+// warc_cdx, warc_level).
 type Config struct {
 	// Output and logging.
 	Output    string `yaml:"output"`     // records file; "" or "-" = standard output
@@ -55,6 +59,11 @@ type Config struct {
 	Delay       time.Duration `yaml:"delay"`        // least gap between requests to one host
 	RandomDelay time.Duration `yaml:"random_delay"` // extra random gap in [0, random_delay)
 	GracePeriod time.Duration `yaml:"grace_period"` // time in-flight requests get after an interrupt
+	// Adaptive politeness (crawler/adapt.go).
+	HostBackoff        time.Duration `yaml:"host_backoff"`         // a 429/503/reset slows the whole host to at least this; 0 = off
+	MaxHostDelay       time.Duration `yaml:"max_host_delay"`       // ceiling of backoff and auto-throttle
+	AutoThrottle       bool          `yaml:"auto_throttle"`        // per-host delay follows latency / auto_throttle_target
+	AutoThrottleTarget float64       `yaml:"auto_throttle_target"` // average requests in flight per host auto-throttle aims for
 
 	// HTTP.
 	UserAgent      string        `yaml:"user_agent"` // "" = trawl's own
@@ -78,6 +87,24 @@ type Config struct {
 	Redis             string        `yaml:"redis"`               // Redis URL; "" = the frontier lives in this process
 	RedisPrefix       string        `yaml:"redis_prefix"`        // crawl name; processes with the same one share the crawl; "" = "default"
 	RedisLeaseTimeout time.Duration `yaml:"redis_lease_timeout"` // a silent process's URLs are re-queued after this; 0 = 30s
+
+	// Prometheus metrics (metrics.go).
+	MetricsAddr  string `yaml:"metrics_addr"`  // serve /metrics and /healthz here; "" = no server; a bare port binds loopback
+	MetricsHosts int    `yaml:"metrics_hosts"` // hosts with series of their own; 0 = none
+	// Web archive (warc.go).
+	Warc        string `yaml:"warc"`          // WARC file prefix; "" = no archive
+	WarcMaxSize Size   `yaml:"warc_max_size"` // size at which the next WARC file starts
+	WarcCDX     bool   `yaml:"warc_cdx"`      // also write PREFIX.cdxj
+	WarcLevel   int    `yaml:"warc_level"`    // gzip level: 1 (fastest) to 9 (smallest), or -2 (Huffman only)
+	// Rendering in a headless browser (render.go).
+	Render        bool          `yaml:"render"`         // same as render_when: always
+	RenderWhen    string        `yaml:"render_when"`    // never, always or auto
+	Browser       string        `yaml:"browser"`        // Chromium path; "" = found on PATH
+	RenderTabs    int           `yaml:"render_tabs"`    // pages rendered at once
+	RenderWait    string        `yaml:"render_wait"`    // network idle time, or a CSS selector; "" = 500ms idle
+	RenderTimeout time.Duration `yaml:"render_timeout"` // cap per page
+	RenderBlock   string        `yaml:"render_block"`   // resource types not loaded; "" = image,font,media; "none"
+	RenderMarker  string        `yaml:"render_marker"`  // with render_when auto: render pages whose HTML matches
 }
 
 // Defaults of the values that are not the zero value.
@@ -92,6 +119,8 @@ const (
 	DefaultConnectTimeout = 10 * time.Second
 	DefaultReadTimeout    = 30 * time.Second
 	DefaultGracePeriod    = 10 * time.Second
+	DefaultHostBackoff    = crawler.DefaultHostBackoff
+	DefaultMaxHostDelay   = crawler.DefaultMaxHostDelay
 )
 
 // DefaultConfig returns the configuration used when neither a config file nor
@@ -112,6 +141,16 @@ func DefaultConfig() Config {
 		MaxRedirects:   DefaultMaxRedirects,
 		MaxURLLength:   DefaultMaxURLLength,
 		MaxBody:        DefaultMaxBody,
+		MetricsHosts:   DefaultMetricsHosts,
+		WarcMaxSize:    DefaultWarcMaxSize,
+		WarcLevel:      warc.DefaultLevel,
+		RenderWhen:     "never",
+		RenderTabs:     render.DefaultTabs,
+		RenderTimeout:  render.DefaultTimeout,
+
+		HostBackoff:        DefaultHostBackoff,
+		MaxHostDelay:       DefaultMaxHostDelay,
+		AutoThrottleTarget: crawler.DefaultTargetConcurrency,
 	}
 }
 
@@ -165,14 +204,24 @@ func (c *Config) Validate() error {
 		nonNegative("delay", c.Delay),
 		nonNegative("random_delay", c.RandomDelay),
 		nonNegative("grace_period", c.GracePeriod),
+		nonNegative("host_backoff", c.HostBackoff),
 		nonNegative("timeout", c.Timeout),
 		nonNegative("connect_timeout", c.ConnectTimeout),
 		nonNegative("read_timeout", c.ReadTimeout),
 		c.validateRedis(),
 		c.validateState(),
+		c.validateMetrics(),
+		c.validateWarc(),
+		c.validateRender(),
 	}
 	if c.Rate < 0 || c.Rate != c.Rate {
 		checks = append(checks, invalid("rate", "must be a number of requests per second >= 0, got %v", c.Rate))
+	}
+	if c.MaxHostDelay <= 0 {
+		checks = append(checks, invalid("max_host_delay", "must be positive, got %s", c.MaxHostDelay))
+	}
+	if !(c.AutoThrottleTarget > 0) || math.IsInf(c.AutoThrottleTarget, 0) {
+		checks = append(checks, invalid("auto_throttle_target", "must be a number of requests > 0, got %v", c.AutoThrottleTarget))
 	}
 	if c.MaxBody < 0 {
 		checks = append(checks, invalid("max_body", "must not be negative, got %d", c.MaxBody))

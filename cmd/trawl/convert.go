@@ -9,6 +9,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/trawlhq/trawl/crawler"
+	"github.com/trawlhq/trawl/frontier"
 	"github.com/trawlhq/trawl/pipeline"
 	"github.com/trawlhq/trawl/session"
 )
@@ -75,6 +76,9 @@ func crawlerConfig(c *Config, logger *slog.Logger) (crawler.Config, error) {
 		Rate:         rate.Limit(c.Rate),
 		Delay:        c.Delay,
 		RandomDelay:  c.RandomDelay,
+		HostBackoff:  noneIfZero(c.HostBackoff),
+		MaxHostDelay: c.MaxHostDelay,
+		AutoThrottle: c.AutoThrottle,
 		MaxDepth:     depth,
 		MaxPages:     c.MaxPages,
 		AllowDomains: c.AllowDomain,
@@ -87,6 +91,8 @@ func crawlerConfig(c *Config, logger *slog.Logger) (crawler.Config, error) {
 		Retries:      noneIfZero(c.Retries),
 		GracePeriod:  noneIfZero(c.GracePeriod),
 		Logger:       logger,
+
+		TargetConcurrency: c.AutoThrottleTarget,
 	}, nil
 }
 
@@ -132,8 +138,9 @@ func logPages(logger *slog.Logger) pipeline.Stage {
 			return nil
 		}
 		attrs := []slog.Attr{
-			slog.String("url", p.URL), slog.Int("status", p.Status), slog.Int("depth", p.Depth),
-			slog.Int("bytes", len(p.Body)), slog.Int64("ms", p.Elapsed.Milliseconds()),
+			slog.String("url", p.URL), slog.String("host", frontier.HostKey(p.URL)), slog.Int("status", p.Status),
+			slog.Int("depth", p.Depth), slog.Int64("elapsed_ms", p.Elapsed.Milliseconds()),
+			slog.Int("attempt", p.Attempt+1), slog.Int("bytes", len(p.Body)),
 		}
 		if p.FinalURL != "" && p.FinalURL != p.URL {
 			attrs = append(attrs, slog.String("final_url", p.FinalURL))

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/trawlhq/trawl/crawler"
 	"github.com/trawlhq/trawl/pipeline"
@@ -46,8 +47,14 @@ func crawl(ctx context.Context, a *crawlArgs, stdout, stderr io.Writer) error {
 	}
 
 	// Open everything that can fail on bad input before the first request.
-	// The frontier comes first: with --state it locks the directory, and a
-	// resumed crawl appends to its output (state.go).
+	// The metrics server first (a busy port changes nothing), then the
+	// frontier: with --state it locks the directory, and a resumed crawl
+	// appends to its output (state.go).
+	mx, err := startMetrics(cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer mx.Close()
 	fr, closeFrontier, err := openFrontier(ctx, cfg)
 	if err != nil {
 		return err
@@ -73,8 +80,18 @@ func crawl(ctx context.Context, a *crawlArgs, stdout, stderr io.Writer) error {
 		defer statsFile.Close()
 	}
 
-	sess, err := session.New(sessionConfig(cfg))
+	arc, err := openArchive(cfg, fr, a.seeds, logger)
 	if err != nil {
+		return err
+	}
+	scfg := sessionConfig(cfg)
+	scfg.Traces = append(scfg.Traces, mx.traces()...)
+	if arc != nil {
+		scfg.WrapTransport = arc.wrap
+	}
+	sess, err := session.New(scfg)
+	if err != nil {
+		arc.close()
 		return &usageError{err}
 	}
 	defer sess.Close()
@@ -100,9 +117,20 @@ func crawl(ctx context.Context, a *crawlArgs, stdout, stderr io.Writer) error {
 	if ccfg.Stages, exporter, err = pipelineStages(cfg, out, logger); err != nil {
 		return err
 	}
+	rnd, err := openRenderer(cfg, logger)
+	if err != nil {
+		return err
+	}
+	if rnd != nil {
+		defer rnd.Close()
+		ccfg.Renderer = rnd
+	}
 	cr, err := crawler.New(ccfg, sess, fr, nil)
 	if err != nil {
 		return &usageError{err}
+	}
+	if err := mx.watch(cr); err != nil {
+		return err
 	}
 
 	// The first SIGINT or SIGTERM cancels the crawl: no new requests,
@@ -111,6 +139,9 @@ func crawl(ctx context.Context, a *crawlArgs, stdout, stderr io.Writer) error {
 	// because exporters write each record in one Write.
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if arc != nil {
+		arc.setCancel(cancel) // a failed WARC write stops the crawl
+	}
 	var interrupted atomic.Bool
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
@@ -139,9 +170,25 @@ func crawl(ctx context.Context, a *crawlArgs, stdout, stderr io.Writer) error {
 		}
 	}()
 
-	statsNow := func() crawlStats { return fromCrawler(cr.Stats()) }
+	// The status line, the summary and --stats read the counters /metrics
+	// exports, so that they agree; a Redis crawl adds its totals over all
+	// processes (shared is nil otherwise).
+	shared := newSharedTotals(fr, logger)
+	ownStats := func() crawlStats { return fromCrawl(cr) }
+	statsNow := func() crawlStats {
+		s := ownStats()
+		s.Crawl = shared.last()
+		return s
+	}
 	var progWG sync.WaitGroup
 	progCtx, stopProgress := context.WithCancel(context.Background())
+	if shared != nil {
+		progWG.Add(1)
+		go func() {
+			defer progWG.Done()
+			shared.run(progCtx, ownStats)
+		}()
+	}
 	if showProgress {
 		progWG.Add(1)
 		go func() {
@@ -158,12 +205,25 @@ func crawl(ctx context.Context, a *crawlArgs, stdout, stderr io.Writer) error {
 	if err := closeOut(); err != nil {
 		closeErr = fmt.Errorf("output: %w", err)
 	}
+	if err := arc.close(); err != nil {
+		// a failed WARC write cancelled the crawl: it is the error to report
+		if runErr == nil || errors.Is(runErr, context.Canceled) {
+			runErr = err
+		} else if closeErr == nil {
+			closeErr = err
+		}
+	}
 	close(done)
 	sigWG.Wait()
 
 	stopped := interrupted.Load() || (ctx.Err() != nil && errors.Is(runErr, ctx.Err()))
 	if stopped && errors.Is(runErr, context.Canceled) {
 		runErr = nil
+	}
+	if shared != nil {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		shared.sync(sctx, ownStats())
+		cancel()
 	}
 	final := statsNow()
 	res.finish(sess)
@@ -182,6 +242,7 @@ func crawl(ctx context.Context, a *crawlArgs, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintln(con, summaryLine(final, word)+res.summary())
 	}
+	mx.crawlDone()
 	switch {
 	case runErr != nil:
 		return runErr

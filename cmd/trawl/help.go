@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -13,8 +14,9 @@ const usageText = `trawl crawls web sites: politely, with bounded memory, to JSO
 Usage:
   trawl crawl [flags] URL...   crawl the sites of the given seed URLs
   trawl demo [flags]           crawl the built-in demo site (no internet needed)
+  trawl status --redis URL     show a crawl shared through Redis, without crawling
   trawl version                print the version
-  trawl help [crawl|demo]      show this help, or a command's flags
+  trawl help [COMMAND]         show this help, or a command's flags
 
 Examples:
   trawl demo -o pages.jsonl
@@ -38,6 +40,11 @@ Settings come from the defaults, then the config file (-c, or ./config.yaml
 when present; see the commented config.yaml for every key), then the flags.
 Durations are Go durations (500ms, 3s, 1m); sizes take units (512KiB, 10MiB, 1GB).
 
+Logs go to standard error, one line per event: --log-level error (-q) shows
+what stops the crawl, warn adds failed pages, info (default) resumes, Redis
+joins and the metrics address, debug (-v) every page and retry, with url,
+host, status, depth, elapsed_ms and attempt.
+
 Exit status: 0 crawl done (failed pages are in the records), 1 fatal error,
 2 bad flag, config key or URL, 130 interrupted (SIGINT/SIGTERM: in-flight
 requests finish, output is flushed; a second SIGINT exits at once).
@@ -53,9 +60,18 @@ Examples:
   trawl crawl https://shop.example/ --select 'name=h1.product' \
       --select 'price=.price' --select 'image=img.main@src' --format csv -o items.csv
 
+  # Serve Prometheus metrics on 127.0.0.1:9090 (/metrics, /healthz), JSON logs.
+  trawl crawl https://example.com/ --metrics-addr :9090 --log-format json
+
+  # Archive every exchange as WARC (1 GiB files) with a CDXJ index.
+  trawl crawl https://example.com/ -o pages.jsonl --warc archive/example --warc-cdx
+
   # Include the blog subdomains, skip the search pages, send a header.
   trawl crawl https://example.com/ --allow-domain '*.example.com' \
       --exclude '/search\?' -H 'Authorization: Bearer TOKEN'
+
+  # A site built by JavaScript: render its pages in headless Chromium.
+  trawl crawl https://app.example/ --render --select 'name=h1' -o pages.jsonl
 
 Flags:
 `
@@ -115,6 +131,8 @@ func runHelp(args []string, stdout io.Writer) error {
 		printCrawlUsage(stdout)
 	case args[0] == "demo":
 		printDemoUsage(stdout)
+	case args[0] == "status":
+		return runStatus(context.Background(), []string{"--help"}, stdout)
 	case args[0] == "version":
 		fmt.Fprintln(stdout, "Usage: trawl version\n\nPrints the trawl version, the Go version and the platform.")
 	case args[0] == "help":
