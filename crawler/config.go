@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/trawlhq/trawl/crawler/robots"
 	"github.com/trawlhq/trawl/frontier"
 	"github.com/trawlhq/trawl/pipeline"
 	"github.com/trawlhq/trawl/session"
@@ -21,7 +22,7 @@ const (
 	DefaultWorkers       = 64
 	DefaultPerHost       = 8
 	DefaultRetries       = 2
-	DefaultMaxURLLength  = 2048
+	DefaultMaxURLLength  = 8192
 	DefaultGracePeriod   = 10 * time.Second
 	DefaultRetryBackoff  = 1 * time.Second
 	DefaultMaxBackoff    = 30 * time.Second
@@ -42,7 +43,11 @@ const (
 
 	// MaxRobotsSize is how much of a robots.txt is read and parsed
 	// (RFC 9309 asks for at least 500 KiB).
-	MaxRobotsSize = 500 << 10
+	MaxRobotsSize = robots.MaxSize
+	// RobotsMaxAge is how long a host's robots.txt is used before it is
+	// fetched again (RFC 9309 §2.4: at most 24 hours, unless robots.txt is
+	// unreachable, in which case the rules already known are kept).
+	RobotsMaxAge = 24 * time.Hour
 )
 
 // SeedsOnly is the MaxDepth that fetches the seeds and follows no link.
@@ -107,8 +112,10 @@ type Config struct {
 	Include []*regexp.Regexp
 	// Exclude lists expressions a URL must not match.
 	Exclude []*regexp.Regexp
-	// MaxURLLength is the longest URL fetched, in bytes. Zero means
-	// DefaultMaxURLLength; negative means no limit.
+	// MaxURLLength is the longest URL fetched, in bytes (normalized);
+	// longer seeds, links, redirect targets and sitemap URLs are dropped
+	// and counted in Stats.TooLong. Zero means DefaultMaxURLLength (8 KiB);
+	// negative means no limit.
 	MaxURLLength int
 
 	// RobotsAgent is the product token matched against robots.txt

@@ -23,7 +23,9 @@ import (
 // or gave up on. Test them with errors.Is.
 var (
 	// ErrRobots: robots.txt disallows the URL (or the host's robots.txt
-	// answered 429 or 5xx, or was unreachable: RFC 9309 then disallows all).
+	// answered 429 or 5xx, or could not be fetched: RFC 9309 then
+	// disallows all). A host that cannot be reached at all gets an
+	// *UnreachableError instead.
 	ErrRobots = errors.New("crawler: robots: disallowed")
 	// ErrOffScopeRedirect: a redirect pointed out of scope and was not
 	// followed.
@@ -118,7 +120,7 @@ func New(cfg Config, s *session.Session, f frontier.Frontier, p *pipeline.Pipeli
 		seedHosts:  map[string]struct{}{},
 		sitemapSet: map[string]struct{}{},
 	}
-	c.scope = scope{s: st, hosts: map[string]struct{}{}}
+	c.scope = scope{s: st, hosts: map[string]struct{}{}, tooLong: &c.stats.tooLong}
 	return c, nil
 }
 
@@ -415,6 +417,21 @@ func (w *worker) loop(leaseCtx, workCtx context.Context) {
 	}
 }
 
+// UnreachableError is the error of every URL of a host that cannot be
+// reached at all: its name does not resolve or it refuses connections (its
+// robots.txt could not be fetched, so RFC 9309 disallows the host, but
+// robots.txt is not the cause). Err says which, e.g. "cannot resolve
+// example.com: lookup example.com: no such host".
+type UnreachableError struct {
+	Host string // the host key (host, or host:port)
+	Err  error
+}
+
+func (e *UnreachableError) Error() string { return "crawler: " + e.Err.Error() }
+
+// Unwrap returns the cause (a *net.DNSError, a *net.OpError).
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
 // handle takes one lease to its end: exactly one record and Ack, a Retry
 // (a retryable failure) or a Release (work aborted by the end of the grace
 // period). It reports whether a record was produced.
@@ -445,7 +462,9 @@ func (w *worker) handle(ctx context.Context, l *frontier.Lease) bool {
 			return false
 		}
 		if p := robotsPath(l.URL); !rules.allowed(p) {
-			c.stats.robotsDenied.Add(1)
+			if rules.down == nil {
+				c.stats.robotsDenied.Add(1)
+			}
 			page.Err = errRobots(rules, p)
 			page.FetchedAt = c.s.Now()
 			return w.finish(ctx, l, page, nil)

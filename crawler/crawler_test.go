@@ -380,3 +380,46 @@ func TestLeaseOutOfScope(t *testing.T) {
 		t.Errorf("%d records, want 2", len(recs))
 	}
 }
+
+// TestMaxURLLength: the default admits URLs of a few KB (the old fixed
+// 2,048 bytes dropped them), drops longer ones and counts them; negative
+// means no limit.
+func TestMaxURLLength(t *testing.T) {
+	mid, long := "/m/"+strings.Repeat("x", 3000), "/l/"+strings.Repeat("y", 9000)
+	s := newSite(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/" {
+			html(w, mid, long, long+"?again")
+			return
+		}
+		html(w)
+	})
+	for _, tc := range []struct {
+		name    string
+		max     int
+		want    []string
+		tooLong int64
+	}{
+		{"default 8 KiB", 0, []string{"/", mid}, 2},
+		{"no limit", -1, []string{"/", mid, long, long + "?again"}, 0},
+		{"100 bytes", 100, []string{"/"}, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s.mu.Lock()
+			clear(s.hits)
+			s.mu.Unlock()
+			r := crawl(t, Config{MaxURLLength: tc.max}, s.URL+"/")
+			hits := s.pageHits()
+			for _, p := range tc.want {
+				if hits[p] != 1 {
+					t.Errorf("%.20s… fetched %d times, want 1", p, hits[p])
+				}
+			}
+			if len(hits) != len(tc.want) {
+				t.Errorf("%d paths fetched, want %d", len(hits), len(tc.want))
+			}
+			if got := r.c.Stats().TooLong; got != tc.tooLong {
+				t.Errorf("Stats.TooLong %d, want %d", got, tc.tooLong)
+			}
+		})
+	}
+}

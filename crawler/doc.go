@@ -109,13 +109,18 @@
 //
 // Fetched through the same session with the session's User-Agent, once per
 // host, keeping the host's request gap: concurrent workers of a host wait
-// for the one fetch. At most MaxRobotsSize bytes are parsed
-// (github.com/temoto/robotstxt). The group is chosen by the product token
-// (RobotsAgent, default the session's User-Agent's first product token);
-// the longest matching Allow/Disallow rule wins. 4xx means allow
-// all; 429, 5xx and an unreachable server are retried like pages (Retries,
-// backoff, Retry-After) and then mean disallow all. A disallowed URL
-// becomes an error record (ErrRobots) and is acknowledged.
+// for the one fetch. Parsing and matching are package robots: at most
+// MaxRobotsSize bytes are parsed; the group is chosen by the product token
+// (RobotsAgent, default the session's User-Agent's first product token),
+// matched exactly; the most specific Allow/Disallow rule wins, Allow on
+// ties, comparing percent-encoded forms. 4xx means allow all; 429, 5xx and
+// an unreachable server are retried like pages (Retries, backoff,
+// Retry-After) and then mean disallow all. A disallowed URL becomes an
+// error record (ErrRobots) and is acknowledged. When the host itself
+// cannot be reached (its name does not resolve, it refuses connections)
+// its URLs' records carry an *UnreachableError saying so instead. The
+// rules are used for RobotsMaxAge (24 h), then fetched again; a refresh
+// that finds robots.txt unreachable keeps the rules known.
 //
 // # Retries
 //
@@ -143,7 +148,8 @@
 //     Follow, BeforeRequest and AfterResponse.
 //   - host.go: per-host state, the frontier policy and the politeness gate.
 //   - adapt.go: adaptive politeness: host-wide backoff, pauses, AutoThrottle.
-//   - robots.go: robots.txt fetching (single flight), parsing and rules.
+//   - robots.go: robots.txt fetching (single flight) and the host's rules;
+//     parsing and matching are in package robots.
 //   - scope.go: domain rules and the scope check.
 //   - retry.go: what is retried, backoff and Retry-After.
 //   - sitemap.go: sitemap discovery and parsing (XML, index, gzip, text).

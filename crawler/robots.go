@@ -1,51 +1,45 @@
 package crawler
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
-	"strings"
+	"syscall"
 	"time"
 
-	"github.com/temoto/robotstxt"
-
+	"github.com/trawlhq/trawl/crawler/robots"
 	"github.com/trawlhq/trawl/session"
 )
 
 // robotsRules is what the crawler keeps of one host's robots.txt.
 type robotsRules struct {
-	group       *robotstxt.Group // nil means allow all
-	disallowAll bool             // 5xx, 429 or unreachable (RFC 9309 §2.3.1.4)
-	reason      string           // why disallowAll, for the error record
-	crawlDelay  time.Duration    // for our group, capped
-	sitemaps    []string         // Sitemap: lines, as written
-	url         string           // where it came from
+	group      *robots.Group // nil allows all
+	reason     string        // why the group disallows all, for the error record
+	down       error         // the host itself cannot be reached (DNS, refused): it, not robots.txt, is the cause
+	crawlDelay time.Duration // for our group, capped
+	sitemaps   []string      // Sitemap: lines, as written
+	url        string        // where it came from
+	fetched    time.Time     // when, for RobotsMaxAge
 }
 
 // allowed reports whether path (path and query, escaped) may be fetched.
-func (r *robotsRules) allowed(path string) bool {
-	if r.disallowAll {
-		return false
-	}
-	if r.group == nil {
-		return true
-	}
-	return r.group.Test(path)
-}
+func (r *robotsRules) allowed(path string) bool { return r.group.Allowed(path) }
 
-// robots returns the robots.txt rules of a host, fetching them once: the
-// first caller fetches, concurrent callers for the same host wait for that
-// fetch (or for their ctx). A fetch cut short by ctx is not cached, so the
-// next caller tries again.
+// robots returns the robots.txt rules of a host, fetching them once per
+// RobotsMaxAge: the first caller fetches, concurrent callers for the same
+// host wait for that fetch (or for their ctx); once rules are known, callers
+// use them while a refresh is under way. A fetch cut short by ctx is not
+// cached, so the next caller tries again. A refresh that finds robots.txt
+// unreachable keeps the rules it had (RFC 9309 §2.4).
 func (c *Crawler) robots(ctx context.Context, h *hostState, scheme string) (*robotsRules, error) {
 	for {
 		h.mu.Lock()
-		if h.rules != nil {
-			r := h.rules
+		old := h.rules
+		if old != nil && (h.loading != nil || c.s.Now().Sub(old.fetched) < RobotsMaxAge) {
 			h.mu.Unlock()
-			return r, nil
+			return old, nil
 		}
 		if ch := h.loading; ch != nil {
 			h.mu.Unlock()
@@ -65,6 +59,12 @@ func (c *Crawler) robots(ctx context.Context, h *hostState, scheme string) (*rob
 		h.mu.Lock()
 		h.loading = nil
 		if err == nil {
+			rules.fetched = c.s.Now()
+			if old != nil && rules.group.DisallowsAll() && !old.group.DisallowsAll() {
+				kept := *old
+				kept.fetched = rules.fetched
+				rules = &kept
+			}
 			h.rules = rules
 		}
 		h.mu.Unlock()
@@ -72,7 +72,7 @@ func (c *Crawler) robots(ctx context.Context, h *hostState, scheme string) (*rob
 		if err != nil {
 			return nil, err
 		}
-		c.robotsLoaded(ctx, h, rules)
+		c.robotsLoaded(ctx, h, rules, old == nil)
 		return rules, nil
 	}
 }
@@ -101,8 +101,15 @@ func (c *Crawler) fetchRobots(ctx context.Context, scheme string, h *hostState) 
 		var rules *robotsRules
 		var delay time.Duration
 		if err != nil {
-			rules = &robotsRules{disallowAll: true, url: u, reason: "robots.txt unreachable: " + err.Error()}
+			rules = &robotsRules{group: robots.DisallowAll().Group(""), url: u, reason: "robots.txt unreachable: " + err.Error()}
+			if down := hostDown(h.key, err); down != nil {
+				rules.down = down
+				rules.reason = down.Error()
+			}
 			if !retryableErr(err) {
+				if rules.down != nil {
+					c.log.Warn(rules.reason)
+				}
 				return rules, nil
 			}
 			delay = c.s.backoff(attempt)
@@ -110,7 +117,7 @@ func (c *Crawler) fetchRobots(ctx context.Context, scheme string, h *hostState) 
 			rules = c.parseRobots(u, resp.StatusCode, resp.Body)
 			h := resp.Header
 			resp.Release()
-			if !rules.disallowAll {
+			if !rules.group.DisallowsAll() {
 				return rules, nil
 			}
 			delay = c.s.retryDelay(attempt, h)
@@ -118,7 +125,11 @@ func (c *Crawler) fetchRobots(ctx context.Context, scheme string, h *hostState) 
 		// A transient failure: try again (the host is held at one request
 		// in flight meanwhile), then disallow the host (RFC 9309).
 		if attempt >= c.s.Retries {
-			c.log.Warn("robots.txt unavailable: disallowing the host", "url", u, "why", rules.reason)
+			if rules.down != nil {
+				c.log.Warn(rules.reason)
+			} else {
+				c.log.Warn("robots.txt unavailable: disallowing the host", "url", u, "why", rules.reason)
+			}
 			return rules, nil
 		}
 		if err := c.s.sleep(ctx, delay); err != nil {
@@ -127,31 +138,18 @@ func (c *Crawler) fetchRobots(ctx context.Context, scheme string, h *hostState) 
 	}
 }
 
-// parseRobots turns a robots.txt response into rules (RFC 9309): 2xx is
-// parsed; 4xx other than 429 allows everything; 429 and 5xx disallow
-// everything; anything else allows everything.
+// parseRobots turns a robots.txt response into rules (RFC 9309, see
+// package robots): 2xx is parsed; 429 and 5xx disallow everything; any
+// other status allows everything.
 func (c *Crawler) parseRobots(u string, status int, body []byte) *robotsRules {
-	switch {
-	case status == 429 || (status >= 500 && status <= 599):
-		return &robotsRules{disallowAll: true, url: u, reason: "robots.txt returned status " + strconv.Itoa(status)}
-	case status < 200 || status > 299:
-		return &robotsRules{url: u}
+	rb := robots.FromStatus(status, body)
+	r := &robotsRules{url: u, sitemaps: rb.Sitemaps(), group: rb.Group(c.s.robotsAgent)}
+	if r.group.DisallowsAll() {
+		r.reason = "robots.txt returned status " + strconv.Itoa(status)
 	}
-	if len(body) > MaxRobotsSize {
-		body = body[:MaxRobotsSize]
-	}
-	data, err := robotstxt.FromBytes(sanitizeRobots(body))
-	if err != nil {
-		c.log.Warn("robots.txt unparsable: allowing the host", "url", u, "err", err)
-		return &robotsRules{url: u}
-	}
-	r := &robotsRules{url: u, sitemaps: data.Sitemaps}
-	g := data.FindGroup(c.s.robotsAgent)
-	r.group = g
-	if g != nil {
-		d := g.CrawlDelay
-		if d < 0 || d > 24*time.Hour {
-			d = 24 * time.Hour // absurd or overflowed values
+	if d, ok := r.group.CrawlDelay(); ok {
+		if d > 24*time.Hour {
+			d = 24 * time.Hour // absurd values
 		}
 		if c.s.MaxCrawlDelay > 0 && d > c.s.MaxCrawlDelay {
 			d = c.s.MaxCrawlDelay
@@ -161,53 +159,10 @@ func (c *Crawler) parseRobots(u string, status int, body []byte) *robotsRules {
 	return r
 }
 
-// sanitizeRobots drops the lines robotstxt would reject the whole file for
-// (rules before any User-agent line, unparsable Crawl-delay values), so
-// that one stray line does not turn a site's rules into "allow all".
-func sanitizeRobots(body []byte) []byte {
-	var out bytes.Buffer
-	out.Grow(len(body))
-	seenAgent := false
-	for len(body) > 0 {
-		line := body
-		if i := bytes.IndexAny(body, "\r\n"); i >= 0 {
-			line, body = body[:i], body[i+1:]
-		} else {
-			body = nil
-		}
-		content := line
-		if i := bytes.IndexByte(content, '#'); i >= 0 {
-			content = content[:i]
-		}
-		key, val, ok := bytes.Cut(content, []byte(":"))
-		k := strings.ToLower(strings.TrimSpace(string(key)))
-		if ok {
-			switch {
-			case k == "user-agent" || k == "useragent" || k == "user agent":
-				seenAgent = true
-			case k == "crawl-delay" || k == "crawldelay" || k == "crawl delay":
-				if !seenAgent {
-					continue
-				}
-				if _, err := strconv.ParseFloat(strings.TrimSpace(string(val)), 64); err != nil {
-					continue
-				}
-			case strings.HasPrefix(k, "allow") || strings.HasPrefix(k, "disallow"):
-				if !seenAgent {
-					continue
-				}
-			}
-		}
-		out.Write(line)
-		out.WriteByte('\n')
-	}
-	return out.Bytes()
-}
-
 // robotsLoaded applies a host's robots.txt to its schedule (Crawl-delay,
-// and the per-host limit held at 1 while robots.txt was unknown) and, for
-// the seeds' hosts, queues the sitemaps it names.
-func (c *Crawler) robotsLoaded(ctx context.Context, h *hostState, r *robotsRules) {
+// and the per-host limit held at 1 while robots.txt was unknown) and, the
+// first time, for the seeds' hosts, queues the sitemaps it names.
+func (c *Crawler) robotsLoaded(ctx context.Context, h *hostState, r *robotsRules, first bool) {
 	h.mu.Lock()
 	h.crawlDelay = r.crawlDelay
 	h.robotsKnown = true
@@ -216,15 +171,42 @@ func (c *Crawler) robotsLoaded(ctx context.Context, h *hostState, r *robotsRules
 	if err != nil && !errors.Is(err, context.Canceled) {
 		c.log.Warn("set host policy", "host", h.key, "err", err)
 	}
-	if c.s.Sitemaps && len(r.sitemaps) > 0 && c.isSeedHost(h.key) {
+	if first && c.s.Sitemaps && len(r.sitemaps) > 0 && c.isSeedHost(h.key) {
 		c.queueSitemaps(ctx, r.sitemaps, r.url, 0)
 	}
 }
 
-// errRobots builds the error of a URL robots.txt does not allow.
+// errRobots builds the error of a URL robots.txt does not allow. When the
+// host itself cannot be reached, the error says so and robots.txt is not
+// blamed.
 func errRobots(r *robotsRules, path string) error {
-	if r.disallowAll {
+	switch {
+	case r.down != nil:
+		return r.down
+	case r.group.DisallowsAll():
 		return fmt.Errorf("%w: %s (%s)", ErrRobots, path, r.reason)
 	}
 	return fmt.Errorf("%w: %s by %s", ErrRobots, path, r.url)
+}
+
+// hostDown returns the error of a host that cannot be reached at all: its
+// name does not resolve, or it refuses connections. Nil for any other
+// failure (a timeout, a reset), which robots.txt's rules cover.
+func hostDown(host string, err error) error {
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		name := host
+		if h, _, e := net.SplitHostPort(host); e == nil {
+			name = h
+		}
+		return &UnreachableError{Host: host, Err: fmt.Errorf("cannot resolve %s: %w", name, dns)}
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		var op *net.OpError
+		if errors.As(err, &op) {
+			err = op
+		}
+		return &UnreachableError{Host: host, Err: fmt.Errorf("cannot connect to %s: %w", host, err)}
+	}
+	return nil
 }

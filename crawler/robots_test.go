@@ -3,10 +3,14 @@ package crawler
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -55,6 +59,11 @@ func TestRobots(t *testing.T) {
 			[]string{"/", "/a", "/b", "/private/ok", "/q?x=1"}},
 		{"stray line before any group does not void the file", 200, "Disallow: /b\nUser-agent: *\nDisallow: /a\n", "",
 			[]string{"/", "/b", "/private/ok", "/private/no", "/q?x=1"}},
+		{"byte order mark", 200, "\xEF\xBB\xBFUser-agent: *\nDisallow: /private/\n", "",
+			[]string{"/", "/a", "/b", "/q?x=1"}},
+		{"equal allow and disallow: allow wins", 200, "User-agent: *\nDisallow: /private/ok\nAllow: /private/ok\nDisallow: /private/no\n", "",
+			[]string{"/", "/a", "/b", "/private/ok", "/q?x=1"}},
+		{"group of a prefix of our token does not apply", 200, "User-agent: traw\nDisallow: /\n", "", all},
 		{"empty file allows all", 200, "", "", all},
 		{"404 allows all", 404, "User-agent: *\nDisallow: /\n", "", all},
 		{"403 allows all", 403, "", "", all},
@@ -113,8 +122,9 @@ func TestRobots(t *testing.T) {
 	}
 }
 
-// TestRobotsUnreachable: a host whose robots.txt cannot be fetched is
-// disallowed (RFC 9309), and the record says why.
+// TestRobotsUnreachable: a host that refuses connections is disallowed
+// (RFC 9309: its robots.txt is unreachable), and the record says the host
+// could not be reached, not that robots.txt disallowed the URL.
 func TestRobotsUnreachable(t *testing.T) {
 	dead := httptest.NewServer(http.NotFoundHandler())
 	u := dead.URL
@@ -124,8 +134,39 @@ func TestRobotsUnreachable(t *testing.T) {
 	if len(recs) != 1 {
 		t.Fatalf("%d records, want 1", len(recs))
 	}
-	if e := recs[0].Error; !strings.Contains(e, "robots: disallowed") || !strings.Contains(e, "unreachable") {
-		t.Errorf("error %q, want robots disallowed … unreachable", e)
+	host := strings.TrimPrefix(u, "http://")
+	if e := recs[0].Error; !strings.HasPrefix(e, "crawler: cannot connect to "+host+": ") || strings.Contains(e, "robots") {
+		t.Errorf("error %q, want it to start with %q and not blame robots", e, "crawler: cannot connect to "+host)
+	}
+	if st := r.c.Stats(); st.RobotsDenied != 0 {
+		t.Errorf("Stats.RobotsDenied %d, want 0", st.RobotsDenied)
+	}
+}
+
+// TestHostDown: a DNS failure and a refused connection are the host's
+// fault; other failures are not.
+func TestHostDown(t *testing.T) {
+	dns := &session.Error{Op: "send", URL: "http://example.com/robots.txt", Err: &url.Error{Op: "Get", URL: "http://example.com/robots.txt",
+		Err: &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: "example.com", IsNotFound: true}}}}
+	err := hostDown("example.com:8080", dns)
+	var ue *UnreachableError
+	if !errors.As(err, &ue) || ue.Host != "example.com:8080" {
+		t.Fatalf("hostDown(DNS error) = %v, want an *UnreachableError", err)
+	}
+	if want := "crawler: cannot resolve example.com: lookup example.com: no such host"; err.Error() != want {
+		t.Errorf("error %q, want %q", err, want)
+	}
+	var de *net.DNSError
+	if !errors.As(err, &de) {
+		t.Error("the *net.DNSError is not in the chain")
+	}
+	refused := &session.Error{Op: "send", URL: "http://h/robots.txt", Err: &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}}
+	if err := hostDown("h:1", refused); err == nil || !strings.HasPrefix(err.Error(), "crawler: cannot connect to h:1: ") {
+		t.Errorf("hostDown(refused) = %v", err)
+	}
+	reset := &session.Error{Op: "read", URL: "http://h/robots.txt", Err: syscall.ECONNRESET}
+	if err := hostDown("h", reset); err != nil {
+		t.Errorf("hostDown(reset) = %v, want nil", err)
 	}
 }
 
@@ -256,6 +297,63 @@ func TestUserAgent(t *testing.T) {
 			_, gotOthers := seen["/no-others"]
 			if mine := strings.HasPrefix(tc.want, "MyBot"); gotMine == mine || gotOthers != mine {
 				t.Errorf("fetched /no-mybot %v, /no-others %v: the robots group is not the agent's", gotMine, gotOthers)
+			}
+		})
+	}
+}
+
+// TestRobotsRefresh: robots.txt is fetched again once RobotsMaxAge has
+// passed (on the crawler's clock), and a refresh that finds it unreachable
+// keeps the rules known.
+func TestRobotsRefresh(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		advance    time.Duration
+		status     int // of robots.txt after the clock moved
+		fetched    []string
+		robotsGets int
+	}{
+		{"within max age", time.Hour, 200, []string{"/", "/a"}, 1},
+		{"after max age", RobotsMaxAge + time.Second, 200, []string{"/", "/b"}, 2},
+		{"after max age, unreachable", RobotsMaxAge + time.Second, 503, []string{"/", "/a"}, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var mu sync.Mutex
+			now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+			status, body := 200, "User-agent: *\nDisallow: /b\n"
+			s := newSite(t, func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				defer mu.Unlock()
+				switch r.URL.Path {
+				case "/robots.txt":
+					w.WriteHeader(status)
+					_, _ = w.Write([]byte(body))
+				case "/":
+					now = now.Add(tc.advance)
+					status, body = tc.status, "User-agent: *\nDisallow: /a\n"
+					html(w, "/a", "/b")
+				default:
+					html(w)
+				}
+			})
+			clock := func() time.Time {
+				mu.Lock()
+				defer mu.Unlock()
+				return now
+			}
+			crawl(t, Config{Workers: 1, Retries: -1, Now: clock}, s.URL+"/")
+			hits := s.pageHits()
+			if len(hits) != len(tc.fetched) {
+				t.Errorf("fetched %v, want %v", hits, tc.fetched)
+			}
+			for _, p := range tc.fetched {
+				if hits[p] != 1 {
+					t.Errorf("%s fetched %d times, want 1", p, hits[p])
+				}
+			}
+			if n := s.count("/robots.txt"); n != tc.robotsGets {
+				t.Errorf("robots.txt fetched %d times, want %d", n, tc.robotsGets)
 			}
 		})
 	}

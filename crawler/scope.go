@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/net/idna"
 
@@ -61,8 +62,9 @@ const (
 // scope decides which URLs the crawl fetches. It is immutable once Run has
 // added the seeds' hosts, so it needs no lock.
 type scope struct {
-	s     *settings
-	hosts map[string]struct{} // the seeds' host names
+	s       *settings
+	hosts   map[string]struct{} // the seeds' host names
+	tooLong *atomic.Int64       // URLs dropped for MaxURLLength; nil counts nothing
 }
 
 // hostName returns the lower-case host name of a normalized URL, without
@@ -113,6 +115,9 @@ func (sc *scope) check(u string, seed bool) scopeVerdict {
 		return outScheme
 	}
 	if sc.s.MaxURLLength > 0 && len(u) > sc.s.MaxURLLength {
+		if sc.tooLong != nil {
+			sc.tooLong.Add(1)
+		}
 		return outTooLong
 	}
 	if v := sc.hostAllowed(hostName(u)); v != inScope {

@@ -25,6 +25,7 @@ type Stats struct {
 	// RetryConnection, Retry429, Retry5xx, RetryHook (every key present).
 	RetriesByReason map[string]int64 `json:"retries_by_reason"`
 	RobotsDenied    int64            `json:"robots_denied"` // URLs robots.txt disallowed
+	TooLong         int64            `json:"too_long"`      // URLs and links dropped for being longer than MaxURLLength (each time met)
 	InFlight        int64            `json:"in_flight"`     // leases being worked on now
 	Queued          int64            `json:"queued"`        // URLs waiting in the frontier, as of at most a second ago (0 until Run first asks)
 	Discovered      int64            `json:"discovered"`    // new URLs pushed to the frontier: seeds, links, sitemap URLs
@@ -45,6 +46,7 @@ type Stats struct {
 type counters struct {
 	pages, ok, errors, bytes               atomic.Int64
 	requests, retries, robotsDenied        atomic.Int64
+	tooLong                                atomic.Int64
 	inFlight, hosts, pushed, robotsFetches atomic.Int64
 	retryReasons                           [numRetryReasons]atomic.Int64
 	rendered                               atomic.Int64
@@ -93,6 +95,7 @@ func (c *Crawler) Stats() Stats {
 		Requests:     k.requests.Load(),
 		Retries:      k.retries.Load(),
 		RobotsDenied: k.robotsDenied.Load(),
+		TooLong:      k.tooLong.Load(),
 		InFlight:     k.inFlight.Load(),
 		Hosts:        k.hosts.Load(),
 		Rendered:     k.rendered.Load(),

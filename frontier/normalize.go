@@ -642,8 +642,14 @@ func asciiDomain(h string) bool {
 	return true
 }
 
-// domainToASCII percent-decodes h and maps it through IDNA.
+// domainToASCII percent-decodes h and maps it through IDNA. A host with
+// invalid UTF-8, raw or percent-encoded, is rejected, as the WHATWG URL
+// parser rejects it: it reads invalid bytes as U+FFFD, which no domain may
+// hold (raw "\xdb%97" must not pass as the valid "\xdb\x97" once decoded).
 func domainToASCII(h string) (string, error) {
+	if !utf8.ValidString(h) {
+		return "", errBadHost
+	}
 	if strings.IndexByte(h, '%') >= 0 {
 		d, err := url.PathUnescape(h)
 		if err != nil {

@@ -90,6 +90,9 @@ func TestNormalizeErrors(t *testing.T) {
 		"http://a<b/",
 		"http://ex%zzample.com/",
 		"http://\u200bexample\u00ad.com\u0000/",
+		"http:0\xdb%97",           // invalid UTF-8 in the host, valid once decoded (issue 18)
+		"http://ex\xffample.com/", // invalid UTF-8 in the host
+		"http://ex%C3ample.com/",  // invalid UTF-8 once decoded
 	}
 	for _, in := range tests {
 		t.Run(in, func(t *testing.T) {

@@ -49,7 +49,8 @@ type Config struct {
 	Include      []string `yaml:"include"`      // regexes; when any is given a URL must match one
 	Exclude      []string `yaml:"exclude"`      // regexes; a URL matching one is not fetched
 	IgnoreRobots bool     `yaml:"ignore_robots"`
-	Sitemaps     bool     `yaml:"sitemaps"` // also seed from robots.txt Sitemap: lines and /sitemap.xml
+	Sitemaps     bool     `yaml:"sitemaps"`       // also seed from robots.txt Sitemap: lines and /sitemap.xml
+	MaxURLLength int      `yaml:"max_url_length"` // longest URL fetched, in bytes; 0 = no limit
 
 	// Concurrency and politeness.
 	Workers     int           `yaml:"workers"`      // fetching goroutines
@@ -112,6 +113,7 @@ const (
 	DefaultPerHost        = 8
 	DefaultRetries        = 2
 	DefaultMaxRedirects   = 10
+	DefaultMaxURLLength   = crawler.DefaultMaxURLLength
 	DefaultMaxBody        = Size(10 << 20)
 	DefaultTimeout        = 30 * time.Second
 	DefaultConnectTimeout = 10 * time.Second
@@ -137,6 +139,7 @@ func DefaultConfig() Config {
 		ReadTimeout:    DefaultReadTimeout,
 		Retries:        DefaultRetries,
 		MaxRedirects:   DefaultMaxRedirects,
+		MaxURLLength:   DefaultMaxURLLength,
 		MaxBody:        DefaultMaxBody,
 		MetricsHosts:   DefaultMetricsHosts,
 		WarcMaxSize:    DefaultWarcMaxSize,
@@ -197,6 +200,7 @@ func (c *Config) Validate() error {
 		atLeast("per_host", c.PerHost, 1),
 		atLeast("retries", c.Retries, 0),
 		atLeast("max_redirects", c.MaxRedirects, 0),
+		atLeast("max_url_length", c.MaxURLLength, 0),
 		nonNegative("delay", c.Delay),
 		nonNegative("random_delay", c.RandomDelay),
 		nonNegative("grace_period", c.GracePeriod),

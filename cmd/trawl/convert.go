@@ -85,6 +85,7 @@ func crawlerConfig(c *Config, logger *slog.Logger) (crawler.Config, error) {
 		DenyDomains:  c.DenyDomain,
 		Include:      include,
 		Exclude:      exclude,
+		MaxURLLength: noneIfZero(c.MaxURLLength),
 		IgnoreRobots: c.IgnoreRobots,
 		Sitemaps:     c.Sitemaps,
 		Retries:      noneIfZero(c.Retries),

@@ -33,6 +33,7 @@ func newCrawlFlags(c *Config, configPath *string) *pflag.FlagSet {
 	fs.StringArrayVar(&c.DenyDomain, "deny-domain", c.DenyDomain, "never crawl `DOMAIN` (repeatable; *.example.com for subdomains)")
 	fs.StringArrayVar(&c.Include, "include", c.Include, "crawl only URLs matching `REGEX` (repeatable)")
 	fs.StringArrayVar(&c.Exclude, "exclude", c.Exclude, "do not crawl URLs matching `REGEX` (repeatable)")
+	fs.IntVar(&c.MaxURLLength, "max-url-length", c.MaxURLLength, "skip URLs longer than `N` bytes (0 = no limit)")
 	fs.BoolVar(&c.IgnoreRobots, "ignore-robots", c.IgnoreRobots, "ignore robots.txt")
 	fs.BoolVar(&c.Sitemaps, "sitemaps", c.Sitemaps, "also seed from sitemaps (robots.txt Sitemap: lines, /sitemap.xml)")
 

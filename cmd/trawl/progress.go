@@ -37,6 +37,7 @@ type crawlStats struct {
 	Requests    int64
 	Retries     int64
 	Robots      int64
+	TooLong     int64
 	Crawl       *crawlTotals // a Redis crawl's totals over all processes; nil otherwise
 
 	SlowHosts []crawler.HostDelay
@@ -69,6 +70,7 @@ func fromCrawler(s crawler.Stats) crawlStats {
 		ConnsOpened: s.ConnsOpened, ConnsReused: s.ConnsReused,
 		Elapsed: s.Elapsed, PagesPerSec: s.PagesPerSec,
 		Requests: s.Requests, Retries: s.Retries, Robots: s.RobotsDenied,
+		TooLong:   s.TooLong,
 		SlowHosts: s.SlowHosts,
 	}
 }
@@ -87,6 +89,7 @@ type statsJSON struct {
 	Requests    int64            `json:"requests"`
 	Retries     int64            `json:"retries"`
 	Robots      int64            `json:"robots_denied"`
+	TooLong     int64            `json:"too_long"`
 	Interrupted bool             `json:"interrupted"`
 	Crawl       *crawlJSON       `json:"crawl,omitempty"` // a Redis crawl's totals over all its processes
 
@@ -125,7 +128,7 @@ func (s crawlStats) json(interrupted bool) statsJSON {
 		Pages: s.Pages, OK: s.OK, Errors: s.Errors, ByStatus: by, Bytes: s.Bytes,
 		ElapsedS:  roundTo(s.Elapsed.Seconds(), 3),
 		PagesPerS: roundTo(s.PagesPerSec, 2), ConnsOpened: s.ConnsOpened, ConnsReused: s.ConnsReused,
-		Requests: s.Requests, Retries: s.Retries, Robots: s.Robots,
+		Requests: s.Requests, Retries: s.Retries, Robots: s.Robots, TooLong: s.TooLong,
 		Interrupted: interrupted,
 
 		RetriesByReason: s.RetriesByReason, RequestsByCode: s.RequestsByCode, PagesExported: s.Exported,
