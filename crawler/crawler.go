@@ -23,6 +23,10 @@ var (
 	// ErrRobots: robots.txt disallows the URL (or the host's robots.txt
 	// answered 429 or 5xx, or was unreachable: RFC 9309 then disallows all).
 	ErrRobots = errors.New("crawler: robots: disallowed")
+	// ErrRobotsUnreachable: ErrRobots because the host's robots.txt could
+	// not be fetched at all (DNS, connection, TLS errors, timeouts): the
+	// host is most likely unreachable. Errors wrapping it wrap ErrRobots too.
+	ErrRobotsUnreachable = errors.New("robots.txt unreachable")
 	// ErrOffScopeRedirect: a redirect pointed out of scope and was not
 	// followed.
 	ErrOffScopeRedirect = errors.New("crawler: redirect out of scope, not followed")
@@ -477,10 +481,7 @@ func (w *worker) pushLinks(l *frontier.Lease, page *pipeline.Page) {
 	c := w.c
 	batch := w.links[:0]
 	for _, ln := range page.Links {
-		if ln.NoFollow {
-			continue
-		}
-		if c.scope.check(ln.URL, false) != inScope {
+		if !c.followsLink(ln) {
 			continue
 		}
 		batch = append(batch, frontier.Entry{URL: ln.URL, Depth: l.Depth + 1, Referrer: l.URL})

@@ -18,6 +18,7 @@ import (
 type robotsRules struct {
 	group       *robotstxt.Group // nil means allow all
 	disallowAll bool             // 5xx, 429 or unreachable (RFC 9309 §2.3.1.4)
+	unreachable bool             // disallowAll because the server could not be reached
 	reason      string           // why disallowAll, for the error record
 	crawlDelay  time.Duration    // for our group, capped
 	sitemaps    []string         // Sitemap: lines, as written
@@ -104,7 +105,7 @@ func (c *Crawler) fetchRobots(ctx context.Context, scheme string, h *hostState) 
 		var rules *robotsRules
 		var delay time.Duration
 		if err != nil {
-			rules = &robotsRules{disallowAll: true, url: u, reason: "robots.txt unreachable: " + err.Error()}
+			rules = &robotsRules{disallowAll: true, unreachable: true, url: u, reason: err.Error()}
 			if !retryableErr(err) {
 				return rules, nil
 			}
@@ -218,7 +219,12 @@ func (c *Crawler) robotsLoaded(ctx context.Context, h *hostState, r *robotsRules
 	h.mu.Lock()
 	h.crawlDelay = r.crawlDelay
 	h.robotsKnown = true
-	err := c.applyPolicyLocked(ctx, h)
+	var err error
+	if h.registered.Load() {
+		// A host not registered yet (one asked about by Allowed) gets its
+		// policy, with this Crawl-delay, when its first URL is pushed.
+		err = c.applyPolicyLocked(ctx, h)
+	}
 	h.mu.Unlock()
 	if err != nil && !errors.Is(err, context.Canceled) {
 		c.log.Warn("set host policy", "host", h.key, "err", err)
@@ -230,6 +236,9 @@ func (c *Crawler) robotsLoaded(ctx context.Context, h *hostState, r *robotsRules
 
 // errRobots builds the error of a URL robots.txt does not allow.
 func errRobots(r *robotsRules, path string) error {
+	if r.unreachable {
+		return fmt.Errorf("%w: %s (%w: %s)", ErrRobots, path, ErrRobotsUnreachable, r.reason)
+	}
 	if r.disallowAll {
 		return fmt.Errorf("%w: %s (%s)", ErrRobots, path, r.reason)
 	}
