@@ -125,6 +125,7 @@ type Checker struct {
 	mu      sync.Mutex
 	targets map[string]*entry
 	pages   []PageInfo
+	docs    map[uint64]struct{} // fingerprints of the documents scanned
 
 	pagesN, targetsN, checkedN, brokenN, skippedN, excludedN atomic.Int64
 }
@@ -166,7 +167,7 @@ func New(cfg Config, s *session.Session, f frontier.Frontier) (*Checker, error) 
 	if cfg.Checkers < 0 {
 		return nil, fmt.Errorf("linkcheck: config Checkers: %d is negative", cfg.Checkers)
 	}
-	c := &Checker{cfg: cfg, sess: s, targets: map[string]*entry{}, accept: map[int]bool{}}
+	c := &Checker{cfg: cfg, sess: s, targets: map[string]*entry{}, accept: map[int]bool{}, docs: map[uint64]struct{}{}}
 	for _, code := range cfg.Accept {
 		if code < 100 || code > 999 {
 			return nil, fmt.Errorf("linkcheck: config Accept: %d is not an HTTP status", code)
@@ -302,13 +303,25 @@ func (c *Checker) page(p *pipeline.Page) {
 	var sc scanned
 	var refs []resolved
 	isHTML := p.IsHTML()
-	if isHTML {
+	// The references of a document are taken once, under the URL it came
+	// from: a page redirected to another page of the site is that page.
+	doc := p.URL
+	if p.FinalURL != "" {
+		if u, err := c.norm.Normalize(p.FinalURL); err == nil {
+			doc = u
+		}
+	}
+	if isHTML && c.firstScan(doc) {
 		text, _ := p.Text()
 		sc = scanRefs(text)
 		refs = c.resolve(p, &sc)
 	}
 	var anchors anchorSet
 	if isHTML && !c.cfg.NoFragments {
+		if refs == nil && sc.anchors == nil {
+			text, _ := p.Text() // scanned under another URL: scan for the anchors
+			sc = scanRefs(text)
+		}
 		anchors = newAnchorSet(sc.anchors)
 	}
 
@@ -334,7 +347,7 @@ func (c *Checker) page(p *pipeline.Page) {
 			c.excludedN.Add(1)
 			continue
 		}
-		src := Source{Page: p.URL, Tag: r.tag, Attr: r.attr, Text: r.text, Line: r.line}
+		src := Source{Page: doc, Tag: r.tag, Attr: r.attr, Text: r.text, Line: r.line}
 		t := c.targets[r.key]
 		if t == nil {
 			kind := KindLink
@@ -369,6 +382,18 @@ func (c *Checker) page(p *pipeline.Page) {
 	for _, j := range jobs {
 		c.pool.add(j)
 	}
+}
+
+// firstScan reports whether the document at u is seen for the first time.
+func (c *Checker) firstScan(u string) bool {
+	fp := frontier.Fingerprint(u)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.docs[fp]; ok {
+		return false
+	}
+	c.docs[fp] = struct{}{}
+	return true
 }
 
 // pageOutcome sets a page's outcome from its record, or reports that the
