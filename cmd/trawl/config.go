@@ -76,6 +76,17 @@ type Config struct {
 	Redis             string        `yaml:"redis"`               // Redis URL; "" = the frontier lives in this process
 	RedisPrefix       string        `yaml:"redis_prefix"`        // crawl name; processes with the same one share the crawl; "" = "default"
 	RedisLeaseTimeout time.Duration `yaml:"redis_lease_timeout"` // a silent process's URLs are re-queued after this; 0 = 30s
+
+	// Link checking: trawl check (check.go).
+	Accept      []string `yaml:"accept"`       // statuses that count as OK ("403", "999")
+	NoFragments bool     `yaml:"no_fragments"` // do not check #fragments
+	All         bool     `yaml:"all"`          // list the OK targets too (jsonl, junit)
+	Report      string   `yaml:"report"`       // HTML report file; "" = none
+	MaxSources  int      `yaml:"max_sources"`  // sources listed per target; 0 = 100, -1 = all
+
+	// cmd is the subcommand the configuration is for ("check" allows other
+	// formats); not a key.
+	cmd string
 }
 
 // Defaults of the values that are not the zero value.
@@ -148,7 +159,7 @@ func (c *Config) Validate() error {
 		return nil
 	}
 	checks := []error{
-		oneOf("format", c.Format, "jsonl", "csv"),
+		c.validateFormat(oneOf),
 		oneOf("log_level", strings.ToLower(c.LogLevel), "debug", "info", "warn", "error"),
 		oneOf("log_format", c.LogFormat, "text", "json"),
 		atLeast("depth", c.Depth, -1),
@@ -165,6 +176,7 @@ func (c *Config) Validate() error {
 		nonNegative("read_timeout", c.ReadTimeout),
 		c.validateRedis(),
 		c.validateState(),
+		c.validateCheck(),
 	}
 	if c.Rate < 0 || c.Rate != c.Rate {
 		checks = append(checks, invalid("rate", "must be a number of requests per second >= 0, got %v", c.Rate))

@@ -8,11 +8,8 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
-	"os/signal"
 	"strings"
 	"sync"
-	"sync/atomic"
-	"syscall"
 
 	"github.com/trawlhq/trawl/crawler"
 	"github.com/trawlhq/trawl/frontier"
@@ -108,35 +105,13 @@ func runCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// in-flight ones finish within the grace period, the output is flushed.
 	// A second one exits at once; every record already written is whole,
 	// because exporters write each record in one Write.
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var interrupted atomic.Bool
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	done := make(chan struct{})
-	var sigWG sync.WaitGroup
-	sigWG.Add(1)
-	go func() {
-		defer sigWG.Done()
-		select {
-		case sig := <-sigs:
-			interrupted.Store(true)
-			logger.Warn("stopping: letting in-flight requests finish (interrupt again to exit now)",
-				"signal", sig.String(), "grace_period", cfg.GracePeriod.String())
-			cancel()
-		case <-done:
-			return
-		}
-		select {
-		case <-sigs:
-			_ = exporter.Flush()
-			con.ClearStatus()
-			fmt.Fprintln(con, "trawl: interrupted again: exiting now")
-			exitNow(exitInterrupted)
-		case <-done:
-		}
-	}()
+	runCtx, sigs := watchSignals(ctx, logger, cfg.GracePeriod, func() {
+		_ = exporter.Flush()
+		con.ClearStatus()
+		fmt.Fprintln(con, "trawl: interrupted again: exiting now")
+	})
+	stopSignals := sync.OnceFunc(sigs.Stop)
+	defer stopSignals()
 
 	statsNow := func() crawlStats { return fromCrawler(cr.Stats()) }
 	var progWG sync.WaitGroup
@@ -157,10 +132,9 @@ func runCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := closeOut(); err != nil && closeErr == nil {
 		closeErr = fmt.Errorf("output: %w", err)
 	}
-	close(done)
-	sigWG.Wait()
+	stopSignals()
 
-	stopped := interrupted.Load() || (ctx.Err() != nil && errors.Is(runErr, ctx.Err()))
+	stopped := sigs.Interrupted() || (ctx.Err() != nil && errors.Is(runErr, ctx.Err()))
 	if stopped && errors.Is(runErr, context.Canceled) {
 		runErr = nil
 	}

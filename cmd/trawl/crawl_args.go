@@ -25,26 +25,42 @@ type crawlArgs struct {
 	help       bool            // --help was asked: usage printed, nothing else to do
 }
 
+// command is what parseArgs needs to know of a subcommand that takes the
+// crawl's settings (crawl, check).
+type command struct {
+	name     string
+	defaults func() Config
+	flags    func(c *Config, configPath *string) *pflag.FlagSet
+	usage    func(w io.Writer)
+}
+
+var crawlCommand = command{name: "crawl", defaults: DefaultConfig, flags: newCrawlFlags, usage: printCrawlUsage}
+
 // parseCrawlArgs builds the configuration of a crawl: defaults, then the
 // config file, then the flags actually given. Every error is a *usageError
 // naming the flag, key or URL at fault.
 func parseCrawlArgs(args []string, stdout io.Writer) (*crawlArgs, error) {
+	return parseArgs(crawlCommand, args, stdout)
+}
+
+// parseArgs parses the command line of cmd (see parseCrawlArgs).
+func parseArgs(cmd command, args []string, stdout io.Writer) (*crawlArgs, error) {
 	// First pass: find the config file and which flags were given.
-	probe := DefaultConfig()
+	probe := cmd.defaults()
 	var configPath string
-	fs := newCrawlFlags(&probe, &configPath)
+	fs := cmd.flags(&probe, &configPath)
 	fs.SetOutput(io.Discard)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
-			printCrawlUsage(stdout)
+			cmd.usage(stdout)
 			return &crawlArgs{help: true}, nil
 		}
-		return nil, usagef("crawl: %v", err)
+		return nil, usagef("%s: %v", cmd.name, err)
 	}
 	a := &crawlArgs{changed: map[string]bool{}}
 	fs.Visit(func(f *pflag.Flag) { a.changed[f.Name] = true })
 
-	cfg := DefaultConfig()
+	cfg := cmd.defaults()
 	var lines map[string]int
 	switch {
 	case fs.Changed("config"):
@@ -67,10 +83,10 @@ func parseCrawlArgs(args []string, stdout io.Writer) (*crawlArgs, error) {
 
 	// Second pass: the flags given override the file.
 	var ignored string
-	fs2 := newCrawlFlags(&cfg, &ignored)
+	fs2 := cmd.flags(&cfg, &ignored)
 	fs2.SetOutput(io.Discard)
 	if err := fs2.Parse(args); err != nil {
-		return nil, usagef("crawl: %v", err)
+		return nil, usagef("%s: %v", cmd.name, err)
 	}
 	if cfg.Verbose {
 		cfg.LogLevel = "debug"
@@ -93,7 +109,7 @@ func parseCrawlArgs(args []string, stdout io.Writer) (*crawlArgs, error) {
 	a.cfg = cfg
 
 	if fs2.NArg() == 0 {
-		return nil, usagef("crawl: no URL given (usage: trawl crawl [flags] URL...)")
+		return nil, usagef("%s: no URL given (usage: trawl %s [flags] URL...)", cmd.name, cmd.name)
 	}
 	seen := map[string]bool{}
 	for _, raw := range fs2.Args() {

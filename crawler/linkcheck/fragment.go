@@ -1,13 +1,11 @@
 package linkcheck
 
 import (
-	"hash/maphash"
 	"slices"
 	"strings"
-)
 
-// anchorSeed makes anchor fingerprints stable within a process.
-var anchorSeed = maphash.MakeSeed()
+	"github.com/cespare/xxhash/v2"
+)
 
 // anchorSet is the ids and <a name>s of one page as sorted 64-bit
 // fingerprints: 8 bytes an anchor, whatever their length.
@@ -19,14 +17,14 @@ func newAnchorSet(names []string) anchorSet {
 	}
 	s := make(anchorSet, len(names))
 	for i, n := range names {
-		s[i] = maphash.String(anchorSeed, n)
+		s[i] = xxhash.Sum64String(n)
 	}
 	slices.Sort(s)
 	return slices.Compact(s)
 }
 
 func (s anchorSet) has(name string) bool {
-	_, ok := slices.BinarySearch(s, maphash.String(anchorSeed, name))
+	_, ok := slices.BinarySearch(s, xxhash.Sum64String(name))
 	return ok
 }
 

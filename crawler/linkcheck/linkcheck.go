@@ -127,6 +127,8 @@ type Checker struct {
 	pages   []PageInfo
 	docs    map[uint64]struct{} // fingerprints of the documents scanned
 
+	restored []*entry // targets Restore found waiting for a check
+
 	pagesN, targetsN, checkedN, brokenN, skippedN, excludedN atomic.Int64
 }
 
@@ -238,6 +240,13 @@ func (c *Checker) Stats() Stats {
 func (c *Checker) Run(ctx context.Context, seeds ...string) (*Report, error) {
 	start := c.now()
 	c.pool.start(ctx)
+	c.mu.Lock()
+	restored := c.restored
+	c.restored = nil
+	c.mu.Unlock()
+	for _, e := range restored {
+		c.pool.add(e)
+	}
 	runErr := c.crawl.Run(ctx, seeds...)
 	closeErr := c.pipe.Close()
 	if runErr != nil && ctx.Err() == nil {
