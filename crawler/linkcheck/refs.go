@@ -438,7 +438,6 @@ func unescapeAttr(v string) string {
 	return string(val)
 }
 
-
 // val returns the value of attribute k, "" when absent.
 func (a *strAttrs) val(k string) string {
 	v, _ := a.get(k)

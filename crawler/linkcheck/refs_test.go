@@ -122,7 +122,7 @@ func FuzzScanRefs(f *testing.F) {
 	f.Add(`<a href='/q' rel=nofollow name=n>a<a href=/b>b</a>`)
 	f.Add(`<link rel=stylesheet href=/s.css><source srcset="a 1x, b 2x"><base href=/z/>`)
 	f.Add("<a\nhref=\"/l\"\n>multi\nline</a>")
-	f.Add("<A href")    // cut off: dropped
+	f.Add("<A href")     // cut off: dropped
 	f.Add("<a href>a<0") // a '<' that is text
 
 	f.Fuzz(func(t *testing.T, doc string) {

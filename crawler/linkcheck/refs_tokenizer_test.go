@@ -144,7 +144,6 @@ func scanRefsTokenizer(doc string) scanned {
 	}
 }
 
-
 // attrList holds the attributes of the current tag as the tokenizer returns
 // them (valid until its next call), first occurrence winning, so that tags
 // the scan does not care about cost no allocation.
@@ -176,7 +175,6 @@ func (a *attrList) val(k string) string {
 	v, _ := a.get(k)
 	return v
 }
-
 
 // addSrcsetBytes is addSrcset for the reference scanner's attributes.
 func (s *scanned) addSrcsetBytes(attrs *attrList, tag, text string, line int) {
