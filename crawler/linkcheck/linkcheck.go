@@ -154,6 +154,7 @@ const (
 type entry struct {
 	Target
 	state   state
+	fetched bool      // the outcome is the crawl's record
 	html    bool      // a page fetched as HTML
 	anchors anchorSet // its ids and names (fragments on), nil when not scanned
 	base    *entry    // KindFragment: the page
@@ -340,9 +341,10 @@ func (c *Checker) page(p *pipeline.Page) {
 	if e == nil {
 		e = c.newEntry(p.URL, KindPage)
 	}
-	if e.state != stateDone {
-		// When a check is under way too, the crawl's outcome wins and the
-		// check's is dropped when it arrives (see checked).
+	if !e.fetched {
+		// The crawl's outcome wins over a check's: one under way is dropped
+		// when it arrives (see checked); one done (a target the crawl
+		// fetched after all, in a resumed run) is replaced.
 		wasQueued := e.state == stateQueued
 		if c.pageOutcome(e, p) && !wasQueued {
 			jobs = append(jobs, e)
@@ -417,6 +419,7 @@ func (c *Checker) pageOutcome(e *entry, p *pipeline.Page) (check bool) {
 		e.state = stateQueued
 		return true
 	}
+	e.fetched = true
 	c.done(e, func(t *Target) {
 		t.Status = p.Status
 		if p.FinalURL != "" && p.FinalURL != p.URL {
@@ -586,19 +589,18 @@ func schemeOf(h string) (string, bool) {
 	return "", false
 }
 
-// finishFragments decides the fragment targets once every page is in: a
+// finishFragments decides the fragment targets whose page is in: a
 // fragment of a page the crawl fetched as HTML is OK when it indicates a
 // part of it. Fragments of other targets (not fetched, not HTML, broken)
-// are not checked and leave the report. c.mu held.
+// are not checked: they stay pending (a resumed check may fetch the page)
+// and stay out of the report. c.mu held.
 func (c *Checker) finishFragments() {
-	for key, e := range c.targets {
-		if e.Kind != KindFragment {
+	for _, e := range c.targets {
+		if e.Kind != KindFragment || e.state == stateDone {
 			continue
 		}
 		b := e.base
-		if b.state != stateDone || b.Kind != KindPage || !b.OK || !b.html || b.anchors == nil {
-			delete(c.targets, key)
-			c.targetsN.Add(-1)
+		if !b.fetched || !b.OK || !b.html || b.anchors == nil {
 			continue
 		}
 		c.done(e, func(t *Target) {
@@ -611,26 +613,35 @@ func (c *Checker) finishFragments() {
 	}
 }
 
-// report builds the report.
+// report builds the report. Targets without an outcome (the check was
+// interrupted) are listed as skipped, but keep waiting in the checker, so
+// that a Save after report keeps them to be checked.
 func (c *Checker) report(start time.Time, interrupted bool) *Report {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !interrupted {
-		c.finishFragments()
-	}
+	c.finishFragments()
 	r := &Report{Started: start, Elapsed: c.now().Sub(start), Interrupted: interrupted, Pages: c.pages}
+	r.Stats.Pages = int64(len(c.pages))
+	r.Stats.Excluded = c.excludedN.Load()
 	for _, e := range c.targets {
+		t := e.Target
 		if e.state != stateDone {
 			if e.Kind == KindFragment {
 				continue
 			}
-			c.done(e, func(t *Target) { t.Skipped = "not checked: interrupted" })
+			t.OK, t.Skipped = false, "not checked: interrupted"
 		}
-		t := e.Target
 		r.Targets = append(r.Targets, &t)
+		r.Stats.Targets++
+		r.Stats.Checked++
+		switch {
+		case t.Skipped != "":
+			r.Stats.Skipped++
+		case !t.OK:
+			r.Stats.Broken++
+		}
 	}
 	sort.Slice(r.Targets, func(i, j int) bool { return r.Targets[i].URL < r.Targets[j].URL })
-	r.Stats = c.Stats()
 	r.Crawl = c.crawl.Stats()
 	return r
 }

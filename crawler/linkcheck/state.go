@@ -32,6 +32,7 @@ type snapEntry struct {
 	Depth       int
 	Elapsed     time.Duration
 	State       uint8
+	Fetched     bool
 	HTML        bool
 	Scanned     bool // Anchors is meaningful (nil and empty differ)
 	Anchors     []uint64
@@ -52,7 +53,7 @@ func (c *Checker) Save(w io.Writer) error {
 	for _, e := range c.targets {
 		se := snapEntry{URL: e.URL, OK: e.OK, Status: e.Status, Error: e.Error, Skipped: e.Skipped, Kind: e.Kind,
 			Redirects: e.Redirects, Sources: e.Sources, MoreSources: e.MoreSources, Depth: e.Depth, Elapsed: e.Elapsed,
-			State: uint8(e.state), HTML: e.html, Scanned: e.anchors != nil, Anchors: e.anchors, Frag: e.frag}
+			State: uint8(e.state), Fetched: e.fetched, HTML: e.html, Scanned: e.anchors != nil, Anchors: e.anchors, Frag: e.frag}
 		if e.base != nil {
 			se.Base = e.base.URL
 		}
@@ -91,7 +92,7 @@ func (c *Checker) Restore(r io.Reader) error {
 		e := c.newEntry(se.URL, se.Kind)
 		e.Target = Target{URL: se.URL, OK: se.OK, Status: se.Status, Error: se.Error, Skipped: se.Skipped, Kind: se.Kind,
 			Redirects: se.Redirects, Sources: se.Sources, MoreSources: se.MoreSources, Depth: se.Depth, Elapsed: se.Elapsed}
-		e.state, e.html, e.frag = state(se.State), se.HTML, se.Frag
+		e.state, e.fetched, e.html, e.frag = state(se.State), se.Fetched, se.HTML, se.Frag
 		if se.Scanned {
 			e.anchors = anchorSet(se.Anchors)
 			if e.anchors == nil {
@@ -115,8 +116,7 @@ func (c *Checker) Restore(r io.Reader) error {
 		if se.Base != "" {
 			e := c.targets[se.URL]
 			if e.base = c.targets[se.Base]; e.base == nil {
-				delete(c.targets, se.URL)
-				c.targetsN.Add(-1)
+				return fmt.Errorf("linkcheck: restore: fragment %s without its page", se.URL)
 			}
 		}
 	}
