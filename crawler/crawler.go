@@ -334,8 +334,8 @@ func (w *worker) loop(leaseCtx, workCtx context.Context) {
 	}
 }
 
-// handle takes one lease to its end: exactly one record and Ack, or a
-// Retry (a retryable failure, or work aborted by the end of the grace
+// handle takes one lease to its end: exactly one record and Ack, a Retry
+// (a retryable failure) or a Release (work aborted by the end of the grace
 // period). It reports whether a record was produced.
 func (w *worker) handle(ctx context.Context, l *frontier.Lease) bool {
 	c := w.c
@@ -507,9 +507,9 @@ func (w *worker) retry(l *frontier.Lease, d time.Duration) {
 }
 
 // giveBack returns a lease whose work was aborted (shutdown) to the
-// frontier, to be fetched again by a resumed crawl.
+// frontier, to be fetched again by a resumed crawl without spending a retry.
 func (w *worker) giveBack(l *frontier.Lease) {
-	if err := w.c.front.Retry(w.settle, l, w.c.s.Now()); err != nil &&
+	if err := w.c.front.Release(w.settle, l); err != nil &&
 		!errors.Is(err, frontier.ErrUnknownLease) && !errors.Is(err, frontier.ErrClosed) {
 		w.c.log.Warn("return lease", "url", l.URL, "err", err)
 	}

@@ -23,7 +23,8 @@
 //	frontier.Ack(lease)
 //
 // Every lease ends in exactly one record (a success or an error naming the
-// cause) followed by Ack, or in a Retry. Links are pushed before the Ack,
+// cause) followed by Ack, in a Retry, or, when the crawl stops, in a
+// Release. Links are pushed before the Ack,
 // so the frontier cannot report ErrDone while a page's links are unpushed;
 // the record is written before the Ack, so a crash after the write loses
 // nothing and a crash before it re-fetches the URL (persistent frontiers).
@@ -79,7 +80,8 @@
 // Run returns when the frontier is exhausted and all workers are idle,
 // after MaxPages records, or when ctx is cancelled: leasing stops at once,
 // requests in flight get GracePeriod to finish and be recorded, unfinished
-// leases go back to the frontier, and the pipeline is flushed.
+// leases go back to the frontier (frontier.Release: not counted as an
+// attempt against Retries), and the pipeline is flushed.
 //
 // # Files
 //

@@ -9,7 +9,7 @@
 // suite in frontier/frontiertest.
 //
 // The frontier never fetches anything: it hands out leases on URLs and is
-// told, through Ack and Retry, what became of them.
+// told, through Ack, Retry and Release, what became of them.
 //
 // Files: frontier.go holds the interface and its contract; normalize.go the
 // URL normalizer shared by the crawler and the pipeline; fingerprint.go the
@@ -30,8 +30,9 @@ var (
 	ErrDone = errors.New("frontier: done")
 	// ErrClosed is returned by every method called after Close.
 	ErrClosed = errors.New("frontier: closed")
-	// ErrUnknownLease is returned by Ack and Retry for a lease the frontier
-	// does not hold: already acknowledged, retried, or expired and re-queued.
+	// ErrUnknownLease is returned by Ack, Retry and Release for a lease the
+	// frontier does not hold: already settled (acknowledged, retried or
+	// released), or expired and re-queued.
 	ErrUnknownLease = errors.New("frontier: unknown lease")
 )
 
@@ -51,18 +52,19 @@ type Entry struct {
 }
 
 // Lease is a URL handed out by Next. The URL stays leased, and counts
-// against its host's concurrency limit, until the lease is passed to Ack or
-// Retry. A lease that is never settled (the process died) is given out again
-// by backends that persist state: on restart (disk) or after the visibility
-// timeout (redis).
+// against its host's concurrency limit, until the lease is passed to Ack,
+// Retry or Release. A lease that is never settled (the process died) is
+// given out again by backends that persist state: on restart (disk) or
+// after the visibility timeout (redis).
 type Lease struct {
 	Entry
 	// Host is the host key the URL is scheduled under (see HostKey).
 	Host string
 	// ID identifies the lease within its backend. Opaque to callers.
 	ID string
-	// Attempt counts how many times this URL has been leased before: 0 on
-	// the first lease, incremented by Retry.
+	// Attempt is 0 on the first lease of the URL and is incremented by
+	// Retry, not by Release. (frontier/redis also counts a lease that
+	// expired unsettled.)
 	Attempt int
 }
 
@@ -119,13 +121,22 @@ type Stats struct {
 //     not to be leased before notBefore, with Attempt incremented. The
 //     waiting entry holds no host slot. It is not a new URL: Seen does not
 //     change and it is not deduplicated away.
+//   - Release settles a lease whose work was abandoned, not failed (the
+//     crawl is shutting down): the entry goes back to the head of its
+//     host's queue, ready at once (subject to the host's schedule like any
+//     entry), with Attempt unchanged, holding no host slot. The host's
+//     next-allowed time is not rolled back: the request may have been sent.
+//     Like Retry, it is not a new URL.
+//   - Ack, Retry and Release of a lease the frontier does not hold return
+//     ErrUnknownLease.
 //   - SetHostPolicy replaces one host's policy (robots.txt Crawl-delay,
 //     say); it takes effect for the next lease of that host. A new Interval
 //     counts from the start of the host's most recent lease: the host's
-//     next-allowed time becomes that start + Interval (+ jitter), so a
-//     Crawl-delay learnt while the first URL of a host is leased already
-//     spaces the first and second requests. Hosts without a policy of their
-//     own use the backend's default policy.
+//     next-allowed time becomes that start + Interval + a jitter in
+//     [0, Jitter) of the new policy, so a Crawl-delay (or a jitter) learnt
+//     while the first URL of a host is leased already spaces the first and
+//     second requests. Hosts without a policy of their own use the
+//     backend's default policy.
 //   - All methods are safe for concurrent use. After Close every method
 //     returns ErrClosed and blocked calls to Next return ErrClosed. Close is
 //     idempotent.
@@ -134,6 +145,7 @@ type Frontier interface {
 	Next(ctx context.Context) (*Lease, error)
 	Ack(ctx context.Context, l *Lease) error
 	Retry(ctx context.Context, l *Lease, notBefore time.Time) error
+	Release(ctx context.Context, l *Lease) error
 	SetHostPolicy(ctx context.Context, host string, p HostPolicy) error
 	Stats(ctx context.Context) (Stats, error)
 	Close() error

@@ -25,7 +25,8 @@ import (
 // status 1, and no error line (the report says what is broken).
 var errBroken = errors.New("broken links found")
 
-var checkCommand = command{name: "check", defaults: defaultCheckConfig, flags: newCheckFlags, usage: printCheckUsage}
+var checkCommand = crawlingCommand{name: "check", usage: printCheckUsage, seeds: true,
+	defaults: defaultCheckConfig, configFlags: addCheckFlags}
 
 // defaultCheckConfig is DefaultConfig with check's output format.
 func defaultCheckConfig() Config {
@@ -39,7 +40,12 @@ func defaultCheckConfig() Config {
 // and check's own.
 func newCheckFlags(c *Config, configPath *string) *pflag.FlagSet {
 	fs := newCrawlFlags(c, configPath)
-	fs.Init("check", pflag.ContinueOnError)
+	addCheckFlags(c, fs)
+	return fs
+}
+
+// addCheckFlags adjusts the crawl's flags for check and adds check's own.
+func addCheckFlags(c *Config, fs *pflag.FlagSet) {
 	f := fs.Lookup("format")
 	f.Usage = "output `format`: text (a summary grouped by page), jsonl or junit"
 	f.DefValue = "text"
@@ -52,7 +58,6 @@ func newCheckFlags(c *Config, configPath *string) *pflag.FlagSet {
 	fs.BoolVar(&c.All, "all", c.All, "list every target checked (jsonl, junit), not only broken and skipped ones")
 	fs.StringVar(&c.Report, "report", c.Report, "write a self-contained HTML report to `FILE`")
 	fs.IntVar(&c.MaxSources, "max-sources", c.MaxSources, "list at most `N` sources per target, count the others (0 = 100, -1 = all)")
-	return fs
 }
 
 // validateFormat checks the format key for the command.
@@ -89,7 +94,7 @@ func parseAccept(vals []string) ([]int, error) {
 
 // runCheck is 'trawl check [flags] URL...'.
 func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	a, err := parseArgs(checkCommand, args, stdout)
+	a, err := parseCommandArgs(checkCommand, args, stdout)
 	if err != nil {
 		return err
 	}

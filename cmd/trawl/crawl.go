@@ -30,6 +30,12 @@ func runCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if a.help {
 		return nil
 	}
+	return crawl(ctx, a, stdout, stderr)
+}
+
+// crawl runs the crawl a describes (trawl crawl, trawl demo) to its end:
+// records to the output, the live status line, the summary, the exit error.
+func crawl(ctx context.Context, a *crawlArgs, stdout, stderr io.Writer) error {
 	cfg := &a.cfg
 	con := newConsole(stderr)
 	logger := newLogger(con, cfg)

@@ -25,30 +25,58 @@ type crawlArgs struct {
 	help       bool            // --help was asked: usage printed, nothing else to do
 }
 
-// command is what parseArgs needs to know of a subcommand that takes the
-// crawl's settings (crawl, check).
-type command struct {
-	name     string
+// crawlingCommand is a command that takes the crawl flags and config file:
+// crawl itself, and demo (demo.go), which adds flags of its own and crawls
+// a seed it chooses.
+type crawlingCommand struct {
+	name  string               // in messages: "crawl: no URL given"
+	usage func(io.Writer)      // prints the command's help
+	flags func(*pflag.FlagSet) // registers the command's own flags; nil for none
+	seeds bool                 // seed URLs are required; when false, arguments are refused
+
+	// defaults returns the command's defaults; nil means DefaultConfig.
 	defaults func() Config
-	flags    func(c *Config, configPath *string) *pflag.FlagSet
-	usage    func(w io.Writer)
+	// configFlags registers the command's own flags that set Config keys
+	// (check.go); nil for none.
+	configFlags func(c *Config, fs *pflag.FlagSet)
 }
 
-var crawlCommand = command{name: "crawl", defaults: DefaultConfig, flags: newCrawlFlags, usage: printCrawlUsage}
+// defaultConfig is the command's default configuration.
+func (cmd crawlingCommand) defaultConfig() Config {
+	if cmd.defaults != nil {
+		return cmd.defaults()
+	}
+	return DefaultConfig()
+}
+
+var crawlCommand = crawlingCommand{name: "crawl", usage: printCrawlUsage, seeds: true}
 
 // parseCrawlArgs builds the configuration of a crawl: defaults, then the
 // config file, then the flags actually given. Every error is a *usageError
 // naming the flag, key or URL at fault.
 func parseCrawlArgs(args []string, stdout io.Writer) (*crawlArgs, error) {
-	return parseArgs(crawlCommand, args, stdout)
+	return parseCommandArgs(crawlCommand, args, stdout)
 }
 
-// parseArgs parses the command line of cmd (see parseCrawlArgs).
-func parseArgs(cmd command, args []string, stdout io.Writer) (*crawlArgs, error) {
+// newFlags is the crawl flag set bound to c and configPath, plus the
+// command's own flags.
+func (cmd crawlingCommand) newFlags(c *Config, configPath *string) *pflag.FlagSet {
+	fs := newCrawlFlags(c, configPath)
+	if cmd.flags != nil {
+		cmd.flags(fs)
+	}
+	if cmd.configFlags != nil {
+		cmd.configFlags(c, fs)
+	}
+	return fs
+}
+
+// parseCommandArgs is parseCrawlArgs for any crawling command.
+func parseCommandArgs(cmd crawlingCommand, args []string, stdout io.Writer) (*crawlArgs, error) {
 	// First pass: find the config file and which flags were given.
-	probe := cmd.defaults()
+	probe := cmd.defaultConfig()
 	var configPath string
-	fs := cmd.flags(&probe, &configPath)
+	fs := cmd.newFlags(&probe, &configPath)
 	fs.SetOutput(io.Discard)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -60,7 +88,7 @@ func parseArgs(cmd command, args []string, stdout io.Writer) (*crawlArgs, error)
 	a := &crawlArgs{changed: map[string]bool{}}
 	fs.Visit(func(f *pflag.Flag) { a.changed[f.Name] = true })
 
-	cfg := cmd.defaults()
+	cfg := cmd.defaultConfig()
 	var lines map[string]int
 	switch {
 	case fs.Changed("config"):
@@ -83,7 +111,7 @@ func parseArgs(cmd command, args []string, stdout io.Writer) (*crawlArgs, error)
 
 	// Second pass: the flags given override the file.
 	var ignored string
-	fs2 := cmd.flags(&cfg, &ignored)
+	fs2 := cmd.newFlags(&cfg, &ignored)
 	fs2.SetOutput(io.Discard)
 	if err := fs2.Parse(args); err != nil {
 		return nil, usagef("%s: %v", cmd.name, err)
@@ -108,6 +136,12 @@ func parseArgs(cmd command, args []string, stdout io.Writer) (*crawlArgs, error)
 	}
 	a.cfg = cfg
 
+	if !cmd.seeds {
+		if fs2.NArg() > 0 {
+			return nil, usagef("%s: unexpected argument %q (it crawls its own site)", cmd.name, fs2.Arg(0))
+		}
+		return a, nil
+	}
 	if fs2.NArg() == 0 {
 		return nil, usagef("%s: no URL given (usage: trawl %s [flags] URL...)", cmd.name, cmd.name)
 	}

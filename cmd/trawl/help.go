@@ -13,10 +13,12 @@ const usageText = `trawl crawls web sites: politely, with bounded memory, to JSO
 Usage:
   trawl crawl [flags] URL...   crawl the sites of the given seed URLs
   trawl check [flags] URL...   find the broken links of the sites of the seed URLs
+  trawl demo [flags]           crawl the built-in demo site (no internet needed)
   trawl version                print the version
-  trawl help [crawl|check]     show this help, or the flags of a command
+  trawl help [crawl|check|demo]  show this help, or a command's flags
 
 Examples:
+  trawl demo -o pages.jsonl
   trawl crawl https://example.com/ -o pages.jsonl
   trawl crawl https://example.com/ | jq -r .url
   trawl crawl https://example.com/ --depth 2 --max-pages 500 --format csv -o pages.csv
@@ -118,6 +120,8 @@ func runHelp(args []string, stdout io.Writer) error {
 		printCrawlUsage(stdout)
 	case args[0] == "check":
 		printCheckUsage(stdout)
+	case args[0] == "demo":
+		printDemoUsage(stdout)
 	case args[0] == "version":
 		fmt.Fprintln(stdout, "Usage: trawl version\n\nPrints the trawl version, the Go version and the platform.")
 	case args[0] == "help":

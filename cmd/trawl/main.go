@@ -2,9 +2,11 @@
 //
 //	trawl crawl https://example.com -o pages.jsonl
 //
-// Files: main.go maps Run's error to an exit status; crawl.go, version.go
-// and help.go hold one subcommand each; crawl_args.go parses the crawl
-// command line (defaults, then the config file, then the flags given);
+// Files: main.go maps Run's error to an exit status; crawl.go, demo.go,
+// version.go and help.go hold one subcommand each (demo.go: the built-in
+// demo site of internal/demosite, crawled through crawl.go's code path);
+// crawl_args.go parses the crawl command line (defaults, then the config
+// file, then the flags given);
 // flags.go registers the crawl flags; config.go holds the YAML Config,
 // DefaultConfig and Validate; convert.go turns a Config into the library's
 // session, crawler and pipeline configurations; frontier.go opens the
@@ -75,13 +77,15 @@ func exitCode(err error) int {
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		printUsage(stderr)
-		return usagef("no command given (try 'trawl crawl URL' or 'trawl help')")
+		return usagef("no command given (try 'trawl demo', 'trawl crawl URL' or 'trawl help')")
 	}
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "crawl":
 		return runCrawl(ctx, rest, stdout, stderr)
 	case "check":
 		return runCheck(ctx, rest, stdout, stderr)
+	case "demo":
+		return runDemo(ctx, rest, stdout, stderr)
 	case "version", "--version":
 		return runVersion(rest, stdout)
 	case "help", "-h", "--help":

@@ -33,7 +33,8 @@
 //
 // Files: disk.go holds Config, Open and the Frontier methods; store.go the
 // on-disk layout, encoding and the committer; merge.go the seen log and its
-// merges; sched.go the in-RAM host schedule; cache.go the fingerprint
+// merges; sched.go the in-RAM host records and leasing (their schedule is
+// internal/schedule's, shared with frontier/memory); cache.go the fingerprint
 // cache; trim_linux.go keeps the store's memory map out of the resident
 // set.
 package disk
@@ -43,10 +44,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -55,6 +54,7 @@ import (
 	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/trawlhq/trawl/frontier"
+	"github.com/trawlhq/trawl/internal/schedule"
 )
 
 // Errors for a state directory that cannot be used. Callers branch on them
@@ -180,22 +180,24 @@ type Disk struct {
 	closed    bool
 	failed    error // sticky: a commit failed; every later call returns it
 	hosts     map[string]*host
-	sched     hostHeap // hosts with a queued entry and a free slot, by readyAt
-	order     uint64   // tie-break counter for sched
-	leases    map[uint64]*lease
-	queued    int64      // entries on host queues not leased
-	pendingN  int64      // entries pushed, not yet committed
-	unacked   int        // acknowledgements returned, not yet committed (AckWindow)
-	pushWait  []pushWait // uncommitted pushes to unscheduled hosts, oldest first
-	delayed   int64      // entries waiting for a retry time
-	leased    int64      // outstanding leases, including ones being settled
+	sched     schedule.Schedule[*host] // hosts with a queued entry and a free slot
+	leases    map[uint64]*lease        // by sequence number
+	leaseGen  uint64                   // leases handed out by this Disk
+	queued    int64                    // entries on host queues not leased
+	pendingN  int64                    // entries pushed, not yet committed
+	unacked   int                      // acknowledgements returned, not yet committed (AckWindow)
+	pushWait  []pushWait               // uncommitted pushes to unscheduled hosts, oldest first
+	delayed   int64                    // entries waiting for a retry time
+	leased    int64                    // outstanding leases, including ones being settled
 	seen      int64
 	acked     int64     // acknowledgements, over all runs
 	nextDue   time.Time // earliest retry time; zero when none
 	promoting bool      // a promote op is in flight
 	wake      chan struct{}
 	resumed   bool
-	rng       *rand.Rand
+	bg        sync.WaitGroup // promote goroutines; Close waits for them
+
+	testHookPromote func() // called by a promote goroutine as it starts; tests only
 
 	trimmed  int64 // bytes touched since the last trim (approximate)
 	lastTrim int64 // unix ns of the last trim
@@ -216,7 +218,8 @@ func (d *Disk) pushFirst() bool {
 		return false
 	}
 	w := d.pushWait[0]
-	return w.o.at.Before(d.sched[0].readyAt) && w.h.idx < 0 && w.h.leased < d.policyOf(w.h).MaxInFlight
+	_, readyAt := d.sched.Peek()
+	return w.o.at.UnixNano() < readyAt && !w.h.sched.Scheduled() && w.h.leased < d.policyOf(w.h).MaxInFlight
 }
 
 // prunePushWait drops the committed pushes from the head of pushWait.
@@ -240,6 +243,7 @@ func (d *Disk) prunePushWait() {
 type lease struct {
 	h        *host
 	seq      uint64
+	gen      uint64 // tells this lease from earlier ones of a released entry
 	entry    frontier.Entry
 	attempt  int
 	settling bool
@@ -296,7 +300,6 @@ func Open(dir string, cfg Config) (*Disk, error) {
 		unmerged:  make(map[uint64]struct{}),
 		cache:     newFPCache(cfg.SeenCache),
 		wake:      make(chan struct{}),
-		rng:       rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid()))),
 	}
 	if d.now == nil {
 		d.now = time.Now
@@ -520,7 +523,7 @@ func (d *Disk) push(ctx context.Context, entries []frontier.Entry, hostsOf []str
 	o.at = d.now()
 	for _, name := range o.pushed {
 		h := d.host(name)
-		if h.pending == 0 && h.idx < 0 {
+		if h.pending == 0 && !h.sched.Scheduled() {
 			// Ready from now on once committed: Next must not let a host
 			// that became ready later go first meanwhile.
 			d.pushWait = append(d.pushWait, pushWait{h: h, o: o})
@@ -584,10 +587,18 @@ func (d *Disk) Next(ctx context.Context) (*frontier.Lease, error) {
 		now := d.now()
 		if !d.nextDue.IsZero() && !d.nextDue.After(now) && !d.promoting {
 			d.promoting = true
-			go d.promote(now)
+			d.bg.Add(1)
+			go func() {
+				defer d.bg.Done()
+				if d.testHookPromote != nil {
+					d.testHookPromote()
+				}
+				d.promote(now)
+			}()
 		}
-		if len(d.sched) > 0 && !d.sched[0].readyAt.After(now) && !d.pushFirst() {
-			l, err := d.leaseLocked(now)
+		top, readyAt := d.sched.Peek()
+		if top != nil && readyAt <= now.UnixNano() && !d.pushFirst() {
+			l, err := d.leaseLocked(top.Value)
 			d.mu.Unlock()
 			if err != nil {
 				return nil, err
@@ -600,8 +611,8 @@ func (d *Disk) Next(ctx context.Context) (*frontier.Lease, error) {
 		}
 		wake := d.wake
 		var until time.Time
-		if len(d.sched) > 0 {
-			until = d.sched[0].readyAt
+		if top != nil {
+			until = time.Unix(0, readyAt)
 		}
 		if !d.nextDue.IsZero() && !d.promoting && (until.IsZero() || d.nextDue.Before(until)) {
 			until = d.nextDue
@@ -683,14 +694,36 @@ func (d *Disk) Retry(ctx context.Context, l *frontier.Lease, notBefore time.Time
 	return nil
 }
 
-// settle marks the lease as being settled so that a second Ack or Retry of
-// it fails; its host slot is freed when the commit lands.
+// Release settles a lease by handing its entry back: it is leased again
+// first on its host, with its Attempt unchanged. Nothing is written: a
+// leased entry keeps its place in the store until Ack or Retry removes it,
+// so Release returns at once, and a released entry not leased again before
+// a kill is queued again at Open like any other.
+func (d *Disk) Release(ctx context.Context, l *frontier.Lease) error {
+	ls, err := d.settle(l)
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		// Closed since settle: the entry is queued again at Open.
+		return frontier.ErrClosed
+	}
+	d.handBack(ls, d.now())
+	d.broadcast()
+	return nil
+}
+
+// settle marks the lease as being settled so that a second Ack, Retry or
+// Release of it fails; its host slot is freed by the caller, or when the
+// commit lands.
 func (d *Disk) settle(l *frontier.Lease) (*lease, error) {
 	if l == nil {
 		return nil, frontier.ErrUnknownLease
 	}
-	seq, err := strconv.ParseUint(l.ID, 36, 64)
-	if err != nil {
+	seq, gen, ok := parseLeaseID(l.ID)
+	if !ok {
 		return nil, frontier.ErrUnknownLease
 	}
 	d.mu.Lock()
@@ -702,7 +735,7 @@ func (d *Disk) settle(l *frontier.Lease) (*lease, error) {
 		return nil, d.failed
 	}
 	ls, ok := d.leases[seq]
-	if !ok || ls.settling || ls.h.name != l.Host {
+	if !ok || ls.gen != gen || ls.settling || ls.h.name != l.Host {
 		return nil, frontier.ErrUnknownLease
 	}
 	ls.settling = true
@@ -720,7 +753,8 @@ func (d *Disk) SetHostPolicy(ctx context.Context, hostKey string, p frontier.Hos
 	}
 	h := d.host(hostKey)
 	h.policy = &p
-	d.reschedule(h, d.now())
+	rp := d.policyOf(h)
+	d.sched.SetPolicy(&h.sched, rp, d.eligible(h, rp), d.now().UnixNano())
 	d.broadcast()
 	return nil
 }
@@ -777,10 +811,11 @@ func (d *Disk) LoadState(ctx context.Context, key string) ([]byte, error) {
 	return out, err
 }
 
-// Close commits what is pending, releases the directory and makes every
-// later call (and blocked Next) return frontier.ErrClosed. Outstanding
-// leases are not settled: they are queued again at the next Open. Close is
-// idempotent.
+// Close commits what is pending, waits for the Disk's goroutines (the
+// committer, a promotion of due retries) to exit, releases the directory
+// and makes every later call (and blocked Next) return frontier.ErrClosed.
+// Outstanding leases are not settled: they are queued again at the next
+// Open. Close is idempotent.
 func (d *Disk) Close() error {
 	var err error
 	d.closeOnce.Do(func() {
@@ -790,6 +825,7 @@ func (d *Disk) Close() error {
 		d.mu.Unlock()
 		close(d.quit)
 		<-d.committed
+		d.bg.Wait()
 		_ = os.Remove(filepath.Join(d.dir, ownerFile))
 		err = d.db.Close()
 	})

@@ -243,6 +243,24 @@ func (d *Disk) readHead(name string, cursor uint64) (seq uint64, e frontier.Entr
 	return seq, e, attempt, err
 }
 
+// readEntry reads the queue entry of host with sequence number seq.
+func (d *Disk) readEntry(name string, seq uint64) (e frontier.Entry, attempt int, err error) {
+	err = d.view(func(tx *bolt.Tx) error {
+		d.touchedTx(tx, pageSize)
+		v := tx.Bucket(bucketQueue).Get(queueKey(name, seq))
+		if v == nil {
+			return fmt.Errorf("%w: queue of host %q has no entry %d although a lease of it was released", ErrCorrupt, name, seq)
+		}
+		var derr error
+		e, attempt, derr = decodeEntry(v)
+		if derr != nil {
+			return fmt.Errorf("%w: %s: queue entry of %q: %v", ErrCorrupt, d.dir, name, derr)
+		}
+		return nil
+	})
+	return e, attempt, err
+}
+
 func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
 
 func queueKey(host string, seq uint64) []byte {

@@ -71,6 +71,8 @@ func RunWithOptions(t *testing.T, o Options) {
 		{"Jitter", s.testJitter},
 		{"SetHostPolicy", s.testSetHostPolicy},
 		{"SetHostPolicyInterval", s.testSetHostPolicyInterval},
+		{"SetHostPolicyJitter", s.testSetHostPolicyJitter},
+		{"SetHostPolicyShorter", s.testSetHostPolicyShorter},
 		{"FairnessReadyOrder", s.testFairnessReadyOrder},
 		{"FairnessNoHeadOfLine", s.testFairnessNoHeadOfLine},
 		{"ManyWaitersStaggered", s.testManyWaitersStaggered},
@@ -83,12 +85,15 @@ func RunWithOptions(t *testing.T, o Options) {
 		{"Retry", s.testRetry},
 		{"RetryHoldsNoSlot", s.testRetryHoldsNoSlot},
 		{"RetryNotDone", s.testRetryNotDone},
+		{"Release", s.testRelease},
+		{"ReleaseHead", s.testReleaseHead},
 		{"Stats", s.testStats},
 		{"Close", s.testClose},
 		{"CloseWakesNext", s.testCloseWakesNext},
 		{"Concurrent", s.testConcurrent},
 		{"ReopenKeepsQueueAndSeen", s.testReopen},
 		{"ReopenRequeuesLeases", s.testReopenLeases},
+		{"ReopenAfterRelease", s.testReopenRelease},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, tc.fn)
@@ -97,7 +102,6 @@ func RunWithOptions(t *testing.T, o Options) {
 
 type suite struct{ o Options }
 
-// open returns a fresh frontier that is closed when the test ends.
 // Work leases from f with n goroutines, as a crawler's workers would, until
 // f is done (Next returns frontier.ErrDone), and calls handle with each
 // lease; handle settles it. A Next error other than ErrDone, or an error
@@ -129,6 +133,7 @@ func Work(ctx context.Context, t testing.TB, f frontier.Frontier, n int, handle 
 	wg.Wait()
 }
 
+// open returns a fresh frontier that is closed when the test ends.
 func (s *suite) open(t *testing.T) frontier.Frontier {
 	t.Helper()
 	f := s.o.Open(t)
@@ -577,6 +582,43 @@ func (s *suite) testSetHostPolicyInterval(t *testing.T) {
 	}
 }
 
+func (s *suite) testSetHostPolicyJitter(t *testing.T) {
+	f := s.open(t)
+	push(t, f, entries(hostURLs("cj.test", 2)...)...)
+	// The first lease is made under the default policy (no jitter); a
+	// policy with a jitter learnt while it is out spaces it from the next
+	// one by a draw from [0, Jitter) of the new policy. With a Jitter of a
+	// day, the gap is shorter than the wait below with probability 1e-6.
+	l1 := next(t, f)
+	if err := f.SetHostPolicy(ctxT(t), "cj.test", frontier.HostPolicy{Jitter: 24 * time.Hour, MaxInFlight: 1}); err != nil {
+		t.Fatal(err)
+	}
+	ack(t, f, l1)
+	mustBlock(t, f)
+}
+
+func (s *suite) testSetHostPolicyShorter(t *testing.T) {
+	f := s.open(t)
+	ctx := ctxT(t)
+	if err := f.SetHostPolicy(ctx, "cs.test", frontier.HostPolicy{Interval: 24 * time.Hour, MaxInFlight: 1}); err != nil {
+		t.Fatal(err)
+	}
+	push(t, f, entries(hostURLs("cs.test", 2)...)...)
+	ack(t, f, next(t, f))
+	ch := asyncNext(ctx, f)
+	notYet(t, ch)
+	// A shorter interval counts from the same lease: the blocked Next gets
+	// the second URL now, not in a day.
+	if err := f.SetHostPolicy(ctx, "cs.test", frontier.HostPolicy{Interval: time.Millisecond, MaxInFlight: 1}); err != nil {
+		t.Fatal(err)
+	}
+	r := receive(t, ch)
+	if r.err != nil {
+		t.Fatalf("Next after shortening the interval: %v", r.err)
+	}
+	ack(t, f, r.l)
+}
+
 // pause separates events in time so that backends with coarse clocks
 // (milliseconds) order them unambiguously.
 func pause() { time.Sleep(5 * time.Millisecond) }
@@ -774,6 +816,12 @@ func (s *suite) testUnknownLease(t *testing.T) {
 	if err := f.Retry(ctx, lb, later); !errors.Is(err, frontier.ErrUnknownLease) {
 		t.Errorf("second Retry = %v; want ErrUnknownLease", err)
 	}
+	if err := f.Release(ctx, la); !errors.Is(err, frontier.ErrUnknownLease) {
+		t.Errorf("Release after Ack = %v; want ErrUnknownLease", err)
+	}
+	if err := f.Release(ctx, lb); !errors.Is(err, frontier.ErrUnknownLease) {
+		t.Errorf("Release after Retry = %v; want ErrUnknownLease", err)
+	}
 	bogus := []*frontier.Lease{
 		{Entry: frontier.Entry{URL: u("ul.test", 9)}, Host: "ul.test", ID: "no-such-lease"},
 		{Entry: lc.Entry, Host: lc.Host, ID: ""},
@@ -785,6 +833,9 @@ func (s *suite) testUnknownLease(t *testing.T) {
 		}
 		if err := f.Retry(ctx, l, later); !errors.Is(err, frontier.ErrUnknownLease) {
 			t.Errorf("Retry(ID %q) = %v; want ErrUnknownLease", l.ID, err)
+		}
+		if err := f.Release(ctx, l); !errors.Is(err, frontier.ErrUnknownLease) {
+			t.Errorf("Release(ID %q) = %v; want ErrUnknownLease", l.ID, err)
 		}
 	}
 	// The genuine lease is unaffected by the bogus ones.
@@ -878,6 +929,104 @@ func (s *suite) testRetryNotDone(t *testing.T) {
 	}
 }
 
+func (s *suite) testRelease(t *testing.T) {
+	f := s.open(t)
+	ctx := ctxT(t)
+	if err := f.SetHostPolicy(ctx, "rel.test", frontier.HostPolicy{MaxInFlight: 1}); err != nil {
+		t.Fatal(err)
+	}
+	e := frontier.Entry{URL: u("rel.test", 0), Depth: 2, Referrer: "http://ref.test/", Priority: 1}
+	push(t, f, e, frontier.Entry{URL: u("rel.test", 1)})
+	l := next(t, f)
+	if l.URL != e.URL {
+		t.Fatalf("lease %s; want %s", l.URL, e.URL)
+	}
+	before := stats(t, f)
+	if err := f.Release(ctx, l); err != nil {
+		t.Fatalf("Release: %v", err)
+	}
+	if st := stats(t, f); st.Leased != 0 || st.Queued != 2 || st.Delayed != 0 || st.Seen != before.Seen {
+		t.Errorf("Stats after Release = %+v; want Leased 0, Queued 2, Delayed 0, Seen %d", st, before.Seen)
+	}
+	// A released URL is not new.
+	if n := push(t, f, e); n != 0 {
+		t.Errorf("Push of a released URL added %d; want 0", n)
+	}
+	for _, err := range []error{f.Release(ctx, l), f.Ack(ctx, l), f.Retry(ctx, l, time.Now())} {
+		if !errors.Is(err, frontier.ErrUnknownLease) {
+			t.Errorf("settling a released lease = %v; want ErrUnknownLease", err)
+		}
+	}
+	// The host's only slot is free and the entry is first on its host, at
+	// once, with the same attempt.
+	l2 := next(t, f)
+	if l2.Entry != e || l2.Attempt != 0 {
+		t.Errorf("lease after Release = %+v attempt %d; want %+v attempt 0", l2.Entry, l2.Attempt, e)
+	}
+	if l2.ID == "" {
+		t.Error("lease after Release has an empty ID")
+	}
+	// The old lease does not settle the new one.
+	if err := f.Ack(ctx, l); !errors.Is(err, frontier.ErrUnknownLease) {
+		t.Errorf("Ack of the released lease after the entry was leased again = %v; want ErrUnknownLease", err)
+	}
+	if st := stats(t, f); st.Leased != 1 {
+		t.Errorf("Leased = %d; want 1", st.Leased)
+	}
+	// A retried entry released keeps its attempt. (Where a retried entry
+	// goes in its host's queue is the backend's choice.)
+	if err := f.Retry(ctx, l2, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	l3 := next(t, f)
+	otherDone := false
+	if l3.URL != e.URL {
+		ack(t, f, l3)
+		otherDone = true
+		l3 = next(t, f)
+	}
+	if l3.URL != e.URL || l3.Attempt != 1 {
+		t.Fatalf("lease %s attempt %d; want %s attempt 1", l3.URL, l3.Attempt, e.URL)
+	}
+	if err := f.Release(ctx, l3); err != nil {
+		t.Fatal(err)
+	}
+	l4 := next(t, f)
+	if l4.URL != e.URL || l4.Attempt != 1 {
+		t.Errorf("lease %s attempt %d; want %s attempt 1", l4.URL, l4.Attempt, e.URL)
+	}
+	ack(t, f, l4)
+	if !otherDone {
+		ack(t, f, next(t, f))
+	}
+	if _, err := f.Next(ctx); !errors.Is(err, frontier.ErrDone) {
+		t.Errorf("Next = %v; want ErrDone", err)
+	}
+}
+
+func (s *suite) testReleaseHead(t *testing.T) {
+	f := s.open(t)
+	ctx := ctxT(t)
+	push(t, f, entries(hostURLs("rh.test", 4)...)...)
+	l0, l1 := next(t, f), next(t, f)
+	// Released entries go before the ones never leased, in push order
+	// when released in reverse.
+	for _, l := range []*frontier.Lease{l1, l0} {
+		if err := f.Release(ctx, l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	for range 4 {
+		l := next(t, f)
+		got = append(got, l.URL)
+		ack(t, f, l)
+	}
+	if want := hostURLs("rh.test", 4); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("order after Release:\n got %v\nwant %v", got, want)
+	}
+}
+
 func (s *suite) testStats(t *testing.T) {
 	f := s.open(t)
 	if st := stats(t, f); st != (frontier.Stats{}) {
@@ -940,6 +1089,9 @@ func (s *suite) testClose(t *testing.T) {
 	}
 	if err := f.Retry(ctx, l, time.Now()); !errors.Is(err, frontier.ErrClosed) {
 		t.Errorf("Retry after Close = %v; want ErrClosed", err)
+	}
+	if err := f.Release(ctx, l); !errors.Is(err, frontier.ErrClosed) {
+		t.Errorf("Release after Close = %v; want ErrClosed", err)
 	}
 	if err := f.SetHostPolicy(ctx, "cl.test", frontier.HostPolicy{}); !errors.Is(err, frontier.ErrClosed) {
 		t.Errorf("SetHostPolicy after Close = %v; want ErrClosed", err)
@@ -1175,5 +1327,40 @@ func (s *suite) testReopenLeases(t *testing.T) {
 	}
 	if st := stats(t, f); st.Seen != int64(len(all)) || st.Queued != 0 || st.Leased != 0 {
 		t.Errorf("Stats = %+v; want Seen %d and nothing left", st, len(all))
+	}
+}
+
+func (s *suite) testReopenRelease(t *testing.T) {
+	if s.o.Reopen == nil {
+		t.Skip("backend does not persist (Options.Reopen is nil)")
+	}
+	f := s.open(t)
+	ctx := ctxT(t)
+	push(t, f, entries(hostURLs("rr.test", 2)...)...)
+	l0 := next(t, f)
+	if err := f.Release(ctx, l0); err != nil {
+		t.Fatal(err)
+	}
+	f = s.o.Reopen(t, f)
+	t.Cleanup(func() { f.Close() })
+	got := map[string]int{}
+	for {
+		l, err := f.Next(ctx)
+		if errors.Is(err, frontier.ErrDone) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("Next: %v", err)
+		}
+		if l.Attempt != 0 {
+			t.Errorf("URL %s has Attempt %d after Release and reopen; want 0", l.URL, l.Attempt)
+		}
+		got[l.URL]++
+		ack(t, f, l)
+	}
+	for _, s := range hostURLs("rr.test", 2) {
+		if got[s] != 1 {
+			t.Errorf("URL %s delivered %d times after reopen; want 1", s, got[s])
+		}
 	}
 }

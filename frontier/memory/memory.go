@@ -12,20 +12,21 @@
 // host's queue (in priority mode, to its place by priority and push order).
 //
 // Files: memory.go holds the Frontier methods and the waiting; heap.go the
-// ready-host schedule and the delayed-retry heap; queue.go the per-host
-// queue (FIFO ring or priority heap); seen.go the fingerprint set.
+// delayed-retry heap; queue.go the per-host queue (FIFO ring or priority
+// heap); seen.go the fingerprint set. The ready-host schedule (next-allowed
+// times, jitter) is internal/schedule's, shared with frontier/disk.
 package memory
 
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/trawlhq/trawl/frontier"
+	"github.com/trawlhq/trawl/internal/schedule"
 )
 
 // Config configures a Memory frontier. The zero value is usable.
@@ -51,14 +52,14 @@ type Memory struct {
 	closed  bool
 	seen    seenSet
 	hosts   map[string]*host
-	ready   hostHeap    // hosts with a queued entry and a free slot, by readyAt
-	delayed delayedHeap // retries waiting for their notBefore
-	leases  []leaseSlot // outstanding leases; a lease ID names a slot and its generation
-	free    []uint32    // indexes of unused slots in leases
+	ready   schedule.Schedule[*host] // hosts with a queued entry and a free slot
+	delayed delayedHeap              // retries waiting for their notBefore
+	leases  []leaseSlot              // outstanding leases; a lease ID names a slot and its generation
+	free    []uint32                 // indexes of unused slots in leases
 	nLeased int
 	waiters []*waiter // blocked Next calls, oldest first
 
-	seq     uint64 // push and schedule order
+	seq     uint64 // push order
 	queued  int64  // including delayed
 	nDelay  int64
 	active  int64    // hosts with queued, delayed or leased entries
@@ -77,18 +78,8 @@ type host struct {
 	custom   bool                // policy set by SetHostPolicy: keep the host when idle
 	inflight int
 	delayed  int
-
-	lastStart   int64 // start of the most recent lease, unix ns; 0 = none
-	jitter      int64 // jitter drawn for the most recent lease
-	nextAllowed int64 // lastStart + Interval + jitter
-
-	heapIdx   int   // index in Memory.ready; -1 when not there
-	enteredAt int64 // when it last became eligible
-	readyAt   int64 // max(nextAllowed, enteredAt): its key in Memory.ready
-	order     uint64
+	sched    schedule.Host[*host] // its place in Memory.ready; Value is h
 }
-
-func (h *host) queuedLen() int { return h.q.len() }
 
 func (h *host) isActive() bool { return h.q.len()+h.delayed+h.inflight > 0 }
 
@@ -191,7 +182,8 @@ func (m *Memory) Push(ctx context.Context, entries ...frontier.Entry) (int, erro
 func (m *Memory) host(hk string) *host {
 	h := m.hosts[hk]
 	if h == nil {
-		h = &host{name: strings.Clone(hk), policy: m.def, heapIdx: -1}
+		h = &host{name: strings.Clone(hk), policy: m.def}
+		h.sched.Value = h
 		m.hosts[h.name] = h
 		m.idle++
 	}
@@ -212,7 +204,7 @@ func (m *Memory) sweep() {
 	}
 	now := m.nowNS()
 	for k, h := range m.hosts {
-		if !h.isActive() && !h.custom && h.nextAllowed <= now {
+		if !h.isActive() && !h.custom && h.sched.NextAllowed() <= now {
 			delete(m.hosts, k)
 			m.idle--
 		}
@@ -225,21 +217,7 @@ func (m *Memory) sweep() {
 // schedule puts h into, moves it within, or takes it out of the ready
 // schedule according to its state.
 func (m *Memory) schedule(h *host, now int64) {
-	switch el := h.eligible(); {
-	case el && h.heapIdx < 0:
-		h.enteredAt = now
-		h.readyAt = max(h.nextAllowed, now)
-		m.seq++
-		h.order = m.seq
-		m.ready.push(h)
-	case !el && h.heapIdx >= 0:
-		m.ready.remove(h.heapIdx)
-	case el:
-		if r := max(h.nextAllowed, h.enteredAt); r != h.readyAt {
-			h.readyAt = r
-			m.ready.fix(h.heapIdx)
-		}
-	}
+	m.ready.Update(&h.sched, h.eligible(), now)
 }
 
 // Next returns a lease on the entry that has been ready longest, waiting
@@ -263,9 +241,10 @@ func (m *Memory) Next(ctx context.Context) (*frontier.Lease, error) {
 		}
 		now := m.nowNS()
 		m.promote(now)
-		if len(m.ready) > 0 && m.ready[0].readyAt <= now {
-			l := m.lease(now)
-			if len(m.ready) > 0 || len(m.delayed) > 0 {
+		top, readyAt := m.ready.Peek()
+		if top != nil && readyAt <= now {
+			l := m.lease(top.Value, now)
+			if m.ready.Len() > 0 || len(m.delayed) > 0 {
 				// More is ready, or will be: pass the baton to a waiter,
 				// which takes it or sets its timer for it.
 				m.wake(1)
@@ -278,8 +257,8 @@ func (m *Memory) Next(ctx context.Context) (*frontier.Lease, error) {
 			return nil, frontier.ErrDone
 		}
 		var wakeAt int64
-		if len(m.ready) > 0 {
-			wakeAt = m.ready[0].readyAt
+		if top != nil {
+			wakeAt = readyAt
 		}
 		if len(m.delayed) > 0 && (wakeAt == 0 || m.delayed[0].notBefore < wakeAt) {
 			wakeAt = m.delayed[0].notBefore
@@ -324,9 +303,9 @@ func (m *Memory) Next(ctx context.Context) (*frontier.Lease, error) {
 	}
 }
 
-// lease takes the first entry of the host at the top of the ready schedule.
-func (m *Memory) lease(now int64) *frontier.Lease {
-	h := m.ready[0]
+// lease takes the first entry of h, the host at the top of the ready
+// schedule.
+func (m *Memory) lease(h *host, now int64) *frontier.Lease {
 	var e entry
 	if m.priority {
 		e = h.q.heapPop()
@@ -335,23 +314,7 @@ func (m *Memory) lease(now int64) *frontier.Lease {
 	}
 	m.queued--
 	h.inflight++
-	h.lastStart = now
-	h.jitter = 0
-	if h.policy.Jitter > 0 {
-		h.jitter = rand.Int64N(int64(h.policy.Jitter))
-	}
-	h.nextAllowed = now + int64(h.policy.Interval) + h.jitter
-	// The host becomes ready again only now: others that were ready
-	// before it go first.
-	if h.eligible() {
-		h.enteredAt = now
-		h.readyAt = max(h.nextAllowed, now)
-		m.seq++
-		h.order = m.seq
-		m.ready.fix(0)
-	} else {
-		m.ready.remove(0)
-	}
+	m.ready.Lease(&h.sched, h.policy, now, h.eligible())
 	var idx uint32
 	if n := len(m.free); n > 0 {
 		idx = m.free[n-1]
@@ -466,6 +429,22 @@ func (m *Memory) Retry(ctx context.Context, l *frontier.Lease, notBefore time.Ti
 	return nil
 }
 
+// Release settles l by putting its entry back at the head of its host's
+// queue (in priority mode, at its place by priority and push order) with
+// its Attempt unchanged.
+func (m *Memory) Release(ctx context.Context, l *frontier.Lease) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	rec, err := m.settle(l)
+	if err != nil {
+		return err
+	}
+	m.queued++
+	m.requeue(rec.h, rec.e, m.nowNS())
+	m.wake(1)
+	return nil
+}
+
 // SetHostPolicy replaces the policy of host. A new Interval counts from the
 // start of the host's most recent lease.
 func (m *Memory) SetHostPolicy(ctx context.Context, hostKey string, p frontier.HostPolicy) error {
@@ -479,14 +458,7 @@ func (m *Memory) SetHostPolicy(ctx context.Context, hostKey string, p frontier.H
 	}
 	h := m.host(hostKey)
 	h.policy, h.custom = p, true
-	if h.lastStart != 0 {
-		h.jitter = 0
-		if p.Jitter > 0 {
-			h.jitter = rand.Int64N(int64(p.Jitter))
-		}
-		h.nextAllowed = h.lastStart + int64(p.Interval) + h.jitter
-	}
-	m.schedule(h, m.nowNS())
+	m.ready.SetPolicy(&h.sched, p, h.eligible(), m.nowNS())
 	m.wake(len(m.waiters))
 	return nil
 }
@@ -520,7 +492,7 @@ func (m *Memory) Close() error {
 	m.wake(len(m.waiters))
 	m.seen = seenSet{}
 	m.hosts, m.leases, m.free = nil, nil, nil
-	m.ready, m.delayed = nil, nil
+	m.ready, m.delayed = schedule.Schedule[*host]{}, nil
 	return nil
 }
 

@@ -570,7 +570,7 @@ func (f *Frontier) lease(res []any) (*frontier.Lease, error) {
 	return &frontier.Lease{Entry: e, Host: host, ID: id, Attempt: attempt}, nil
 }
 
-// settle runs an Ack or Retry script for l.
+// settle runs an Ack, Retry or Release script for l.
 func (f *Frontier) settle(ctx context.Context, op string, s *goredis.Script, l *frontier.Lease, extra ...any) error {
 	if f.isClosed() {
 		return frontier.ErrClosed
@@ -627,6 +627,12 @@ func (f *Frontier) Retry(ctx context.Context, l *frontier.Lease, notBefore time.
 		delay = 1 // a sub-millisecond wait still waits
 	}
 	return f.settle(ctx, "retry", retryScript, l, delay)
+}
+
+// Release implements frontier.Frontier: the entry goes back to the head of
+// its host's queue with its attempt unchanged.
+func (f *Frontier) Release(ctx context.Context, l *frontier.Lease) error {
+	return f.settle(ctx, "release", releaseScript, l)
 }
 
 // SetHostPolicy implements frontier.Frontier. The policy is stored in Redis

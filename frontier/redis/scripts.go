@@ -266,7 +266,9 @@ return n
 // ARGV[8] Interval (ms), ARGV[9] Jitter (ms), ARGV[10] random in [0, 1).
 // The host's next-allowed time is recomputed from its last lease and the
 // new interval, so a Crawl-delay learnt while a lease is out spaces that
-// lease from the next one.
+// lease from the next one, and a shorter one lets the next come sooner (a
+// scheduled host waiting for its old next-allowed time is ready at the new
+// one, or now).
 var policyScript = goredis.NewScript(prelude + `
 local host = ARGV[6]
 local hk = P..'h:'..host
@@ -276,7 +278,10 @@ if last then
   local nxt = last + tonumber(ARGV[8]) + math.floor(tonumber(ARGV[10]) * tonumber(ARGV[9]))
   redis.call('HSET', hk, 'next', nxt)
   local at = tonumber(redis.call('ZSCORE', K_HOSTS, host))
-  if at and nxt > at then redis.call('ZADD', K_HOSTS, 'XX', nxt, host) end
+  if at then
+    local score = math.max(nxt, math.min(at, now))
+    if score ~= at then redis.call('ZADD', K_HOSTS, 'XX', score, host) end
+  end
 end
 if tonumber(ARGV[7]) > 0 then
   redis.call('HSET', hk, 'max', ARGV[7])
