@@ -15,7 +15,7 @@ Usage:
   trawl check [flags] URL...   find the broken links of the sites of the seed URLs
   trawl demo [flags]           crawl the built-in demo site (no internet needed)
   trawl version                print the version
-  trawl help [crawl|check|demo]  show this help, or a command's flags
+  trawl help [COMMAND]         show this help, or a command's flags
 
 Examples:
   trawl demo -o pages.jsonl

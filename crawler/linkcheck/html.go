@@ -16,7 +16,8 @@ import (
 var reportTemplate string
 
 var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
-	"ms": func(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) },
+	"ms":  func(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) },
+	"dur": func(d time.Duration) string { return d.Round(time.Millisecond).String() },
 }).Parse(reportTemplate))
 
 // WriteHTML writes the report as one self-contained HTML page: totals,
@@ -202,7 +203,7 @@ func barChart(title string, bars []bar) template.HTML {
 	if len(bars) == 0 {
 		return template.HTML(`<p class="muted">No data.</p>`)
 	}
-	const rowH, labelW, chartW, countW = 26, 170, 360, 70
+	const rowH, labelW, chartW, countW = 30, 150, 300, 60
 	maxN := 1
 	for _, b := range bars {
 		maxN = max(maxN, b.N)
