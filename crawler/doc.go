@@ -93,4 +93,7 @@
 //   - retry.go: what is retried, backoff and Retry-After.
 //   - sitemap.go: sitemap discovery and parsing (XML, index, gzip, text).
 //   - stats.go: live and final Stats.
+//   - query.go: the crawl's rules for code working beside it on the same
+//     session (Follows, Allowed, HostPolicy, RetryDelay, RequestHeader),
+//     as package linkcheck does.
 package crawler

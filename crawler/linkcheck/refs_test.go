@@ -141,3 +141,36 @@ func FuzzScanRefs(f *testing.F) {
 }
 
 func utf8Valid(s string) bool { return strings.ToValidUTF8(s, "") == s }
+
+// FuzzFragment checks the round trip a browser makes: a link to "#" + id
+// (as written in the href) indicates the element with that id. (Not for
+// ids with a '%' and a character the URL parser encodes: the raw fragment
+// then differs from the id and its decoding too, in browsers as here.)
+func FuzzFragment(f *testing.F) {
+	for _, s := range []string{"sec", "café", "a b", "%41", "50%", "x\"y<z>", "日本語"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, id string) {
+		if id == "" || !utf8Valid(id) || strings.ContainsAny(id, "\t\n\r") ||
+			(strings.Contains(id, "%") && encodeFragment(id) != id) {
+			t.Skip()
+		}
+		if !fragmentOK(encodeFragment(id), newAnchorSet([]string{id})) {
+			t.Errorf("#%s does not find id %q (encoded %q)", id, id, encodeFragment(id))
+		}
+	})
+}
+
+// FuzzSrcset checks that every URL of a srcset is a non-empty substring
+// without white space.
+func FuzzSrcset(f *testing.F) {
+	f.Add("a.png 1x, b.png 2x")
+	f.Add("a.png (x, y) 1x,b,c.png")
+	f.Fuzz(func(t *testing.T, v string) {
+		for _, u := range srcsetURLs(v) {
+			if u == "" || strings.ContainsAny(u, " \t\n\r\f") || !strings.Contains(v, u) {
+				t.Errorf("srcset %q gave %q", v, u)
+			}
+		}
+	})
+}
