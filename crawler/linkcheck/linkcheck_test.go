@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -470,5 +471,91 @@ func TestInterrupted(t *testing.T) {
 	rep, err := c.Run(ctx, site.URL+"/")
 	if !errors.Is(err, context.Canceled) || rep == nil || !rep.Interrupted {
 		t.Fatalf("Run = %v, %v; want the report and context.Canceled", rep, err)
+	}
+}
+
+// TestOffSiteLimitsAndDedup checks 40 distinct assets of another host,
+// each referenced from two pages: each is checked once, with at most
+// PerHost requests in flight to that host, by a fixed pool.
+func TestOffSiteLimitsAndDedup(t *testing.T) {
+	var inFlight, maxInFlight atomic.Int64
+	var mu sync.Mutex
+	hits := map[string]int{}
+	off := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/robots.txt" {
+			http.NotFound(rw, r)
+			return
+		}
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for m := maxInFlight.Load(); n > m && !maxInFlight.CompareAndSwap(m, n); m = maxInFlight.Load() {
+		}
+		mu.Lock()
+		hits[r.URL.Path]++
+		mu.Unlock()
+		time.Sleep(5 * time.Millisecond) // hold the request so that they overlap
+	}))
+	defer off.Close()
+	var imgs strings.Builder
+	for i := range 40 {
+		fmt.Fprintf(&imgs, "<img src=\"http://offsite.test:%s/i/%d.png\">\n", port(off.URL), i)
+	}
+	site := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		rw.Header().Set("Content-Type", "text/html")
+		switch r.URL.Path {
+		case "/":
+			fmt.Fprint(rw, `<a href="/b">b</a>`+imgs.String())
+		case "/b":
+			fmt.Fprint(rw, imgs.String())
+		}
+	}))
+	defer site.Close()
+	c := newChecker(t, linkcheck.Config{Checkers: 16}) // PerHost is 4
+	rep, err := c.Run(context.Background(), site.URL+"/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Broken()) != 0 || len(rep.Targets) != 42 {
+		t.Fatalf("%d targets, %d broken; want 42, 0", len(rep.Targets), len(rep.Broken()))
+	}
+	for _, tg := range rep.Targets {
+		if tg.Kind == linkcheck.KindAsset && len(tg.Sources) != 2 {
+			t.Errorf("%s: %d sources, want 2", tg.URL, len(tg.Sources))
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for p, n := range hits {
+		if n != 1 {
+			t.Errorf("%s requested %d times", p, n)
+		}
+	}
+	if len(hits) != 40 {
+		t.Errorf("%d assets requested, want 40", len(hits))
+	}
+	if m := maxInFlight.Load(); m > 4 {
+		t.Errorf("at most %d requests in flight to the other host; want at most 4 (PerHost)", m)
+	}
+}
+
+// TestMaxSources caps the listed sources and counts the others.
+func TestMaxSources(t *testing.T) {
+	site := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		rw.Header().Set("Content-Type", "text/html")
+		if r.URL.Path == "/" {
+			fmt.Fprint(rw, strings.Repeat("<a href=\"/gone\">x</a>\n", 7))
+			return
+		}
+		http.NotFound(rw, r)
+	}))
+	defer site.Close()
+	c := newChecker(t, linkcheck.Config{MaxSources: 3})
+	rep, err := c.Run(context.Background(), site.URL+"/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := rep.Broken()
+	if len(b) != 1 || len(b[0].Sources) != 3 || b[0].MoreSources != 4 || b[0].References() != 7 {
+		t.Fatalf("broken = %+v; want /gone with 3 sources and 4 more", b)
 	}
 }
