@@ -38,7 +38,7 @@ func TestQueries(t *testing.T) {
 	}{
 		{page, pipeline.Link{URL: s.URL + "/a"}, true},
 		{page, pipeline.Link{URL: s.URL + "/a", NoFollow: true}, false},
-		{page, pipeline.Link{URL: otherURL + "/a"}, false}, // another host
+		{page, pipeline.Link{URL: otherURL + "/a"}, false},                                    // another host
 		{&pipeline.Page{URL: s.URL + "/", Depth: 2}, pipeline.Link{URL: s.URL + "/a"}, false}, // MaxDepth
 		{&pipeline.Page{URL: s.URL + "/", NoFollow: true}, pipeline.Link{URL: s.URL + "/a"}, false},
 		{&pipeline.Page{URL: s.URL + "/", Err: errors.New("x")}, pipeline.Link{URL: s.URL + "/a"}, false},
