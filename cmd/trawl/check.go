@@ -155,45 +155,46 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	defer res.finish(sess)
-	var rep *linkcheck.Report
-	stopped := false
-	if res.finished {
-		// Nothing left to crawl: report what the earlier runs found.
-		logger.Info("the crawl in the state directory has finished: reporting its check", "state", cfg.State)
-		rep = checker.Report()
-	} else {
-		runCtx, sigs := watchSignals(ctx, logger, cfg.GracePeriod, func() {
-			con.ClearStatus()
-			fmt.Fprintln(con, "trawl: interrupted again: exiting now (no report written)")
-		})
-		stopSignals := sync.OnceFunc(sigs.Stop)
-		defer stopSignals()
+	runCtx, sigs := watchSignals(ctx, logger, cfg.GracePeriod, func() {
+		con.ClearStatus()
+		fmt.Fprintln(con, "trawl: interrupted again: exiting now (no report written)")
+	})
+	stopSignals := sync.OnceFunc(sigs.Stop)
+	defer stopSignals()
 
-		var progWG sync.WaitGroup
-		progCtx, stopProgress := context.WithCancel(context.Background())
-		if !cfg.Quiet && (cfg.Progress || isTerminal(stderr)) {
-			progWG.Add(1)
-			go func() {
-				defer progWG.Done()
-				runStatus(progCtx, con, func() string { return checkStatusLine(checker) }, progressInterval)
-			}()
-		}
-		var runErr error
+	var progWG sync.WaitGroup
+	progCtx, stopProgress := context.WithCancel(context.Background())
+	defer stopProgress()
+	if !cfg.Quiet && (cfg.Progress || isTerminal(stderr)) {
+		progWG.Add(1)
+		go func() {
+			defer progWG.Done()
+			runStatus(progCtx, con, func() string { return checkStatusLine(checker) }, progressInterval)
+		}()
+	}
+	var rep *linkcheck.Report
+	var runErr error
+	if res.finished {
+		// Nothing left to crawl: finish what the earlier runs left
+		// unchecked, if anything, and report.
+		logger.Info("the crawl in the state directory has finished: reporting its check", "state", cfg.State)
+		rep, runErr = checker.Finish(runCtx)
+	} else {
 		rep, runErr = checker.Run(runCtx, a.seeds...)
-		stopProgress()
-		progWG.Wait()
-		stopSignals()
-		stopped = sigs.Interrupted() || (ctx.Err() != nil && errors.Is(runErr, ctx.Err()))
-		if runErr != nil && !(stopped && errors.Is(runErr, context.Canceled)) {
-			return runErr
-		}
-		if err := res.save(checker); err != nil {
-			logger.Error("--state: saving the check", "err", err)
-		}
-		if statsFile != nil {
-			if err := writeStatsFile(statsFile, fromCrawler(rep.Crawl), stopped); err != nil {
-				logger.Error("writing --stats file", "file", cfg.Stats, "err", err)
-			}
+	}
+	stopProgress()
+	progWG.Wait()
+	stopSignals()
+	stopped := sigs.Interrupted() || (ctx.Err() != nil && errors.Is(runErr, ctx.Err()))
+	if runErr != nil && !(stopped && errors.Is(runErr, context.Canceled)) {
+		return runErr
+	}
+	if err := res.save(checker); err != nil {
+		logger.Error("--state: saving the check", "err", err)
+	}
+	if statsFile != nil {
+		if err := writeStatsFile(statsFile, fromCrawler(rep.Crawl), stopped); err != nil {
+			logger.Error("writing --stats file", "file", cfg.Stats, "err", err)
 		}
 	}
 
@@ -250,6 +251,8 @@ func checkConfig(c *Config, logger *slog.Logger) (linkcheck.Config, error) {
 		Accept:      accept,
 		NoFragments: c.NoFragments,
 		MaxSources:  c.MaxSources,
+		// Only --all lists the sources of OK targets.
+		KeepOKSources: c.All,
 	}, nil
 }
 

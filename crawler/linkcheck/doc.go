@@ -73,7 +73,8 @@
 //     against golang.org/x/net/html's Tokenizer in refs_tokenizer_test.go).
 //   - fragment.go: anchor sets and the indicated-part rules.
 //   - check.go: the checker pool and the HTTP check.
-//   - state.go: Save and Restore (a check resumed with --state) and Report.
+//   - state.go: Save and Restore (a check resumed with --state; Finish
+//     completes one whose crawl is over).
 //   - report.go: Report, WriteJSONL, WriteText, WriteJUnit.
 //   - html.go, report.html.tmpl: WriteHTML.
 package linkcheck

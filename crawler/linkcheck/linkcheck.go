@@ -50,6 +50,11 @@ type Config struct {
 	// MaxSources caps the sources listed per target (the others are only
 	// counted). Zero means DefaultMaxSources; negative means no cap.
 	MaxSources int
+	// KeepOKSources keeps the sources of the targets found OK, to list
+	// them (as trawl check --all --format jsonl does). False keeps only
+	// their count (Target.MoreSources): memory then holds the sources of
+	// the broken, skipped and unchecked targets only.
+	KeepOKSources bool
 }
 
 // Kind says what a target is.
@@ -240,14 +245,7 @@ func (c *Checker) Stats() Stats {
 // error. A frontier or pipeline failure is returned with a nil report.
 func (c *Checker) Run(ctx context.Context, seeds ...string) (*Report, error) {
 	start := c.now()
-	c.pool.start(ctx)
-	c.mu.Lock()
-	restored := c.restored
-	c.restored = nil
-	c.mu.Unlock()
-	for _, e := range restored {
-		c.pool.add(e)
-	}
+	c.startPool(ctx)
 	runErr := c.crawl.Run(ctx, seeds...)
 	closeErr := c.pipe.Close()
 	if runErr != nil && ctx.Err() == nil {
@@ -260,6 +258,40 @@ func (c *Checker) Run(ctx context.Context, seeds ...string) (*Report, error) {
 		c.pool.finish()
 		return nil, fmt.Errorf("linkcheck: %w", closeErr)
 	}
+	return c.finish(ctx, start)
+}
+
+// Finish completes a check whose crawl is over without crawling: it
+// checks what the restored state left unchecked (targets waiting for a
+// check, pages the crawl did not fetch) and returns the report, as Run
+// would. It is for a Checker restored from a check whose crawl finished;
+// call either Run or Finish, once.
+func (c *Checker) Finish(ctx context.Context) (*Report, error) {
+	start := c.now()
+	c.startPool(ctx)
+	if err := c.pipe.Close(); err != nil {
+		c.pool.stop()
+		c.pool.finish()
+		return nil, fmt.Errorf("linkcheck: %w", err)
+	}
+	return c.finish(ctx, start)
+}
+
+// startPool starts the checkers, with the targets Restore found waiting.
+func (c *Checker) startPool(ctx context.Context) {
+	c.pool.start(ctx)
+	c.mu.Lock()
+	restored := c.restored
+	c.restored = nil
+	c.mu.Unlock()
+	for _, e := range restored {
+		c.pool.add(e)
+	}
+}
+
+// finish checks what the crawl left, waits for the pool and builds the
+// report.
+func (c *Checker) finish(ctx context.Context, start time.Time) (*Report, error) {
 	if ctx.Err() == nil {
 		c.checkUnfetched()
 	}
@@ -358,7 +390,6 @@ func (c *Checker) page(p *pipeline.Page) {
 			c.excludedN.Add(1)
 			continue
 		}
-		src := Source{Page: doc, Tag: r.tag, Attr: r.attr, Text: r.text, Line: r.line}
 		t := c.targets[r.key]
 		if t == nil {
 			kind := KindLink
@@ -377,16 +408,19 @@ func (c *Checker) page(p *pipeline.Page) {
 				jobs = append(jobs, t)
 			}
 		}
-		c.addSource(t, src)
+		c.addSource(t, doc, &r.ref)
 		if r.frag != "" {
 			key := r.key + "#" + r.frag
 			f := c.targets[key]
 			if f == nil {
 				f = c.newEntry(key, KindFragment)
 				f.base, f.frag = t, r.frag
-				f.state = stateQueued // evaluated when the crawl is over
+				f.state = stateQueued // decided once its page is in
 			}
-			c.addSource(f, src)
+			c.addSource(f, doc, &r.ref)
+			if f.state != stateDone && t.fetched {
+				c.decideFragment(f)
+			}
 		}
 	}
 	c.mu.Unlock()
@@ -459,13 +493,14 @@ func (c *Checker) newEntry(key string, kind Kind) *entry {
 	return e
 }
 
-// addSource adds one reference to a target, within the cap. c.mu held.
-func (c *Checker) addSource(e *entry, s Source) {
-	if c.maxSources >= 0 && len(e.Sources) >= c.maxSources {
+// addSource adds reference r of page to a target, within the cap. c.mu
+// held.
+func (c *Checker) addSource(e *entry, page string, r *ref) {
+	if (c.maxSources >= 0 && len(e.Sources) >= c.maxSources) || (e.state == stateDone && e.OK && !c.cfg.KeepOKSources) {
 		e.MoreSources++
 		return
 	}
-	e.Sources = append(e.Sources, s)
+	e.Sources = append(e.Sources, Source{Page: page, Tag: r.tag, Attr: r.attr, Text: clipText(r.text), Line: r.line})
 }
 
 // done gives a target its outcome (set by fn) and counts it. c.mu held.
@@ -476,6 +511,10 @@ func (c *Checker) done(e *entry, fn func(t *Target)) {
 	e.OK, e.Status, e.Error, e.Skipped, e.Redirects = false, 0, "", "", nil
 	fn(&e.Target)
 	e.state = stateDone
+	if e.OK && !c.cfg.KeepOKSources && e.Sources != nil {
+		e.MoreSources += len(e.Sources)
+		e.Sources = nil
+	}
 	c.checkedN.Add(1)
 	switch {
 	case e.Skipped != "":
@@ -599,18 +638,24 @@ func (c *Checker) finishFragments() {
 		if e.Kind != KindFragment || e.state == stateDone {
 			continue
 		}
-		b := e.base
-		if !b.fetched || !b.OK || !b.html || b.anchors == nil {
-			continue
-		}
-		c.done(e, func(t *Target) {
-			t.Status = b.Status
-			t.OK = fragmentOK(e.frag, b.anchors)
-			if !t.OK {
-				t.Error = fmt.Sprintf("no element with id or name %q on the page", percentDecode(e.frag))
-			}
-		})
+		c.decideFragment(e)
 	}
+}
+
+// decideFragment decides a fragment target if its page was fetched as
+// HTML and is OK. c.mu held.
+func (c *Checker) decideFragment(e *entry) {
+	b := e.base
+	if !b.fetched || !b.OK || !b.html || b.anchors == nil {
+		return
+	}
+	c.done(e, func(t *Target) {
+		t.Status = b.Status
+		t.OK = fragmentOK(e.frag, b.anchors)
+		if !t.OK {
+			t.Error = fmt.Sprintf("no element with id or name %q on the page", percentDecode(e.frag))
+		}
+	})
 }
 
 // report builds the report. Targets without an outcome (the check was

@@ -510,7 +510,7 @@ func TestOffSiteLimitsAndDedup(t *testing.T) {
 		}
 	}))
 	defer site.Close()
-	c := newChecker(t, linkcheck.Config{Checkers: 16}) // PerHost is 4
+	c := newChecker(t, linkcheck.Config{Checkers: 16, KeepOKSources: true}) // PerHost is 4
 	rep, err := c.Run(context.Background(), site.URL+"/")
 	if err != nil {
 		t.Fatal(err)

@@ -12,7 +12,7 @@ type ref struct {
 	href     string // the attribute's value (one candidate of a srcset)
 	tag      string // element name, lower case
 	attr     string // attribute name, lower case
-	text     string // anchor text (a), alt text (img, area), else ""
+	text     string // anchor text (a), alt text (img, area), else ""; as found (see clipText)
 	line     int    // 1-based line of the element's start tag
 	asset    bool   // an embedded resource, not a link
 	nofollow bool   // rel=nofollow
@@ -70,7 +70,7 @@ func (sc *scanner) lineAt(i int) int {
 func (sc *scanner) closeA() {
 	if sc.inA >= 0 {
 		if sc.s.refs[sc.inA].text == "" {
-			sc.s.refs[sc.inA].text = clipText([]byte(html.UnescapeString(string(sc.text))))
+			sc.s.refs[sc.inA].text = html.UnescapeString(string(sc.text))
 		}
 		sc.inA = -1
 	}
@@ -189,13 +189,13 @@ func (sc *scanner) tag(j int, tag string, selfClosing bool) {
 		}
 	case "area":
 		if v, ok := a.get("href"); ok {
-			s.refs = append(s.refs, ref{href: v, tag: tag, attr: "href", text: clipText([]byte(a.val("alt"))),
+			s.refs = append(s.refs, ref{href: v, tag: tag, attr: "href", text: a.val("alt"),
 				line: line, nofollow: hasToken(a.val("rel"), "nofollow")})
 		}
 	case "iframe", "frame":
 		add("src", false, "")
 	case "img":
-		alt := clipText([]byte(a.val("alt")))
+		alt := a.val("alt")
 		add("src", true, alt)
 		s.addSrcset(a.val("srcset"), tag, alt, line)
 		if alt != "" {
@@ -542,9 +542,10 @@ func hasToken(v, tok string) bool {
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' }
 
-// clipText collapses white space and cuts the text at maxText runes.
-func clipText(b []byte) string {
-	f := strings.Fields(strings.ToValidUTF8(string(b), "\uFFFD"))
+// clipText collapses white space and cuts the text at maxText runes. It is
+// applied to a source's text when the source is kept.
+func clipText(s string) string {
+	f := strings.Fields(strings.ToValidUTF8(s, "\uFFFD"))
 	t := strings.Join(f, " ")
 	if utf8.RuneCountInString(t) > maxText {
 		r := []rune(t)

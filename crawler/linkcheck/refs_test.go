@@ -30,7 +30,7 @@ func TestScanRefs(t *testing.T) {
 	s := scanRefs(doc)
 	var got []string
 	for _, r := range s.refs {
-		got = append(got, fmt.Sprintf("%d %s %s %q %q asset=%v nofollow=%v", r.line, r.tag, r.attr, r.href, r.text, r.asset, r.nofollow))
+		got = append(got, fmt.Sprintf("%d %s %s %q %q asset=%v nofollow=%v", r.line, r.tag, r.attr, r.href, clipText(r.text), r.asset, r.nofollow))
 	}
 	want := []string{
 		`2 link href "a.css" "" asset=true nofollow=false`,
@@ -64,7 +64,7 @@ func TestScanRefs(t *testing.T) {
 	if fmt.Sprint(s.anchors) != "[top-id named]" {
 		t.Errorf("anchors = %v", s.anchors)
 	}
-	if ref := scanRefsTokenizer(doc); fmt.Sprint(ref) != fmt.Sprint(s) {
+	if ref := scanRefsTokenizer(doc); fmt.Sprint(clipped(ref)) != fmt.Sprint(clipped(s)) {
 		t.Errorf("differs from the tokenizer:\n%+v\n%+v", ref, s)
 	}
 }
@@ -133,7 +133,7 @@ func FuzzScanRefs(f *testing.F) {
 			strings.Contains(doc, "<![CDATA[") {
 			t.Skip("foreign content")
 		}
-		got, want := scanRefs(doc), scanRefsTokenizer(doc)
+		got, want := clipped(scanRefs(doc)), clipped(scanRefsTokenizer(doc))
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("fast scanner:\n%+v\ntokenizer:\n%+v", got, want)
 		}
@@ -173,4 +173,12 @@ func FuzzSrcset(f *testing.F) {
 			}
 		}
 	})
+}
+
+// clipped returns s with its texts as sources keep them.
+func clipped(s scanned) scanned {
+	for i := range s.refs {
+		s.refs[i].text = clipText(s.refs[i].text)
+	}
+	return s
 }

@@ -25,7 +25,7 @@ func scanRefsTokenizer(doc string) scanned {
 	closeA := func() {
 		if inA >= 0 {
 			if s.refs[inA].text == "" {
-				s.refs[inA].text = clipText(text)
+				s.refs[inA].text = string(text)
 			}
 			inA = -1
 		}
@@ -92,13 +92,13 @@ func scanRefsTokenizer(doc string) scanned {
 				}
 			case "area":
 				if v, ok := attrs.get("href"); ok {
-					s.refs = append(s.refs, ref{href: v, tag: tag, attr: "href", text: clipText([]byte(attrs.val("alt"))),
+					s.refs = append(s.refs, ref{href: v, tag: tag, attr: "href", text: attrs.val("alt"),
 						line: tagLine, nofollow: hasToken(attrs.val("rel"), "nofollow")})
 				}
 			case "iframe", "frame":
 				add("src", false, "")
 			case "img":
-				alt := clipText([]byte(attrs.val("alt")))
+				alt := attrs.val("alt")
 				add("src", true, alt)
 				s.addSrcsetBytes(&attrs, tag, alt, tagLine)
 				if inA >= 0 && alt != "" && len(text) < 4*maxText {

@@ -122,10 +122,3 @@ func (c *Checker) Restore(r io.Reader) error {
 	}
 	return nil
 }
-
-// Report returns the report of what the checker holds without running it:
-// for a Checker restored from a finished check. (Run returns its report
-// itself.)
-func (c *Checker) Report() *Report {
-	return c.report(c.now(), false)
-}
