@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/trawlhq/trawl/internal/redistest"
 )
 
 // checkSite is a small site with known breakages: a missing page linked
@@ -346,4 +348,21 @@ func jsonlBroken(t *testing.T, path string) []string {
 		t.Fatal(err)
 	}
 	return brokenURLs(checkLines(t, string(bytes.TrimSpace(data))+"\n"))
+}
+
+// TestE2ECheckRedis runs a check whose crawl lives in Redis: one process
+// finds the same broken links as without Redis.
+func TestE2ECheckRedis(t *testing.T) {
+	t.Parallel()
+	redisURL := redistest.URL(t)
+	s := newCheckSite(t, false)
+	r := trawl(t, "check", s.site.URL+"/", "--redis", redisURL, "--redis-prefix", redistest.Name(t), "--format", "jsonl", "-q")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1; stderr %s", r.code, r.stderr)
+	}
+	want := []string{s.site.URL + "/a#nope", s.site.URL + "/broken.png", s.site.URL + "/missing", s.offURL("/gone")}
+	sort.Strings(want)
+	if got := brokenURLs(checkLines(t, r.stdout)); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("broken %v, want %v", got, want)
+	}
 }

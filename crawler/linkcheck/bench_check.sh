@@ -43,26 +43,30 @@ for run in $(seq "$RUNS"); do
 		fi
 		curl -fsS -X POST "$URL/__reset" >/dev/null
 		rc=0
-		/usr/bin/time -f '%e %M' -o "$WORK/time" bash -c "${CMD[$name]}" >/dev/null 2>"$WORK/$name.err" || rc=$?
-		read -r wall rss < <(tail -n1 "$WORK/time")
-		echo "$name $wall $rss $(curl -fsS "$URL/__stats")" >>"$WORK/results"
-		echo "run $run $name: exit $rc ${wall}s $((rss / 1024)) MB $(curl -fsS "$URL/__stats")" >&2
+		/usr/bin/time -f '%e %M %U %S' -o "$WORK/time" bash -c "${CMD[$name]}" >/dev/null 2>"$WORK/$name.err" || rc=$?
+		read -r wall rss ucpu scpu < <(tail -n1 "$WORK/time")
+		cpu=$(awk -v u="$ucpu" -v s="$scpu" 'BEGIN { printf "%.2f", u + s }')
+		echo "$name $wall $rss $cpu $(curl -fsS "$URL/__stats")" >>"$WORK/results"
+		echo "run $run $name: exit $rc ${wall}s cpu ${cpu}s $((rss / 1024)) MB $(curl -fsS "$URL/__stats")" >&2
+		if [ "$rc" -ne 0 ]; then tail -n 3 "$WORK/$name.err" | sed 's/^/   | /' >&2; fi
 	done
 done
 
-echo "| tool | wall s (median) | vs crawl | peak RSS MB | requests | connections | max in flight |"
-echo "|---|---|---|---|---|---|---|"
+echo "| tool | wall s (median) | vs crawl | CPU s (median) | vs crawl | peak RSS MB | requests | connections | max in flight |"
+echo "|---|---|---|---|---|---|---|---|---|"
 python3 - "$WORK/results" "${NAMES[@]}" <<'PY'
 import json, statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
-    name, wall, rss, stats = line.split(" ", 3)
-    rows.setdefault(name, []).append((float(wall), int(rss), json.loads(stats)))
-base = statistics.median(w for w, _, _ in rows["crawl"])
+    name, wall, rss, cpu, stats = line.split(" ", 4)
+    rows.setdefault(name, []).append((float(wall), int(rss), float(cpu), json.loads(stats)))
+base = statistics.median(r[0] for r in rows["crawl"])
+base_cpu = statistics.median(r[2] for r in rows["crawl"])
 for name in sys.argv[2:]:
     r = rows[name]
-    wall = statistics.median(w for w, _, _ in r)
-    rss = statistics.median(m for _, m, _ in r) / 1024
-    s = r[-1][2]
-    print(f"| {name} (runs: {len(r)}) | {wall:.2f} | {wall / base:.2f}x | {rss:.0f} | {s['requests']} | {s['new_conns']} | {s['max_in_flight']} |")
+    wall = statistics.median(x[0] for x in r)
+    rss = statistics.median(x[1] for x in r) / 1024
+    cpu = statistics.median(x[2] for x in r)
+    s = r[-1][3]
+    print(f"| {name} (runs: {len(r)}) | {wall:.2f} | {wall / base:.2f}x | {cpu:.2f} | {cpu / base_cpu:.2f}x | {rss:.0f} | {s['requests']} | {s['new_conns']} | {s['max_in_flight']} |")
 PY
