@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -12,7 +13,9 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/trawlhq/trawl/internal/redistest"
 )
@@ -364,5 +367,45 @@ func TestE2ECheckRedis(t *testing.T) {
 	sort.Strings(want)
 	if got := brokenURLs(checkLines(t, r.stdout)); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("broken %v, want %v", got, want)
+	}
+}
+
+// TestE2ECheckSIGINT interrupts a check: exit 130, and the report of what
+// was checked is still written, saying it was interrupted.
+func TestE2ECheckSIGINT(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, 500, 100*time.Millisecond)
+	cmd := trawlCommand(context.Background(), "check", s.url(0), "--per-host", "4", "--workers", "4", "--format", "jsonl", "--all")
+	cmd.Dir = t.TempDir()
+	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for s.hitCount("/p/2") == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the check fetched nothing in 30s; stderr:\n%s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if code := waitExit(t, cmd, 30*time.Second); code != 130 {
+		t.Fatalf("exit %d, want 130; stderr:\n%s", code, stderr.String())
+	}
+	lines := checkLines(t, stdout.String())
+	if len(lines) == 0 {
+		t.Fatal("no report after the interrupt")
+	}
+	if !strings.Contains(stderr.String(), "check interrupted:") {
+		t.Errorf("no summary saying the check was interrupted; stderr:\n%s", stderr.String())
 	}
 }
