@@ -130,7 +130,9 @@ type Checker struct {
 	mu      sync.Mutex
 	targets map[string]*entry
 	pages   []PageInfo
-	docs    map[uint64]struct{} // fingerprints of the documents scanned
+
+	docsMu sync.Mutex
+	docs   map[uint64]struct{} // fingerprints of the documents scanned
 
 	restored []*entry // targets Restore found waiting for a check
 
@@ -432,8 +434,8 @@ func (c *Checker) page(p *pipeline.Page) {
 // firstScan reports whether the document at u is seen for the first time.
 func (c *Checker) firstScan(u string) bool {
 	fp := frontier.Fingerprint(u)
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.docsMu.Lock()
+	defer c.docsMu.Unlock()
 	if _, ok := c.docs[fp]; ok {
 		return false
 	}

@@ -45,11 +45,14 @@ type snapEntry struct {
 // go on: a check resumed with a persistent frontier then reports the links
 // of the earlier runs' pages too. Save may be called after Run returned.
 func (c *Checker) Save(w io.Writer) error {
-	c.mu.Lock()
-	s := snapshot{Version: snapshotVersion, Pages: c.pages, Docs: make([]uint64, 0, len(c.docs))}
+	c.docsMu.Lock()
+	docs := make([]uint64, 0, len(c.docs))
 	for fp := range c.docs {
-		s.Docs = append(s.Docs, fp)
+		docs = append(docs, fp)
 	}
+	c.docsMu.Unlock()
+	c.mu.Lock()
+	s := snapshot{Version: snapshotVersion, Pages: c.pages, Docs: docs}
 	for _, e := range c.targets {
 		se := snapEntry{URL: e.URL, OK: e.OK, Status: e.Status, Error: e.Error, Skipped: e.Skipped, Kind: e.Kind,
 			Redirects: e.Redirects, Sources: e.Sources, MoreSources: e.MoreSources, Depth: e.Depth, Elapsed: e.Elapsed,
@@ -85,9 +88,11 @@ func (c *Checker) Restore(r io.Reader) error {
 	}
 	c.pages = s.Pages
 	c.pagesN.Store(int64(len(s.Pages)))
+	c.docsMu.Lock()
 	for _, fp := range s.Docs {
 		c.docs[fp] = struct{}{}
 	}
+	c.docsMu.Unlock()
 	for _, se := range s.Targets {
 		e := c.newEntry(se.URL, se.Kind)
 		e.Target = Target{URL: se.URL, OK: se.OK, Status: se.Status, Error: se.Error, Skipped: se.Skipped, Kind: se.Kind,
