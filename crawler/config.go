@@ -1,6 +1,7 @@
 package crawler
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,6 +12,8 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/trawlhq/trawl/frontier"
+	"github.com/trawlhq/trawl/pipeline"
+	"github.com/trawlhq/trawl/session"
 )
 
 // Defaults used when a Config field is zero.
@@ -18,14 +21,12 @@ const (
 	DefaultWorkers       = 64
 	DefaultPerHost       = 8
 	DefaultRetries       = 2
-	DefaultMaxRedirects  = 10
 	DefaultMaxURLLength  = 2048
 	DefaultGracePeriod   = 10 * time.Second
 	DefaultRetryBackoff  = 1 * time.Second
 	DefaultMaxBackoff    = 30 * time.Second
 	DefaultMaxRetryAfter = 2 * time.Minute
 	DefaultMaxCrawlDelay = 1 * time.Minute
-	DefaultUserAgent     = "trawl/1.0 (+https://github.com/trawlhq/trawl)"
 
 	// DefaultMaxSitemapSize caps a sitemap after gzip decompression (the
 	// sitemaps.org limit is 50 MB).
@@ -44,7 +45,13 @@ const SeedsOnly = -1
 
 // Config configures a Crawler. The zero value is usable: 64 workers, 8
 // requests in flight per host, no delay, unlimited depth, the seeds' hosts
-// as scope, robots.txt honoured, 2 retries, 10 redirects.
+// as scope, robots.txt honoured, 2 retries.
+//
+// Each setting has one home. What the session owns (the User-Agent, the
+// redirect limit, timeouts, headers, cookies) is configured on the session
+// and read from it; what the pipeline and the frontier need of the crawl
+// (the normalizer, the robots product token, IgnoreRobots, each host's
+// politeness policy) the crawler gives them from this Config.
 //
 // Counts follow one rule: zero means the Default* value and a negative value
 // means "none" (no retries, no redirects, no link followed, no grace).
@@ -53,8 +60,11 @@ type Config struct {
 	// Workers is the number of goroutines fetching pages; it bounds the
 	// requests in flight across all hosts. Zero means DefaultWorkers.
 	Workers int
-	// PerHost is the most requests in flight to one host at any time (the
-	// host's frontier MaxInFlight). Zero means DefaultPerHost.
+	// PerHost is the most requests in flight to one host at any time: the
+	// crawler gives it to the frontier as every host's MaxInFlight (see
+	// HostPolicy). It is the one per-host concurrency setting: the session
+	// the crawler creates (when New is given none) has no per-host
+	// connection limit of its own. Zero means DefaultPerHost.
 	PerHost int
 	// Rate is the most requests per second started to one host. Zero (or
 	// rate.Inf) means unlimited. It becomes a least interval of 1/Rate
@@ -96,14 +106,17 @@ type Config struct {
 	// DefaultMaxURLLength; negative means no limit.
 	MaxURLLength int
 
-	// UserAgent is sent on every request, robots.txt included. "" means
-	// DefaultUserAgent.
-	UserAgent string
 	// RobotsAgent is the product token matched against robots.txt
-	// User-agent lines. "" means the first token of UserAgent ("trawl").
+	// User-agent lines, <meta name=AGENT> and "AGENT:" X-Robots-Tag
+	// directives. "" means the session's User-Agent's first product token,
+	// as RFC 9309 §2.2.1 asks: its leading letters, "_" and "-", lower case
+	// ("trawl/1.0 (+url)" → "trawl"). The User-Agent itself is the
+	// session's (session.Config.UserAgent): the crawler sends none of its
+	// own, on pages, robots.txt and sitemaps alike.
 	RobotsAgent string
-	// IgnoreRobots skips robots.txt entirely. False (the default) fetches
-	// each host's robots.txt once and obeys it.
+	// IgnoreRobots skips robots.txt, <meta name=robots> and X-Robots-Tag
+	// entirely (the crawler passes it to the pipeline it builds). False
+	// (the default) fetches each host's robots.txt once and obeys it.
 	IgnoreRobots bool
 	// MaxCrawlDelay caps a robots.txt Crawl-delay. Zero means
 	// DefaultMaxCrawlDelay; negative means no cap.
@@ -128,32 +141,79 @@ type Config struct {
 	// MaxRetryAfter caps a server's Retry-After. Zero means
 	// DefaultMaxRetryAfter.
 	MaxRetryAfter time.Duration
-	// MaxRedirects is the most redirect hops followed for one URL. Zero
-	// means DefaultMaxRedirects; negative means redirects are not followed
-	// (the URL's record is then an ErrTooManyRedirects error naming the
-	// target). The session's own MaxRedirects applies too: the smaller
-	// limit wins.
-	MaxRedirects int
 
 	// GracePeriod is how long in-flight requests may run after ctx is
 	// cancelled. Zero means DefaultGracePeriod; negative means none (they
 	// are aborted at once).
 	GracePeriod time.Duration
 
-	// Normalizer normalizes the seeds, redirect targets and sitemap URLs.
-	// Nil means the zero frontier.Normalizer. Links come normalized from the
-	// pipeline: give both the same Normalizer.
+	// Normalizer normalizes the seeds, redirect targets, sitemap URLs and,
+	// through the pipeline the crawler builds, the links of every page.
+	// Nil means the zero frontier.Normalizer.
 	Normalizer *frontier.Normalizer
+	// Stages are the stages of the pipeline the crawler builds when New is
+	// given a nil pipeline (link extraction always runs first). The crawler
+	// gives that pipeline its Normalizer, robots agent and IgnoreRobots, and
+	// closes it (flushing and closing its exporters) when Run returns. Nil
+	// means none: pages are fetched and their links followed, nothing is
+	// written. Stages with a pipeline given to New is an error.
+	Stages []pipeline.Stage
+	// Follow, when set, has the last word on each link of a fetched page
+	// that the crawler's own rules would follow (not nofollow, in scope,
+	// within MaxDepth; pages with an error, nofollow pages and sitemaps
+	// have none): false leaves the link in the record but does not push
+	// it. from is the page (Status, Depth, URL, FinalURL, Header, Data of
+	// the stages), link says where it was found (Tag, Attr, Rel, Text).
+	// Nil follows them all. Examples: do not expand error pages
+	// (from.Status >= 400), follow only /docs/, or, with AllowDomains "*",
+	// expand only your own site's pages so that each off-site link is
+	// fetched once and its links are not followed.
+	//
+	// Contract: Follow is called in the worker goroutine that fetched
+	// from, after the pipeline wrote its record and before the lease is
+	// acknowledged; calls for different pages run concurrently. It must
+	// not keep from (its Body is recycled) and should not block: it holds
+	// a worker. It is not called again when the URL is retried.
+	Follow func(from *pipeline.Page, link pipeline.Link) bool
+	// BeforeRequest, when set, is called before each page request (every
+	// attempt; not robots.txt, which is fetched as the session's defaults
+	// make it). It may set or remove headers of this request
+	// (Request.Header, Request.Remove); they go with its redirect hops too,
+	// for which it is not called again. A non-nil error vetoes
+	// the request: nothing is sent and the URL's record carries an error
+	// wrapping ErrVetoed and the hook's error; it is not retried.
+	//
+	// Contract: called in a worker goroutine, concurrently for different
+	// URLs, after the scope and robots.txt checks and before the politeness
+	// wait, holding the host's slot: it may block (the worker and the slot
+	// wait), and ctx ends with the crawl's grace period.
+	BeforeRequest func(ctx context.Context, r *Request) error
+	// AfterResponse, when set, is called after each page response (every
+	// attempt, whatever its status, before the crawler decides on a retry
+	// and before the pipeline sees the page), with the crawl's session. It
+	// may send requests with it (log in again, say; those requests do not
+	// go through the frontier or the politeness gate). Returning an error
+	// wrapping ErrRetry fetches the URL again after the frontier's
+	// politeness interval; it counts against Retries. Any other non-nil
+	// error becomes the URL's record error (the page is still recorded,
+	// with its status, but its links are not followed).
+	//
+	// Contract: called in a worker goroutine, concurrently for different
+	// URLs (serialize a login yourself), holding the host's slot: it may
+	// block. Response.Body must not be kept after it returns.
+	AfterResponse func(ctx context.Context, s *session.Session, r *Response) error
+
 	// Logger receives debug and warning messages. Nil means none.
 	Logger *slog.Logger
 	// Now returns the current time (Retry-After dates, backoff deadlines,
-	// statistics). Nil means time.Now.
+	// the politeness gate, statistics). Nil means time.Now.
 	Now func() time.Time
 }
 
 // settings is a Config with every default applied.
 type settings struct {
 	Config
+	sleep       func(ctx context.Context, d time.Duration) error // politeness waits; tests fake it with Now
 	robotsAgent string
 	allow       []domainRule
 	deny        []domainRule
@@ -195,15 +255,9 @@ func (c Config) resolve() (*settings, error) {
 	if c.MaxURLLength == 0 {
 		s.MaxURLLength = DefaultMaxURLLength
 	}
-	if c.UserAgent == "" {
-		s.UserAgent = DefaultUserAgent
-	}
-	if strings.ContainsAny(s.UserAgent, "\r\n") {
-		return nil, errConfig("UserAgent", "%q contains a line break", s.UserAgent)
-	}
 	s.robotsAgent = robotsToken(c.RobotsAgent)
-	if s.robotsAgent == "" {
-		s.robotsAgent = robotsToken(s.UserAgent)
+	if c.RobotsAgent != "" && s.robotsAgent == "" {
+		return nil, errConfig("RobotsAgent", "%q has no product token (letters, _ and -)", c.RobotsAgent)
 	}
 	if c.MaxCrawlDelay == 0 {
 		s.MaxCrawlDelay = DefaultMaxCrawlDelay
@@ -222,11 +276,6 @@ func (c Config) resolve() (*settings, error) {
 	if c.MaxRetryAfter <= 0 {
 		s.MaxRetryAfter = DefaultMaxRetryAfter
 	}
-	if c.MaxRedirects == 0 {
-		s.MaxRedirects = DefaultMaxRedirects
-	} else if c.MaxRedirects < 0 {
-		s.MaxRedirects = 0
-	}
 	if c.GracePeriod == 0 {
 		s.GracePeriod = DefaultGracePeriod
 	} else if c.GracePeriod < 0 {
@@ -240,6 +289,12 @@ func (c Config) resolve() (*settings, error) {
 	}
 	if c.Now == nil {
 		s.Now = time.Now
+	}
+	s.sleep = sleep
+	for i, st := range c.Stages {
+		if st == nil {
+			return nil, errConfig("Stages", "stage %d is nil", i+1)
+		}
 	}
 	for i, re := range c.Include {
 		if re == nil {
@@ -278,24 +333,63 @@ func (c Config) resolve() (*settings, error) {
 	return s, nil
 }
 
-// robotsToken returns the robots.txt product token of a user agent: its
-// first word up to a slash, lower case ("trawl/1.0 (+url)" → "trawl").
+// robotsToken returns the robots.txt product token of a user agent, as
+// RFC 9309 §2.2.1 defines it: the leading run of letters, "_" and "-",
+// lower case ("trawl/1.0 (+url)" → "trawl", "My_Bot-2" → "my_bot-").
 func robotsToken(ua string) string {
 	ua = strings.TrimSpace(ua)
-	if i := strings.IndexAny(ua, "/ \t;("); i >= 0 {
-		ua = ua[:i]
+	i := 0
+	for i < len(ua) {
+		c := ua[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_' || c == '-') {
+			break
+		}
+		i++
 	}
-	return strings.ToLower(ua)
+	return strings.ToLower(ua[:i])
 }
 
-// hostInterval is the least gap between request starts to one host from
+// HostPolicy is the politeness policy the crawler gives every host once
+// its robots.txt is known (or at once with IgnoreRobots): MaxInFlight =
+// PerHost, Interval = the larger of Delay and 1/Rate (a host's robots.txt
+// Crawl-delay can only lengthen it), Jitter = RandomDelay. The frontier
+// the crawler creates uses it as its default policy; give it as the
+// default Policy of a frontier you open yourself (memory.Config.Policy,
+// disk.Config.Policy, redis.Config.Policy), so that hosts a resumed or
+// shared crawl holds from before keep the same limits until the crawler
+// has set theirs. Invalid values (negative) are treated as zero.
+func (c Config) HostPolicy() frontier.HostPolicy {
+	s := settings{Config: c}
+	if s.PerHost <= 0 {
+		s.PerHost = DefaultPerHost
+	}
+	return frontier.HostPolicy{MaxInFlight: s.PerHost, Interval: s.baseInterval(), Jitter: max(c.RandomDelay, 0)}
+}
+
+// baseInterval is the least gap between request starts to one host from
 // Delay and Rate.
 func (s *settings) baseInterval() time.Duration {
-	iv := s.Delay
+	iv := max(s.Delay, 0)
 	if s.Rate > 0 && s.Rate != rate.Inf {
 		if r := time.Duration(float64(time.Second) / float64(s.Rate)); r > iv {
 			iv = r
 		}
 	}
 	return iv
+}
+
+// sleep waits d, or until ctx ends (then it returns ctx's error). It
+// returns nil at once when d <= 0.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

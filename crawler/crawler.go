@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/trawlhq/trawl/frontier"
+	"github.com/trawlhq/trawl/frontier/memory"
 	"github.com/trawlhq/trawl/pipeline"
 	"github.com/trawlhq/trawl/session"
 )
@@ -32,7 +32,8 @@ var (
 	ErrOffScopeRedirect = errors.New("crawler: redirect out of scope, not followed")
 	// ErrRedirectLoop: a redirect pointed back to a URL of its own chain.
 	ErrRedirectLoop = errors.New("crawler: redirect loop")
-	// ErrTooManyRedirects: the chain was longer than Config.MaxRedirects.
+	// ErrTooManyRedirects: the chain was longer than the session's
+	// MaxRedirects (session.Config.MaxRedirects, the one redirect limit).
 	ErrTooManyRedirects = errors.New("crawler: too many redirects")
 	// ErrRetriesExhausted: a retryable status (429, 5xx) persisted through
 	// every retry.
@@ -50,13 +51,14 @@ var errRunTwice = errors.New("crawler: Run called twice")
 // one pipeline. Run may be called once; Stats is safe for concurrent use at
 // any time.
 type Crawler struct {
-	s      *settings
-	sess   *session.Session
-	front  frontier.Frontier
-	pipe   *pipeline.Pipeline
-	log    *slog.Logger
-	header http.Header // shared, read-only request header (User-Agent)
-	scope  scope
+	s       *settings
+	sess    *session.Session
+	front   frontier.Frontier
+	pipe    *pipeline.Pipeline
+	ownPipe bool        // the crawler built pipe: Run closes it
+	ready   atomic.Bool // sess, front and pipe are set (Stats may use them)
+	log     *slog.Logger
+	scope   scope
 
 	hosts     sync.Map            // host key -> *hostState
 	seedHosts map[string]struct{} // host keys of the seeds; read-only during Run
@@ -78,19 +80,33 @@ type Crawler struct {
 
 // New returns a Crawler using session s, frontier f and pipeline p, which
 // the caller keeps owning: Run does not close them (it flushes p).
+//
+// Any of the three may be nil, meaning a default that the crawler creates
+// when Run starts and closes when it returns: a session with
+// session.Config's defaults and a pool of Workers connections; a
+// memory.Memory frontier whose default policy is cfg.HostPolicy(); a
+// pipeline running cfg.Stages. The crawler configures the pipeline it
+// builds from cfg (Normalizer, the robots agent, IgnoreRobots). A pipeline
+// given to New was configured by its caller; build it with the crawler's
+// settings, or pass nil and cfg.Stages.
+//
+// The robots product token is cfg.RobotsAgent, or the first product token
+// of the session's User-Agent (session.DefaultUserAgent's, "trawl", for
+// the default session).
 func New(cfg Config, s *session.Session, f frontier.Frontier, p *pipeline.Pipeline) (*Crawler, error) {
-	if s == nil {
-		return nil, errors.New("crawler: nil session")
-	}
-	if f == nil {
-		return nil, errors.New("crawler: nil frontier")
-	}
-	if p == nil {
-		return nil, errors.New("crawler: nil pipeline")
-	}
 	st, err := cfg.resolve()
 	if err != nil {
 		return nil, err
+	}
+	if p != nil && len(cfg.Stages) > 0 {
+		return nil, errConfig("Stages", "given with a pipeline: pass a nil pipeline for the crawler to build one from Stages, or put the stages in your pipeline")
+	}
+	if st.robotsAgent == "" {
+		ua := session.DefaultUserAgent
+		if s != nil {
+			ua = s.UserAgent()
+		}
+		st.robotsAgent = robotsToken(ua)
 	}
 	c := &Crawler{
 		s:          st,
@@ -98,12 +114,54 @@ func New(cfg Config, s *session.Session, f frontier.Frontier, p *pipeline.Pipeli
 		front:      f,
 		pipe:       p,
 		log:        st.Logger,
-		header:     http.Header{"User-Agent": {st.UserAgent}},
 		seedHosts:  map[string]struct{}{},
 		sitemapSet: map[string]struct{}{},
 	}
 	c.scope = scope{s: st, hosts: map[string]struct{}{}}
 	return c, nil
+}
+
+// openDefaults creates the parts New was given as nil; the returned
+// function closes them.
+func (c *Crawler) openDefaults() (func() error, error) {
+	var closers []func() error
+	closeAll := func() error {
+		var errs []error
+		for i := len(closers) - 1; i >= 0; i-- {
+			errs = append(errs, closers[i]())
+		}
+		return errors.Join(errs...)
+	}
+	if c.sess == nil {
+		s, err := session.New(session.Config{ConnectorConfig: session.ConnectorConfig{Limit: c.s.Workers}})
+		if err != nil {
+			return nil, fmt.Errorf("crawler: default session: %w", err)
+		}
+		c.sess = s
+		closers = append(closers, s.Close)
+	}
+	if c.front == nil {
+		m := memory.New(memory.Config{Policy: c.s.HostPolicy(), Now: c.s.Now})
+		c.front = m
+		closers = append(closers, m.Close)
+	}
+	if c.pipe == nil {
+		p, err := pipeline.New(pipeline.Config{
+			Stages:       c.s.Stages,
+			Normalizer:   c.s.Normalizer,
+			RobotsAgent:  c.s.robotsAgent,
+			IgnoreRobots: c.s.IgnoreRobots,
+		})
+		if err != nil {
+			_ = closeAll()
+			return nil, fmt.Errorf("crawler: pipeline: %w", err)
+		}
+		c.pipe = p
+		c.ownPipe = true
+		closers = append(closers, p.Close)
+	}
+	c.ready.Store(true)
+	return closeAll, nil
 }
 
 // Run crawls from the seeds until the frontier is exhausted and every
@@ -128,12 +186,28 @@ func (c *Crawler) Run(ctx context.Context, seeds ...string) error {
 	if err != nil {
 		return err
 	}
+	closeDefaults, err := c.openDefaults()
+	if err != nil {
+		return err
+	}
 	c.startNanos.Store(c.s.Now().UnixNano())
 	defer func() { c.endNanos.Store(c.s.Now().UnixNano()) }()
+	runErr := c.run(ctx, entries)
+	// The pipeline the crawler built is closed (exporters flushed and
+	// closed) before the frontier and session, and its errors reported.
+	if err := closeDefaults(); err != nil {
+		runErr = errors.Join(runErr, fmt.Errorf("crawler: close: %w", err))
+	}
+	return runErr
+}
+
+// run is Run once the parts are ready.
+func (c *Crawler) run(ctx context.Context, entries []frontier.Entry) error {
 
 	if _, err := c.push(ctx, entries); err != nil {
 		return fmt.Errorf("crawler: push seeds: %w", err)
 	}
+	c.refreshQueued(ctx)
 
 	// leaseCtx ends leasing: ctx cancelled, the frontier done, MaxPages
 	// reached, or a fatal error. workCtx carries in-flight work: it
@@ -180,8 +254,12 @@ func (c *Crawler) Run(ctx context.Context, seeds ...string) error {
 	wg.Wait()
 	close(allDone)
 	<-graceDone
+	c.refreshQueued(settleCtx)
 
-	flushErr := c.pipe.Flush()
+	var flushErr error
+	if !c.ownPipe { // a pipeline of the crawler's own is closed by Run
+		flushErr = c.pipe.Flush()
+	}
 	if err := c.fatal(); err != nil {
 		return errors.Join(err, flushErr)
 	}
@@ -328,6 +406,7 @@ func (w *worker) loop(leaseCtx, workCtx context.Context) {
 		c.stats.inFlight.Add(1)
 		produced := w.handle(workCtx, l)
 		c.stats.inFlight.Add(-1)
+		c.maybeRefreshQueued(w.settle)
 		if produced {
 			haveSlot = false
 		}
@@ -368,13 +447,26 @@ func (w *worker) handle(ctx context.Context, l *frontier.Lease) bool {
 			return w.finish(ctx, l, page, nil)
 		}
 	}
+	header, err := c.beforeRequest(ctx, l.URL, l.Depth, l.Referrer, l.Attempt)
+	if err != nil {
+		if ctx.Err() != nil {
+			w.giveBack(l)
+			return false
+		}
+		page.Err = fmt.Errorf("%w: %w", ErrVetoed, err)
+		page.FetchedAt = c.s.Now()
+		return w.finish(ctx, l, page, nil)
+	}
 	if err := c.gate(ctx, h); err != nil {
 		w.giveBack(l)
 		return false
 	}
 
-	rd := redirectCheck{c: c, ctx: ctx, seed: seed, hops: []string{l.URL}}
-	req := &session.Request{URL: l.URL, Header: c.header, CheckRedirect: rd.check}
+	rd := redirectCheck{c: c, seed: seed, hops: []string{l.URL}}
+	req := &session.Request{URL: l.URL, Header: header, CheckRedirect: func(next *url.URL, _ []*url.URL) error {
+		rd.err = rd.refuse(ctx, next) // ctx is this request's
+		return rd.err
+	}}
 	if c.s.Sitemaps {
 		c.sitemapMu.Lock()
 		if _, ok := c.sitemapSet[l.URL]; ok {
@@ -402,7 +494,30 @@ func (w *worker) handle(ctx context.Context, l *frontier.Lease) bool {
 		page.Elapsed = c.s.Now().Sub(start)
 		return w.finish(ctx, l, page, nil)
 	}
-	if retryableStatus(resp.StatusCode) {
+	if c.s.AfterResponse != nil {
+		ar := &Response{URL: l.URL, FinalURL: l.URL, Status: resp.StatusCode, Header: resp.Header,
+			Body: resp.Body, Depth: l.Depth, Attempt: l.Attempt}
+		if resp.URL != nil {
+			ar.FinalURL = resp.URL.String()
+		}
+		if err := c.afterResponse(ctx, ar); err != nil {
+			switch {
+			case ctx.Err() != nil:
+				resp.Release()
+				w.giveBack(l)
+				return false
+			case errors.Is(err, ErrRetry) && l.Attempt < c.s.Retries:
+				resp.Release()
+				w.retry(l, 0)
+				return false
+			case errors.Is(err, ErrRetry):
+				page.Err = fmt.Errorf("%w: %w after %d attempts", ErrRetriesExhausted, err, l.Attempt+1)
+			default:
+				page.Err = fmt.Errorf("crawler: after response: %w", err)
+			}
+		}
+	}
+	if page.Err == nil && retryableStatus(resp.StatusCode) {
 		if l.Attempt < c.s.Retries {
 			d := c.s.retryDelay(l.Attempt, resp.Header)
 			resp.Release()
@@ -448,15 +563,23 @@ func (w *worker) finish(ctx context.Context, l *frontier.Lease, page *pipeline.P
 		c.setFatal(fmt.Errorf("crawler: pipeline: %s: %w", l.URL, err))
 		return false
 	}
+	var pushErr error
 	if page.Err == nil && !page.NoFollow && sitemapURLs == 0 && c.follows(l.Depth) {
-		w.pushLinks(l, page)
+		pushErr = w.pushLinks(l, page)
 	}
 	c.stats.record(page)
 	if resp != nil {
 		resp.Release()
 		page.Body = nil
 	}
-	if err := c.front.Ack(w.settle, l); err != nil && !errors.Is(err, frontier.ErrUnknownLease) {
+	if pushErr != nil {
+		// The page's links are not all in the frontier: hand the lease
+		// back instead of acknowledging it, so that a persistent frontier
+		// gives the URL out again (and its links are pushed) when the
+		// crawl resumes.
+		c.setFatal(fmt.Errorf("crawler: frontier push: %w", pushErr))
+		w.giveBack(l)
+	} else if err := c.front.Ack(w.settle, l); err != nil && !errors.Is(err, frontier.ErrUnknownLease) {
 		c.setFatal(fmt.Errorf("crawler: frontier ack %s: %w", l.URL, err))
 	}
 	if c.s.MaxPages > 0 && c.stats.pages.Load() >= int64(c.s.MaxPages) {
@@ -477,22 +600,22 @@ func (c *Crawler) follows(d int) bool {
 }
 
 // pushLinks pushes the page's followable, in-scope links at depth+1.
-func (w *worker) pushLinks(l *frontier.Lease, page *pipeline.Page) {
+func (w *worker) pushLinks(l *frontier.Lease, page *pipeline.Page) error {
 	c := w.c
 	batch := w.links[:0]
 	for _, ln := range page.Links {
-		if !c.followsLink(ln) {
+		if !c.followsLink(page, ln) {
 			continue
 		}
 		batch = append(batch, frontier.Entry{URL: ln.URL, Depth: l.Depth + 1, Referrer: l.URL})
 	}
+	var err error
 	if len(batch) > 0 {
-		if _, err := c.push(w.settle, batch); err != nil {
-			c.setFatal(fmt.Errorf("crawler: frontier push: %w", err))
-		}
+		_, err = c.push(w.settle, batch)
 	}
 	clear(batch)
 	w.links = batch[:0]
+	return err
 }
 
 // retry hands a lease back to wait for its next attempt; it holds neither
@@ -515,30 +638,22 @@ func (w *worker) giveBack(l *frontier.Lease) {
 	}
 }
 
-// redirectCheck is the session's CheckRedirect hook of one fetch: every hop
-// must be new in the chain, within MaxRedirects, in scope and allowed by
-// its host's robots.txt, and waits for its host's politeness gap.
+// redirectCheck is the state of one fetch's redirect checks, run by the
+// session's CheckRedirect hook for every hop (the session has already
+// applied its MaxRedirects): every hop must be new in the chain, in scope
+// and allowed by its host's robots.txt, and waits for its host's
+// politeness gap.
 type redirectCheck struct {
 	c    *Crawler
-	ctx  context.Context
 	seed bool
 	hops []string // normalized URLs requested, first the lease's
 	err  error    // the refusal, if any
 }
 
-func (rd *redirectCheck) check(next *url.URL, via []*url.URL) error {
-	rd.err = rd.refuse(next)
-	return rd.err
-}
-
-func (rd *redirectCheck) refuse(next *url.URL) error {
+// refuse returns why the hop to next must not be followed, or nil after
+// waiting for its host's gap. ctx is the request's.
+func (rd *redirectCheck) refuse(ctx context.Context, next *url.URL) error {
 	c := rd.c
-	if c.s.MaxRedirects <= 0 {
-		return fmt.Errorf("%w: %s (redirects are off)", ErrTooManyRedirects, next)
-	}
-	if len(rd.hops) > c.s.MaxRedirects {
-		return fmt.Errorf("%w: more than %d, next was %s", ErrTooManyRedirects, c.s.MaxRedirects, next)
-	}
 	u, err := c.s.Normalizer.Normalize(next.String())
 	if err != nil {
 		return fmt.Errorf("crawler: bad redirect target %q: %w", next.String(), err)
@@ -553,7 +668,7 @@ func (rd *redirectCheck) refuse(next *url.URL) error {
 	}
 	h := c.host(frontier.HostKey(u))
 	if !c.s.IgnoreRobots {
-		rules, err := c.robots(rd.ctx, h, schemeOf(u))
+		rules, err := c.robots(ctx, h, schemeOf(u))
 		if err != nil {
 			return err
 		}
@@ -561,7 +676,7 @@ func (rd *redirectCheck) refuse(next *url.URL) error {
 			return errRobots(rules, p)
 		}
 	}
-	if err := c.gate(rd.ctx, h); err != nil {
+	if err := c.gate(ctx, h); err != nil {
 		return err
 	}
 	rd.hops = append(rd.hops, u)

@@ -184,24 +184,29 @@ func TestConfigErrors(t *testing.T) {
 		{Config{AllowDomains: []string{"http://x.com/"}}, "AllowDomains"},
 		{Config{DenyDomains: []string{""}}, "DenyDomains"},
 		{Config{Include: []*regexp.Regexp{nil}}, "Include"},
-		{Config{UserAgent: "a\nb"}, "UserAgent"},
+		{Config{RobotsAgent: "2bot"}, "RobotsAgent"},
+		{Config{Stages: []pipeline.Stage{nil}}, "Stages"},
 	} {
 		_, err := tc.cfg.resolve()
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("resolve(%+v) = %v, want an error naming %s", tc.cfg, err, tc.want)
 		}
 	}
+	pl, _ := pipeline.New(pipeline.Config{})
+	if _, err := New(Config{Stages: []pipeline.Stage{pipeline.StageFunc(nil)}}, nil, nil, pl); err == nil || !strings.Contains(err.Error(), "Stages") {
+		t.Errorf("New with Stages and a pipeline: %v, want an error naming Stages", err)
+	}
 	st, err := Config{}.resolve()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if st.Workers != DefaultWorkers || st.PerHost != DefaultPerHost || st.Retries != DefaultRetries ||
-		st.MaxRedirects != DefaultMaxRedirects || st.robotsAgent != "trawl" || st.GracePeriod != DefaultGracePeriod {
+		st.robotsAgent != "" || st.GracePeriod != DefaultGracePeriod {
 		t.Errorf("zero Config resolved to %+v", st)
 	}
-	st, _ = Config{Retries: -1, MaxRedirects: -1, GracePeriod: -1}.resolve()
-	if st.Retries != 0 || st.MaxRedirects != 0 || st.GracePeriod != 0 {
-		t.Errorf("negative counts: retries %d redirects %d grace %v, want none", st.Retries, st.MaxRedirects, st.GracePeriod)
+	st, _ = Config{Retries: -1, GracePeriod: -1}.resolve()
+	if st.Retries != 0 || st.GracePeriod != 0 {
+		t.Errorf("negative counts: retries %d grace %v, want none", st.Retries, st.GracePeriod)
 	}
 }
 

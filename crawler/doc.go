@@ -1,11 +1,46 @@
 // Package crawler is trawl's crawl engine: it applies the rules that make a
 // crawl correct and polite — scope, depth, robots.txt, per-host concurrency
-// and pacing, redirects, retries — over three parts it is given:
+// and pacing, redirects, retries — over three parts:
 //
 //   - a frontier.Frontier: the queue, seen set and per-host schedule;
 //   - one session.Session: the pooled HTTP client every request goes
 //     through, robots.txt and sitemaps included;
 //   - one pipeline.Pipeline: link extraction, user stages and exporters.
+//
+// New takes the three; any of them may be nil, and the crawler then
+// creates a default when Run starts and closes it when Run returns: a
+// session with session.Config's defaults, a frontier/memory frontier with
+// Config.HostPolicy as its default policy, and a pipeline running
+// Config.Stages. A caller that only wants "crawl this site and give me my
+// items" writes a Config with Stages and passes nil three times.
+//
+// # One home per setting
+//
+// Every setting lives in one place and is read from there. The session owns
+// what concerns HTTP: the User-Agent (the crawler sends none of its own:
+// pages, robots.txt and sitemaps carry the session's), the redirect limit
+// (session.Config.MaxRedirects; ErrTooManyRedirects reports it), timeouts,
+// default headers, cookies, and transport middleware
+// (session.Config.WrapTransport, the crawl's transport hook). The crawler
+// owns the crawl: scope, depth, politeness and robots handling. It gives
+// the pipeline it builds its Normalizer, its robots product token
+// (Config.RobotsAgent, by default the first product token of the session's
+// User-Agent, RFC 9309 §2.2.1) and IgnoreRobots, and gives the frontier
+// each host's policy (MaxInFlight = PerHost, the interval from Delay, Rate
+// and Crawl-delay, Jitter = RandomDelay), so a caller never repeats them.
+// A pipeline or frontier the caller builds is the caller's to configure;
+// Config.HostPolicy is the default policy to give a frontier opened by hand.
+//
+// # Hooks
+//
+// Config has three hooks, each a func field documented with its goroutine,
+// blocking and retry contract: Follow (per link: push it or not, seeing the
+// page it came from and the link's tag, rel and anchor text),
+// BeforeRequest (set or remove headers of one request, or veto it: the URL
+// becomes an ErrVetoed record) and AfterResponse (with the session in
+// hand, e.g. to log in again; ErrRetry fetches the URL again). Stages
+// (package pipeline) see pages, never the network; AfterResponse may use
+// the network.
 //
 // # The model
 //
@@ -15,17 +50,20 @@
 //	lease := frontier.Next          // blocks until some host is ready
 //	scope check                     // links were checked when pushed; this is for resumed crawls
 //	robots.txt check                // fetched once per host, cached
+//	BeforeRequest                   // headers, or a veto (a record)
 //	politeness gate                 // see below
-//	session.Do with CheckRedirect   // every hop: loop, MaxRedirects, scope, robots, gate
+//	session.Do with CheckRedirect   // every hop: loop, scope, robots, gate (the session counts hops)
+//	AfterResponse                   // may ask for a retry
 //	retryable failure?  frontier.Retry(lease, backoff or Retry-After) and loop
 //	pipeline.Process(page)          // exactly one record per lease
-//	push followable in-scope links  // depth+1, one batch
-//	frontier.Ack(lease)
+//	push followable in-scope links  // depth+1, one batch, each passed by Follow
+//	frontier.Ack(lease)             // not when the push failed
 //
 // Every lease ends in exactly one record (a success or an error naming the
 // cause) followed by Ack, in a Retry, or, when the crawl stops, in a
-// Release. Links are pushed before the Ack,
-// so the frontier cannot report ErrDone while a page's links are unpushed;
+// Release. Links are pushed before the Ack, and a page whose links could
+// not be pushed is not acknowledged (the crawl stops), so the frontier
+// cannot report ErrDone while a page's links are unpushed;
 // the record is written before the Ack, so a crash after the write loses
 // nothing and a crash before it re-fetches the URL (persistent frontiers).
 // The body buffer goes back to the session's pool after Process returns:
@@ -40,8 +78,9 @@
 // the limits hold with 1,000 workers as with 1, and a waiting URL holds no
 // worker. Until its robots.txt is known a host is limited to one request
 // in flight, so no burst precedes a Crawl-delay. A per-host gate in the
-// crawler (host.go) additionally spaces request starts by the interval; it
-// only ever waits when the frontier could not know (a Crawl-delay learnt
+// crawler (host.go) additionally spaces request starts by the interval,
+// with time from Config.Now; it only ever waits when the frontier could not
+// know (a Crawl-delay learnt
 // after the host's first lease, redirect hops, which have no lease). A
 // redirect hop to another in-scope host is spaced by that host's gate but
 // is not counted against its MaxInFlight (it runs inside the lease of the
@@ -56,12 +95,12 @@
 //
 // # robots.txt (RFC 9309)
 //
-// Fetched through the same session with the crawler's User-Agent, once per
+// Fetched through the same session with the session's User-Agent, once per
 // host, keeping the host's request gap: concurrent workers of a host wait
-// for the one fetch. At most
-// MaxRobotsSize bytes are parsed (github.com/temoto/robotstxt). The group is
-// chosen by the product token (RobotsAgent, default the first word of
-// UserAgent); the longest matching Allow/Disallow rule wins. 4xx means allow
+// for the one fetch. At most MaxRobotsSize bytes are parsed
+// (github.com/temoto/robotstxt). The group is chosen by the product token
+// (RobotsAgent, default the session's User-Agent's first product token);
+// the longest matching Allow/Disallow rule wins. 4xx means allow
 // all; 429, 5xx and an unreachable server are retried like pages (Retries,
 // backoff, Retry-After) and then mean disallow all. A disallowed URL
 // becomes an error record (ErrRobots) and is acknowledged.
@@ -85,15 +124,18 @@
 //
 // # Files
 //
-//   - config.go: Config, its defaults and validation.
-//   - crawler.go: Crawler, Run, the worker loop, redirect checks, errors.
+//   - config.go: Config, its defaults and validation, HostPolicy.
+//   - crawler.go: Crawler, New (and the default parts), Run, the worker
+//     loop, redirect checks, errors.
+//   - hooks.go: Request, Response, ErrVetoed, ErrRetry and the calls of
+//     Follow, BeforeRequest and AfterResponse.
 //   - host.go: per-host state, the frontier policy and the politeness gate.
 //   - robots.go: robots.txt fetching (single flight), parsing and rules.
 //   - scope.go: domain rules and the scope check.
 //   - retry.go: what is retried, backoff and Retry-After.
 //   - sitemap.go: sitemap discovery and parsing (XML, index, gzip, text).
-//   - stats.go: live and final Stats.
+//   - stats.go: live and final Stats (no I/O: Queued is cached).
 //   - query.go: the crawl's rules for code working beside it on the same
-//     session (Follows, Allowed, HostPolicy, RetryDelay, RequestHeader),
+//     session (Follows, Allowed, HostPolicy, RetryDelay),
 //     as package linkcheck does.
 package crawler

@@ -2,6 +2,7 @@ package crawler_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -74,4 +75,97 @@ func Example() {
 	// /about status=200 depth=1 error=""
 	// /private status=0 depth=1 error="crawler: robots: disallowed: /private by /robots.txt"
 	// pages=3 ok=2 errors=1
+}
+
+// ExampleConfig_follow leaves the session, frontier and pipeline to the
+// crawler (nil) and follows only the links to /docs/ pages.
+func ExampleConfig_follow() {
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/":
+			fmt.Fprint(w, `<a href="/docs/intro">Intro</a> <a href="/blog/">Blog</a>`)
+		case "/docs/intro":
+			fmt.Fprint(w, `<a href="/docs/more">More</a>`)
+		case "/docs/more", "/blog/":
+			fmt.Fprint(w, `<p>text</p>`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer site.Close()
+
+	var mu sync.Mutex
+	var lines []string
+	collect := pipeline.StageFunc(func(_ context.Context, p *pipeline.Page) error {
+		mu.Lock()
+		defer mu.Unlock()
+		lines = append(lines, fmt.Sprintf("%s %d", strings.TrimPrefix(p.URL, site.URL), p.Status))
+		return nil
+	})
+	c, err := crawler.New(crawler.Config{
+		Stages: []pipeline.Stage{collect},
+		Follow: func(from *pipeline.Page, link pipeline.Link) bool {
+			return strings.Contains(link.URL, "/docs/")
+		},
+	}, nil, nil, nil)
+	if err != nil {
+		panic(err)
+	}
+	if err := c.Run(context.Background(), site.URL+"/"); err != nil {
+		panic(err)
+	}
+	sort.Strings(lines)
+	fmt.Println(strings.Join(lines, "\n"))
+	// Output:
+	// / 200
+	// /docs/intro 200
+	// /docs/more 200
+}
+
+// ExampleConfig_beforeRequest sends a header of its own with every request
+// and vetoes the /admin pages, which become error records.
+func ExampleConfig_beforeRequest() {
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/":
+			fmt.Fprintf(w, `<title>X-Crawl: %s</title><a href="/admin/">Admin</a> <a href="/about">About</a>`, r.Header.Get("X-Crawl"))
+		case "/about":
+			fmt.Fprintf(w, `<title>X-Crawl: %s</title>`, r.Header.Get("X-Crawl"))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer site.Close()
+
+	var mu sync.Mutex
+	var lines []string
+	collect := pipeline.StageFunc(func(_ context.Context, p *pipeline.Page) error {
+		r := p.Record()
+		mu.Lock()
+		defer mu.Unlock()
+		lines = append(lines, fmt.Sprintf("%s %d %q %q", strings.TrimPrefix(r.URL, site.URL), r.Status, r.Title, r.Error))
+		return nil
+	})
+	c, err := crawler.New(crawler.Config{
+		Stages: []pipeline.Stage{collect},
+		BeforeRequest: func(_ context.Context, r *crawler.Request) error {
+			if strings.Contains(r.URL, "/admin/") {
+				return errors.New("not for crawlers")
+			}
+			r.Header.Set("X-Crawl", "example")
+			return nil
+		},
+	}, nil, nil, nil)
+	if err != nil {
+		panic(err)
+	}
+	if err := c.Run(context.Background(), site.URL+"/"); err != nil {
+		panic(err)
+	}
+	sort.Strings(lines)
+	fmt.Println(strings.Join(lines, "\n"))
+	// Output:
+	// / 200 "X-Crawl: example" ""
+	// /about 200 "X-Crawl: example" ""
+	// /admin/ 0 "" "crawler: request vetoed: not for crawlers"
 }

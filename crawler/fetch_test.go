@@ -2,6 +2,7 @@ package crawler
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -60,7 +61,9 @@ func TestRedirects(t *testing.T) {
 	} {
 		t.Run(tc.path, func(t *testing.T) {
 			before := s.pageHits()
-			r := crawl(t, Config{MaxRedirects: tc.maxRedir, Retries: -1}, s.URL+tc.path)
+			sc := sessionConfig()
+			sc.MaxRedirects = tc.maxRedir
+			r := crawlSession(t, Config{Retries: -1}, sc, s.URL+tc.path)
 			recs := r.col.records()
 			if len(recs) != 1 {
 				t.Fatalf("%d records, want 1", len(recs))
@@ -89,22 +92,62 @@ func TestRedirects(t *testing.T) {
 // TestRedirectErrorsAreSentinels: Page.Err of refused redirects matches
 // the exported errors.
 func TestRedirectErrorsAreSentinels(t *testing.T) {
-	c, err := New(Config{MaxRedirects: 1}, nil, nil, nil)
-	if err == nil || c != nil {
-		t.Fatal("New accepted a nil session")
-	}
-	st, _ := Config{MaxRedirects: 1, IgnoreRobots: true}.resolve()
+	st, _ := Config{IgnoreRobots: true}.resolve()
 	cr := &Crawler{s: st, scope: scope{s: st, hosts: map[string]struct{}{"a.com": {}}}}
 	rd := redirectCheck{c: cr, hops: []string{"http://a.com/"}}
-	if err := rd.refuse(mustURL(t, "http://b.com/")); !errors.Is(err, ErrOffScopeRedirect) {
+	if err := rd.refuse(t.Context(), mustURL(t, "http://b.com/")); !errors.Is(err, ErrOffScopeRedirect) {
 		t.Errorf("off scope: %v", err)
 	}
-	if err := rd.refuse(mustURL(t, "http://a.com/")); !errors.Is(err, ErrRedirectLoop) {
+	if err := rd.refuse(t.Context(), mustURL(t, "http://a.com/")); !errors.Is(err, ErrRedirectLoop) {
 		t.Errorf("loop: %v", err)
 	}
-	rd.hops = append(rd.hops, "http://a.com/2")
-	if err := rd.refuse(mustURL(t, "http://a.com/3")); !errors.Is(err, ErrTooManyRedirects) {
-		t.Errorf("too many: %v", err)
+}
+
+// TestMaxRedirectsOneHome: the session's MaxRedirects is the crawl's one
+// redirect limit. A session allowing 20 hops follows a 15-hop chain (the
+// crawler used to cut it at its own default of 10), one allowing 3 stops
+// a 5-hop chain with ErrTooManyRedirects, and a session that follows none
+// records the 3xx response itself.
+func TestMaxRedirectsOneHome(t *testing.T) {
+	s := newSite(t, func(w http.ResponseWriter, r *http.Request) {
+		i, err := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/hop/"))
+		switch {
+		case err != nil:
+			http.NotFound(w, r)
+		case i > 0:
+			http.Redirect(w, r, "/hop/"+strconv.Itoa(i-1), http.StatusFound)
+		default:
+			html(w)
+		}
+	})
+	for _, tc := range []struct {
+		max, hops int
+		status    int
+		err       error
+	}{
+		{20, 15, 200, nil},
+		{3, 5, 0, ErrTooManyRedirects},
+		{-1, 2, 302, nil},
+	} {
+		t.Run(fmt.Sprintf("max %d, %d hops", tc.max, tc.hops), func(t *testing.T) {
+			sc := sessionConfig()
+			sc.MaxRedirects = tc.max
+			r := crawlSession(t, Config{Retries: -1, IgnoreRobots: true, MaxDepth: SeedsOnly}, sc, s.URL+"/hop/"+strconv.Itoa(tc.hops))
+			recs := r.col.records()
+			if len(recs) != 1 {
+				t.Fatalf("%d records, want 1", len(recs))
+			}
+			rec := recs[0]
+			if rec.Status != tc.status {
+				t.Errorf("status %d, want %d (error %q)", rec.Status, tc.status, rec.Error)
+			}
+			if tc.err == nil && rec.Error != "" {
+				t.Errorf("error %q, want none", rec.Error)
+			}
+			if tc.err != nil && !strings.Contains(rec.Error, "too many redirects") {
+				t.Errorf("error %q, want too many redirects", rec.Error)
+			}
+		})
 	}
 }
 

@@ -212,7 +212,13 @@ func newRig(t *testing.T, cfg Config, sc session.Config, stages ...pipeline.Stag
 // crawl runs a crawl with a 60 s safety timeout and fails on an error.
 func crawl(t *testing.T, cfg Config, seeds ...string) *rig {
 	t.Helper()
-	r := newRig(t, cfg, sessionConfig())
+	return crawlSession(t, cfg, sessionConfig(), seeds...)
+}
+
+// crawlSession is crawl with a session configured by sc.
+func crawlSession(t *testing.T, cfg Config, sc session.Config, seeds ...string) *rig {
+	t.Helper()
+	r := newRig(t, cfg, sc)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	if err := r.c.Run(ctx, seeds...); err != nil {

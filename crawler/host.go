@@ -26,9 +26,6 @@ type hostState struct {
 	nextStart   time.Time     // the earliest start of the next request (gate)
 }
 
-// interval is the host's least gap between request starts. h.mu held.
-func (h *hostState) interval() time.Duration { return time.Duration(h.gapNanos.Load()) }
-
 // host returns the state of a host key, creating it.
 func (c *Crawler) host(key string) *hostState {
 	if v, ok := c.hosts.Load(key); ok {
@@ -79,7 +76,8 @@ func (c *Crawler) applyPolicyLocked(ctx context.Context, h *hostState) error {
 }
 
 // gate waits, if needed, so that requests to the host start at least its
-// interval apart. The frontier's schedule already spaces leases; the gate
+// interval apart. Its time is Config.Now's and its wait Config's sleep, so
+// tests drive it with a fake clock. The frontier's schedule already spaces leases; the gate
 // covers what it cannot see: a Crawl-delay learnt after the host's first
 // lease, and redirect hops, which are requests without a lease of their own.
 func (c *Crawler) gate(ctx context.Context, h *hostState) error {
@@ -95,16 +93,5 @@ func (c *Crawler) gate(ctx context.Context, h *hostState) error {
 	}
 	h.nextStart = start.Add(iv)
 	h.mu.Unlock()
-	wait := start.Sub(now)
-	if wait <= 0 {
-		return nil
-	}
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return c.s.sleep(ctx, start.Sub(now))
 }

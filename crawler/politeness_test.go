@@ -1,7 +1,9 @@
 package crawler
 
 import (
+	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -210,5 +212,36 @@ func TestPolitenessManyHosts(t *testing.T) {
 	}
 	if st := r.c.Stats(); st.Hosts != 2 || st.Pages != 2*n {
 		t.Errorf("stats: hosts %d pages %d, want 2 and %d", st.Hosts, st.Pages, 2*n)
+	}
+}
+
+// TestGateUsesClock: the politeness gate reads Config.Now and waits with
+// the crawler's sleep, so a fake clock drives it without wall time: three
+// requests to a host with a 10 s interval wait 0, 10 s and 10 s of fake
+// time and start 10 s apart.
+func TestGateUsesClock(t *testing.T) {
+	fake := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	st, err := Config{Delay: 10 * time.Second, Now: func() time.Time { return fake }}.resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var waits []time.Duration
+	st.sleep = func(_ context.Context, d time.Duration) error {
+		waits = append(waits, d)
+		fake = fake.Add(d)
+		return nil
+	}
+	c := &Crawler{s: st}
+	h := c.host("example.com")
+	start := fake
+	var starts []time.Duration
+	for range 3 {
+		if err := c.gate(t.Context(), h); err != nil {
+			t.Fatal(err)
+		}
+		starts = append(starts, fake.Sub(start))
+	}
+	if want := []time.Duration{0, 10 * time.Second, 20 * time.Second}; !slices.Equal(starts, want) {
+		t.Errorf("requests started at %v, want %v (waits %v)", starts, want, waits)
 	}
 }

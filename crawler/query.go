@@ -19,18 +19,20 @@ import (
 // so that a record of l's URL will come through the pipeline (unless the
 // crawl stops first, or the frontier has seen the URL in an earlier run): p
 // fetched without error and not nofollow, l not nofollow, p's depth below
-// MaxDepth and l's URL in scope. It is safe for concurrent use and may be
+// MaxDepth, l's URL in scope and Config.Follow (when set) says yes. It
+// calls Config.Follow, which may then see a link twice: once here and once
+// when the crawl pushes it. It is safe for concurrent use and may be
 // called from a pipeline stage during Run.
 func (c *Crawler) Follows(p *pipeline.Page, l pipeline.Link) bool {
 	if p.Err != nil || p.NoFollow || !c.follows(p.Depth) {
 		return false
 	}
-	return c.followsLink(l)
+	return c.followsLink(p, l)
 }
 
 // followsLink reports whether a link of a followed page is pushed.
-func (c *Crawler) followsLink(l pipeline.Link) bool {
-	return !l.NoFollow && c.scope.check(l.URL, false) == inScope
+func (c *Crawler) followsLink(from *pipeline.Page, l pipeline.Link) bool {
+	return !l.NoFollow && c.scope.check(l.URL, false) == inScope && c.followLink(from, l)
 }
 
 // Allowed reports whether robots.txt lets the crawler fetch the normalized
@@ -93,7 +95,3 @@ func (c *Crawler) RetryDelay(attempt, status int, h http.Header, err error) (tim
 	return c.s.retryDelay(attempt, h), true
 }
 
-// RequestHeader returns the header the crawler sends with every request
-// (its User-Agent), for requests made beside the crawl. It is shared:
-// callers must not modify it.
-func (c *Crawler) RequestHeader() http.Header { return c.header }

@@ -84,7 +84,4 @@ func TestQueries(t *testing.T) {
 			t.Errorf("RetryDelay(%d, %d) = %v, %v; want %v, %v", tc.attempt, tc.status, d, ok, tc.want, tc.ok)
 		}
 	}
-	if got := c.RequestHeader().Get("User-Agent"); got != DefaultUserAgent {
-		t.Errorf("RequestHeader User-Agent %q", got)
-	}
 }

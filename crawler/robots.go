@@ -25,9 +25,6 @@ type robotsRules struct {
 	url         string           // where it came from
 }
 
-// allowAllRules is used when robots.txt is ignored or missing.
-var allowAllRules = &robotsRules{}
-
 // allowed reports whether path (path and query, escaped) may be fetched.
 func (r *robotsRules) allowed(path string) bool {
 	if r.disallowAll {
@@ -93,7 +90,6 @@ func (c *Crawler) fetchRobots(ctx context.Context, scheme string, h *hostState) 
 		c.stats.robotsFetches.Add(1)
 		resp, err := c.sess.Do(ctx, &session.Request{
 			URL:         u,
-			Header:      c.header,
 			MaxBodySize: MaxRobotsSize,
 		})
 		if ctx.Err() != nil {
@@ -125,12 +121,8 @@ func (c *Crawler) fetchRobots(ctx context.Context, scheme string, h *hostState) 
 			c.log.Warn("robots.txt unavailable: disallowing the host", "url", u, "why", rules.reason)
 			return rules, nil
 		}
-		t := time.NewTimer(delay)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return nil, ctx.Err()
+		if err := c.s.sleep(ctx, delay); err != nil {
+			return nil, err
 		}
 	}
 }

@@ -2,12 +2,15 @@ package crawler
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/trawlhq/trawl/session"
 )
 
 // robotsSite serves robots.txt with the given status and body, and a home
@@ -34,7 +37,7 @@ func TestRobots(t *testing.T) {
 		name    string
 		status  int
 		body    string
-		agent   string // Config.UserAgent
+		agent   string // session.Config.UserAgent
 		fetched []string
 	}{
 		{"allow beats shorter disallow", 200, "User-agent: *\nDisallow: /private/\nAllow: /private/ok\n", "",
@@ -62,7 +65,9 @@ func TestRobots(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			s := robotsSite(t, tc.status, tc.body)
-			r := crawl(t, Config{Workers: 16, UserAgent: tc.agent}, s.URL+"/")
+			sc := sessionConfig()
+			sc.UserAgent = tc.agent
+			r := crawlSession(t, Config{Workers: 16}, sc, s.URL+"/")
 			wantRobots := 1
 			if tc.status == 429 || tc.status >= 500 {
 				wantRobots = 1 + DefaultRetries // transient: retried, then disallow all
@@ -201,29 +206,57 @@ func FuzzRobots(f *testing.F) {
 	})
 }
 
-// TestUserAgent: robots.txt and pages are fetched with the configured
-// User-Agent (DefaultUserAgent by default).
+// TestUserAgent: the session is the one home of the User-Agent. Pages,
+// robots.txt and sitemaps are fetched with the session's agent, whether
+// it is set by session.Config.UserAgent or by a User-Agent default header,
+// and robots.txt's group is chosen by that agent's product token. (Before
+// the fix, the crawler's own "trawl/1.0" replaced it on every request.)
 func TestUserAgent(t *testing.T) {
-	for _, ua := range []string{"", "MyBot/2.0 (+https://example.com/bot)"} {
-		var mu sync.Mutex
-		seen := map[string]string{}
-		s := newSite(t, func(w http.ResponseWriter, r *http.Request) {
+	for _, tc := range []struct {
+		name string
+		sc   session.Config
+		want string
+	}{
+		{"default", session.Config{}, session.DefaultUserAgent},
+		{"UserAgent", session.Config{UserAgent: "MyBot/2.0 (+https://example.com/bot)"}, "MyBot/2.0 (+https://example.com/bot)"},
+		{"Header", session.Config{Header: http.Header{"User-Agent": {"MyBot/3"}}}, "MyBot/3"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var mu sync.Mutex
+			seen := map[string]string{}
+			s := newSite(t, func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				seen[r.URL.Path] = r.UserAgent()
+				mu.Unlock()
+				self := "http://" + r.Host
+				switch r.URL.Path {
+				case "/robots.txt":
+					fmt.Fprintf(w, "User-agent: mybot\nDisallow: /no-mybot\n\nUser-agent: *\nDisallow: /no-others\n\nSitemap: %s/sm.xml\n", self)
+				case "/sm.xml":
+					fmt.Fprintf(w, `<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>%s/from-sitemap</loc></url></urlset>`, self)
+				case "/":
+					html(w, "/no-mybot", "/no-others")
+				case "/from-sitemap", "/no-mybot", "/no-others":
+					html(w)
+				default:
+					http.NotFound(w, r)
+				}
+			})
+			sc := tc.sc
+			sc.Timeouts = sessionConfig().Timeouts
+			crawlSession(t, Config{Sitemaps: true}, sc, s.URL+"/")
 			mu.Lock()
-			seen[r.URL.Path] = r.UserAgent()
-			mu.Unlock()
-			if r.URL.Path == "/" {
-				html(w)
-				return
+			defer mu.Unlock()
+			for _, p := range []string{"/robots.txt", "/", "/sm.xml", "/sitemap.xml", "/from-sitemap"} {
+				if seen[p] != tc.want {
+					t.Errorf("%s fetched with User-Agent %q, want %q", p, seen[p], tc.want)
+				}
 			}
-			http.NotFound(w, r)
+			_, gotMine := seen["/no-mybot"]
+			_, gotOthers := seen["/no-others"]
+			if mine := strings.HasPrefix(tc.want, "MyBot"); gotMine == mine || gotOthers != mine {
+				t.Errorf("fetched /no-mybot %v, /no-others %v: the robots group is not the agent's", gotMine, gotOthers)
+			}
 		})
-		crawl(t, Config{UserAgent: ua}, s.URL+"/")
-		want := ua
-		if want == "" {
-			want = DefaultUserAgent
-		}
-		if seen["/robots.txt"] != want || seen["/"] != want {
-			t.Errorf("User-Agent robots.txt %q, page %q; want %q", seen["/robots.txt"], seen["/"], want)
-		}
 	}
 }

@@ -20,7 +20,7 @@ type Stats struct {
 	Retries      int64         `json:"retries"`       // attempts rescheduled for a retry
 	RobotsDenied int64         `json:"robots_denied"` // URLs robots.txt disallowed
 	InFlight     int64         `json:"in_flight"`     // leases being worked on now
-	Queued       int64         `json:"queued"`        // URLs waiting in the frontier (-1 if it could not say)
+	Queued       int64         `json:"queued"`        // URLs waiting in the frontier, as of at most a second ago (0 until Run first asks)
 	Discovered   int64         `json:"discovered"`    // new URLs pushed to the frontier: seeds, links, sitemap URLs
 	Hosts        int64         `json:"hosts"`         // distinct hosts seen
 	ConnsOpened  int64         `json:"conns_opened"`  // from the session
@@ -36,6 +36,9 @@ type counters struct {
 	requests, retries, robotsDenied        atomic.Int64
 	inFlight, hosts, pushed, robotsFetches atomic.Int64
 	status                                 [600]atomic.Int64 // by status 0..599
+
+	queued   atomic.Int64 // the frontier's Queued, cached
+	queuedAt atomic.Int64 // when queued was last asked for, UnixNano
 
 	mu    sync.Mutex
 	other map[int]int64 // statuses outside 0..599
@@ -64,8 +67,9 @@ func (k *counters) record(p *pipeline.Page) {
 }
 
 // Stats returns a snapshot of the crawl's figures. It is safe to call at
-// any time from any goroutine; Queued asks the frontier (bounded to one
-// second).
+// any time from any goroutine and does no I/O: Queued is the frontier's
+// figure as a worker last read it (at most once a second while Run runs,
+// and once more when it ends).
 func (c *Crawler) Stats() Stats {
 	k := &c.stats
 	st := Stats{
@@ -80,7 +84,7 @@ func (c *Crawler) Stats() Stats {
 		Hosts:        k.hosts.Load(),
 		Discovered:   k.pushed.Load(),
 		ByStatus:     map[int]int64{},
-		Queued:       -1,
+		Queued:       k.queued.Load(),
 	}
 	for code := range k.status {
 		if n := k.status[code].Load(); n > 0 {
@@ -92,13 +96,10 @@ func (c *Crawler) Stats() Stats {
 		st.ByStatus[code] += n
 	}
 	k.mu.Unlock()
-	ss := c.sess.Stats()
-	st.ConnsOpened, st.ConnsReused = ss.ConnsOpened, ss.ConnsReused
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	if fs, err := c.front.Stats(ctx); err == nil {
-		st.Queued = fs.Queued
+	if c.ready.Load() {
+		ss := c.sess.Stats()
+		st.ConnsOpened, st.ConnsReused = ss.ConnsOpened, ss.ConnsReused
 	}
-	cancel()
 	if start := c.startNanos.Load(); start != 0 {
 		end := c.endNanos.Load()
 		if end == 0 {
@@ -111,4 +112,28 @@ func (c *Crawler) Stats() Stats {
 		}
 	}
 	return st
+}
+
+// queuedEvery is how often the workers refresh Stats.Queued.
+const queuedEvery = time.Second
+
+// maybeRefreshQueued refreshes the cached Queued figure when it is older
+// than queuedEvery; one worker does it, the others go on.
+func (c *Crawler) maybeRefreshQueued(ctx context.Context) {
+	k := &c.stats
+	now := c.s.Now().UnixNano()
+	last := k.queuedAt.Load()
+	if now-last < int64(queuedEvery) || !k.queuedAt.CompareAndSwap(last, now) {
+		return
+	}
+	c.refreshQueued(ctx)
+}
+
+// refreshQueued asks the frontier for its Queued figure, within a second.
+func (c *Crawler) refreshQueued(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	if fs, err := c.front.Stats(ctx); err == nil {
+		c.stats.queued.Store(fs.Queued)
+	}
 }

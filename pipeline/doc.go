@@ -12,8 +12,11 @@
 // robots directives of <meta name=robots> (and of the X-Robots-Tag header,
 // for any page). Links are resolved and normalized with the frontier's
 // Normalizer, stripped of fragments, deduplicated and kept in document
-// order; javascript:, mailto:, tel: and data: links and hrefs that do not
-// parse are skipped without failing the page. Non-HTML responses (PDF,
+// order, each with where it came from (Link.Tag, Attr, Rel) and its anchor
+// text (Link.Text, collapsed and capped at MaxLinkText); javascript:,
+// mailto:, tel: and data: links and hrefs that do not parse are skipped
+// without failing the page. A crawler decides per link which to follow
+// (crawler.Config.Follow); stages need not clear Page.Links for that. Non-HTML responses (PDF,
 // images, JSON) are not parsed but still yield a record.
 //
 // Then the configured stages run in order. A goquery Document is built
@@ -26,7 +29,26 @@
 // matching element, Colly style but fixed at construction: there is no
 // callback registry to mutate while crawling), and the exporters JSONL and
 // CSV. A stage returns ErrDrop to drop a page: later stages, exporters
-// included, do not see it.
+// included, do not see it. Named names a stage for error messages and keeps
+// its Close and Flush.
+//
+// # Typed items
+//
+// Records describe pages; items are the caller's own values. A stage or an
+// OnHTML func calls Page.Emit(v) any number of times per page, and an item
+// exporter writes those of its type parameter: ItemJSONL[T] as JSON Lines
+// (encoding/json), ItemCSV[T] as CSV with one column per struct field. They
+// are exporters like JSONL and CSV: one Write per item, done before Process
+// returns (so before the crawler acknowledges the page: the same
+// backpressure and crash safety as records), skipped for noindex pages,
+// their errors returned. ItemsOf[T] gives a later stage the items typed.
+//
+// # Who configures the pipeline
+//
+// Normalizer, RobotsAgent and IgnoreRobots describe the crawl, not the
+// pipeline: a crawler that builds the pipeline (crawler.Config.Stages)
+// sets them from its own configuration. Set them yourself only for a
+// pipeline used on its own or handed to a crawler ready-made.
 //
 // # Records
 //
@@ -83,6 +105,8 @@
 //   - extract.go: the one-pass tokenizer extraction of links, base,
 //     canonical, title and robots directives.
 //   - stages.go: Select/Selectors, Filter, OnHTML/MustOnHTML, Page.AbsURL.
+//   - items.go: Page.Emit, Items, ItemsOf and the ItemJSONL and ItemCSV
+//     exporters.
 //   - record.go: Record and its hand-written JSON encoding.
 //   - export.go: the JSONL and CSV exporters.
 package pipeline

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/net/html"
 
@@ -14,7 +15,17 @@ import (
 type rawLink struct {
 	href     string
 	nofollow bool
+	tag      string // "a", "area", "frame", "iframe", "meta"
+	attr     string // "href", "src", "content"
+	rel      string // the rel attribute, as written
+	text     string // anchor text (a) or alt text (area), collapsed and capped
+
+	textOff, textEnd int // the text's bytes in the scan's text buffer
 }
+
+// MaxLinkText is the longest Link.Text kept, in bytes: longer anchor text
+// is cut at a character boundary.
+const MaxLinkText = 256
 
 // scan is what one tokenizer pass over a document finds.
 type scan struct {
@@ -94,7 +105,7 @@ func (pl *Pipeline) resolveLinks(p *Page, s *scan, pageNoFollow bool) {
 			continue
 		}
 		seen[u] = len(links)
-		links = append(links, Link{URL: u, NoFollow: nf})
+		links = append(links, Link{URL: u, NoFollow: nf, Tag: rl.tag, Attr: rl.attr, Rel: rl.rel, Text: rl.text})
 	}
 	if len(links) > 0 {
 		p.Links = links
@@ -143,6 +154,17 @@ func scanHTML(doc []byte, agent string) scan {
 	svg := 0 // depth of <svg> elements, whose <title>s are not the page's
 	inTitle := false
 	var title []byte
+	anchor := -1 // index in s.links of the <a> whose text is being read
+	var text, texts []byte
+	endAnchor := func() {
+		if anchor >= 0 {
+			l := &s.links[anchor]
+			l.textOff = len(texts)
+			texts = appendLinkText(texts, text)
+			l.textEnd = len(texts)
+			anchor, text = -1, text[:0]
+		}
+	}
 	for {
 		tt := z.Next()
 		switch tt {
@@ -150,13 +172,20 @@ func scanHTML(doc []byte, agent string) scan {
 			if inTitle {
 				s.title, s.hasTitle = collapseSpace(title), true
 			}
+			endAnchor()
+			s.setTexts(texts)
 			return s
 		case html.TextToken:
 			if inTitle {
 				title = append(title, z.Text()...)
 			}
+			if anchor >= 0 && len(text) < 4*MaxLinkText {
+				text = append(text, z.Raw()...)
+			}
 		case html.EndTagToken:
 			switch rawTagName(z.Raw()) {
+			case "a":
+				endAnchor()
 			case "title":
 				if inTitle {
 					inTitle = false
@@ -177,7 +206,10 @@ func scanHTML(doc []byte, agent string) scan {
 			// TagAttr copes with tags without attributes.
 			switch tag {
 			case "a", "area":
-				var href, rel []byte
+				if tag == "a" {
+					endAnchor() // an <a> is closed by the next one
+				}
+				var href, rel, alt []byte
 				found := false
 				for more := true; more; {
 					var k, v []byte
@@ -189,14 +221,27 @@ func scanHTML(doc []byte, agent string) scan {
 						}
 					case "rel":
 						rel = v
+					case "alt":
+						alt = v
 					}
 				}
 				if found {
-					s.links = append(s.links, rawLink{href: string(href), nofollow: hasToken(rel, "nofollow")})
+					l := rawLink{href: string(href), nofollow: hasToken(rel, "nofollow"), tag: tag, attr: "href"}
+					if len(rel) > 0 {
+						l.rel = string(rel)
+					}
+					if tag == "area" {
+						l.textOff = len(texts)
+						texts = appendLinkText(texts, alt)
+						l.textEnd = len(texts)
+					} else if tt == html.StartTagToken {
+						anchor = len(s.links)
+					}
+					s.links = append(s.links, l)
 				}
 			case "frame", "iframe":
 				if v, ok := attr(z, "src"); ok {
-					s.links = append(s.links, rawLink{href: string(v)})
+					s.links = append(s.links, rawLink{href: string(v), tag: tag, attr: "src"})
 				}
 			case "base":
 				if !s.hasBase {
@@ -241,7 +286,7 @@ func scanHTML(doc []byte, agent string) scan {
 				}
 				if refresh {
 					if u, ok := refreshURL(content); ok {
-						s.links = append(s.links, rawLink{href: u})
+						s.links = append(s.links, rawLink{href: u, tag: "meta", attr: "content"})
 					}
 					continue
 				}
@@ -416,6 +461,70 @@ func collapseSpace(b []byte) string {
 		out = append(out, c)
 	}
 	return strings.ToValidUTF8(string(out), "\uFFFD")
+}
+
+// appendLinkText appends b, HTML text as written (entities unescaped here),
+// to dst with its white space collapsed, cut to MaxLinkText bytes at a
+// character boundary, and returns dst. The texts of a page's links share
+// one buffer, turned into one string at the end of the scan (scan.texts).
+func appendLinkText(dst, b []byte) []byte {
+	if len(b) == 0 {
+		return dst
+	}
+	if bytes.IndexByte(b, '&') >= 0 {
+		b = []byte(html.UnescapeString(string(b)))
+	}
+	start := len(dst)
+	space := false
+	for _, c := range b {
+		if isSpace(c) {
+			space = len(dst) > start
+			continue
+		}
+		if space {
+			dst = append(dst, ' ')
+			space = false
+		}
+		dst = append(dst, c)
+	}
+	if len(dst)-start > MaxLinkText {
+		i := start + MaxLinkText
+		for i > start && !utf8.RuneStart(dst[i]) {
+			i--
+		}
+		dst = dst[:i]
+	}
+	return dst
+}
+
+// capText cuts t to MaxLinkText bytes at a character boundary.
+func capText(t string) string {
+	if len(t) <= MaxLinkText {
+		return t
+	}
+	i := MaxLinkText
+	for i > 0 && !utf8.RuneStart(t[i]) {
+		i--
+	}
+	return t[:i]
+}
+
+// setTexts gives every link its text: one string for the page's texts,
+// made valid UTF-8 text by text, sliced per link.
+func (s *scan) setTexts(buf []byte) {
+	if len(buf) == 0 {
+		return
+	}
+	all := string(buf)
+	for i := range s.links {
+		l := &s.links[i]
+		if l.textEnd > l.textOff {
+			l.text = all[l.textOff:l.textEnd]
+			if !utf8.ValidString(l.text) {
+				l.text = capText(strings.ToValidUTF8(l.text, "\uFFFD"))
+			}
+		}
+	}
 }
 
 // parseList applies a robots directive list ("noindex, nofollow").

@@ -86,7 +86,7 @@ func TestLinkExtraction(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := htmlPage(page, tt.body)
 			rec := process(t, Config{}, p)
-			if !reflect.DeepEqual(p.Links, tt.want) {
+			if !reflect.DeepEqual(urlsOnly(p.Links), tt.want) {
 				t.Errorf("Links = %v, want %v", p.Links, tt.want)
 			}
 			if len(rec.Links) != len(tt.want) {
@@ -101,11 +101,48 @@ func TestLinkExtraction(t *testing.T) {
 	}
 }
 
+// urlsOnly keeps the URL and NoFollow of links.
+func urlsOnly(ls []Link) []Link {
+	var out []Link
+	for _, l := range ls {
+		out = append(out, Link{URL: l.URL, NoFollow: l.NoFollow})
+	}
+	return out
+}
+
+// TestLinkDetails: each link says where it came from (tag, attribute, rel)
+// and carries its anchor text, entities decoded, white space collapsed and
+// capped at MaxLinkText bytes on a character boundary; a repeated URL keeps
+// its first occurrence's details.
+func TestLinkDetails(t *testing.T) {
+	long := strings.Repeat("é", MaxLinkText) // 2 bytes each
+	body := `<meta http-equiv=refresh content="0; url=/r">` +
+		"<a href=/a rel='nofollow  noopener'>  Read\n the <b>docs</b> &amp; more </a>" +
+		`<a href=/a>second occurrence</a>` +
+		`<area href=/map alt="Map &lt;1&gt;"><iframe src=/frame></iframe>` +
+		`<a href=/long>` + long + `</a><a href=/empty></a><a href=/unclosed>one<a href=/next>two`
+	p := htmlPage("http://example.com/", body)
+	process(t, Config{}, p)
+	want := []Link{
+		{URL: "http://example.com/r", Tag: "meta", Attr: "content"},
+		{URL: "http://example.com/a", Tag: "a", Attr: "href", Rel: "nofollow  noopener", Text: "Read the docs & more"},
+		{URL: "http://example.com/map", Tag: "area", Attr: "href", Text: "Map <1>"},
+		{URL: "http://example.com/frame", Tag: "iframe", Attr: "src"},
+		{URL: "http://example.com/long", Tag: "a", Attr: "href", Text: long[:MaxLinkText]},
+		{URL: "http://example.com/empty", Tag: "a", Attr: "href"},
+		{URL: "http://example.com/unclosed", Tag: "a", Attr: "href", Text: "one"},
+		{URL: "http://example.com/next", Tag: "a", Attr: "href", Text: "two"},
+	}
+	if !reflect.DeepEqual(p.Links, want) {
+		t.Errorf("Links =\n%+v\nwant\n%+v", p.Links, want)
+	}
+}
+
 func TestLinksResolveAgainstFinalURL(t *testing.T) {
 	p := htmlPage("http://example.com/old", `<a href="x">`)
 	p.FinalURL = "https://www.example.com/new/"
 	process(t, Config{}, p)
-	if want := []Link{{URL: "https://www.example.com/new/x"}}; !reflect.DeepEqual(p.Links, want) {
+	if want := []Link{{URL: "https://www.example.com/new/x"}}; !reflect.DeepEqual(urlsOnly(p.Links), want) {
 		t.Errorf("Links = %v, want %v", p.Links, want)
 	}
 }
@@ -348,6 +385,14 @@ func FuzzExtract(f *testing.F) {
 				t.Errorf("link %q listed twice", l)
 			}
 			seen[l] = true
+		}
+		for _, l := range p.Links {
+			if len(l.Text) > MaxLinkText || !utf8.ValidString(l.Text) || strings.Trim(l.Text, " \t\n\r\f") != l.Text {
+				t.Errorf("link text %q: longer than MaxLinkText, not UTF-8 or not trimmed", l.Text)
+			}
+			if l.Tag == "" || l.Attr == "" {
+				t.Errorf("link %q has no tag or attribute", l.URL)
+			}
 		}
 		if p.Canonical != "" && !strings.HasPrefix(p.Canonical, "http") {
 			t.Errorf("canonical %q is not absolute", p.Canonical)

@@ -57,6 +57,7 @@ type Page struct {
 	// Dropped is set by Process when a stage returned ErrDrop.
 	Dropped bool
 
+	items    []any                // values given to Emit
 	parsed   bool                 // Process's extraction ran
 	normal   *frontier.Normalizer // the pipeline's, for AbsURL
 	base     *url.URL             // document base URL (FinalURL, or <base href>)
@@ -67,10 +68,18 @@ type Page struct {
 	docErr   error
 }
 
-// Link is a link found on a page.
+// Link is a link found on a page. When a URL occurs several times on a
+// page, Tag, Attr, Rel and Text are those of its first occurrence.
 type Link struct {
 	URL      string // absolute, normalized, fragment-free http(s) URL
 	NoFollow bool   // rel=nofollow, or the page is nofollow: list, do not follow
+	Tag      string // the element it came from: "a", "area", "frame", "iframe" or "meta" (refresh)
+	Attr     string // the attribute that held it: "href", "src" or "content"
+	Rel      string // the rel attribute as written ("nofollow noopener"); "" when absent
+	// Text is the anchor text of an <a> (the alt text of an <area>), with
+	// entities decoded and white space collapsed, cut to MaxLinkText bytes;
+	// "" for other tags.
+	Text string
 }
 
 // location is the URL the page's body came from.

@@ -64,7 +64,8 @@ type Config struct {
 	Stages []Stage
 	// Normalizer resolves and normalizes extracted links and the
 	// canonical URL. Nil means the zero frontier.Normalizer (default rules).
-	// Use the same normalizer as the crawler so that links dedupe.
+	// A crawler that builds the pipeline (crawler.Config.Stages) sets it to
+	// its own.
 	Normalizer *frontier.Normalizer
 	// ExportNoIndex exports pages that carry a noindex directive (meta
 	// robots or X-Robots-Tag). False skips exporters for them; the other
@@ -79,8 +80,8 @@ type Config struct {
 	// X-Robots-Tag: Page.NoFollow and Page.NoIndex stay false. rel=nofollow
 	// on a link still marks that link. False honours them.
 	IgnoreRobots bool
-	// RobotsAgent is the crawler's robots product token ("trawl"). Meta
-	// tags named for it (<meta name=trawl content=nofollow>) and
+	// RobotsAgent is the crawler's robots product token ("trawl"; a
+	// crawler that builds the pipeline sets it). Meta tags named for it (<meta name=trawl content=nofollow>) and
 	// X-Robots-Tag directives prefixed with it ("trawl: noindex") apply in
 	// addition to the generic ones. Matching is case-insensitive. Empty
 	// means only generic directives apply.
@@ -137,10 +138,20 @@ func New(cfg Config) (*Pipeline, error) {
 }
 
 // Named gives a stage a name used in the error messages recorded for it.
-// An Exporter stays an Exporter.
+// The wrapper keeps what the pipeline looks for in a stage: an Exporter
+// stays an Exporter, and a stage with a Close() error or Flush() error
+// method keeps it, so Pipeline.Close and Flush still reach it.
 func Named(name string, s Stage) Stage {
 	if e, ok := s.(Exporter); ok {
 		return namedExporter{name, e}
+	}
+	_, closes := s.(interface{ Close() error })
+	_, flushes := s.(interface{ Flush() error })
+	switch {
+	case closes:
+		return namedCloser{named{name, s}}
+	case flushes:
+		return namedFlusher{named{name, s}}
 	}
 	return named{name, s}
 }
@@ -158,6 +169,17 @@ type named struct {
 }
 
 func (n named) String() string { return n.name }
+
+// namedCloser is a named stage with a Close method (and no Flush: a stage
+// with both is an Exporter).
+type namedCloser struct{ named }
+
+func (n namedCloser) Close() error { return n.Stage.(interface{ Close() error }).Close() }
+
+// namedFlusher is a named stage with a Flush method and no Close.
+type namedFlusher struct{ named }
+
+func (n namedFlusher) Flush() error { return n.Stage.(interface{ Flush() error }).Flush() }
 
 // stageName is "stage 2 (name)" when the stage has a String method, else
 // "stage 2".

@@ -356,3 +356,51 @@ func TestRecordDoesNotAliasBody(t *testing.T) {
 		t.Errorf("record changed with the body: %+v", rec)
 	}
 }
+
+// fileStage is a plain stage holding a resource it releases in Close (an
+// open file, say); onlyFlush has a Flush and no Close.
+type fileStage struct {
+	StageFunc
+	closes int
+}
+
+func (f *fileStage) Close() error { f.closes++; return nil }
+
+type onlyFlush struct {
+	StageFunc
+	flushes int
+}
+
+func (f *onlyFlush) Flush() error { f.flushes++; return nil }
+
+// TestNamedKeepsClose: a named plain stage with a Close (or a Flush) keeps
+// it, so the pipeline still closes (flushes) it, and it does not become an
+// exporter (it still runs for noindex pages). Before the fix Named hid
+// them and the stage was never closed.
+func TestNamedKeepsClose(t *testing.T) {
+	nop := func(context.Context, *Page) error { return nil }
+	fs := &fileStage{StageFunc: nop}
+	of := &onlyFlush{StageFunc: nop}
+	ran := 0
+	counter := StageFunc(func(context.Context, *Page) error { ran++; return nil })
+	pl, err := New(Config{Stages: []Stage{Named("file", fs), Named("flusher", of), Named("counter", counter)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := Named("file", fs).(Exporter); ok {
+		t.Error("a named plain stage became an Exporter")
+	}
+	noindex := htmlPage("http://example.com/", `<meta name=robots content=noindex>`)
+	if _, err := pl.Process(context.Background(), noindex); err != nil || ran != 1 {
+		t.Fatalf("Process: %v, later stage ran %d times", err, ran)
+	}
+	if err := pl.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := pl.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if fs.closes != 1 || of.flushes != 1 {
+		t.Errorf("named stage closed %d times, flushed %d times; want 1 and 1", fs.closes, of.flushes)
+	}
+}

@@ -68,7 +68,9 @@ type ConnectorConfig struct {
 	// host (scheme, host and port) at once, which also bounds the connections
 	// opened to it; up to LimitPerHost idle keep-alive connections per host are kept
 	// so that reuse works under concurrency. 0 means no per-host limit beyond Limit
-	// (and up to Limit idle connections per host); negative is an error.
+	// (a host then holds at most Limit connections, idle ones included); negative is
+	// an error. A crawler's per-host concurrency is its own PerHost (the frontier's
+	// limit), not this.
 	LimitPerHost int
 	// KeepAliveTimeout is how long an idle keep-alive connection stays in the pool.
 	// 0 means DefaultKeepAliveTimeout; negative is an error.
@@ -202,9 +204,14 @@ func NewConnector(cfg ConnectorConfig) (*Connector, error) {
 	if cfg.Certificates != nil {
 		tlsCfg.Certificates = cfg.Certificates
 	}
-	idlePerHost := cfg.LimitPerHost
-	if idlePerHost == 0 {
-		idlePerHost = cfg.Limit
+	// Without a per-host limit a host may still hold at most Limit
+	// connections (busy, idle or being dialed): at most Limit requests are
+	// in flight, and a cap keeps a request from dialing a new connection
+	// while one about to be released would serve it, only for the surplus
+	// to be closed later.
+	perHostConns := cfg.LimitPerHost
+	if perHostConns == 0 {
+		perHostConns = cfg.Limit
 	}
 	protocols := new(http.Protocols)
 	protocols.SetHTTP1(true)
@@ -217,8 +224,8 @@ func NewConnector(cfg ConnectorConfig) (*Connector, error) {
 		DialContext:            c.dial,
 		TLSClientConfig:        tlsCfg,
 		MaxIdleConns:           0, // idle connections expire after KeepAliveTimeout
-		MaxIdleConnsPerHost:    idlePerHost,
-		MaxConnsPerHost:        cfg.LimitPerHost,
+		MaxIdleConnsPerHost:    perHostConns,
+		MaxConnsPerHost:        perHostConns,
 		IdleConnTimeout:        cfg.KeepAliveTimeout,
 		DisableKeepAlives:      cfg.ForceClose,
 		DisableCompression:     true, // the session decodes bodies itself, under its size cap

@@ -22,7 +22,7 @@ const (
 	// DefaultMaxRedirects is the longest redirect chain followed.
 	DefaultMaxRedirects = 10
 	// DefaultUserAgent is sent when neither Config.UserAgent nor a User-Agent header is set.
-	DefaultUserAgent = "trawl/0.1 (+https://github.com/trawlhq/trawl)"
+	DefaultUserAgent = "trawl/1.0 (+https://github.com/trawlhq/trawl)"
 	// DefaultTotalTimeout bounds a whole request (aiohttp: 300 s).
 	DefaultTotalTimeout = 5 * time.Minute
 	// DefaultSockConnectTimeout bounds one TCP connect (aiohttp: 30 s).
@@ -99,6 +99,10 @@ type Config struct {
 	// headers replace them key by key. nil means none.
 	Header http.Header
 	// UserAgent is the User-Agent sent when no header sets one. "" means DefaultUserAgent.
+	// A User-Agent in Header wins over it (it is the more specific setting); a
+	// request's own User-Agent header wins over both. The session is the one
+	// home of the agent: a crawler sends no User-Agent of its own and derives its
+	// robots.txt product token from Session.UserAgent.
 	UserAgent string
 	// SkipAutoHeaders names automatic headers to leave out: "User-Agent" and
 	// "Accept-Encoding" (case-insensitive). Explicit headers are still sent.
@@ -145,7 +149,8 @@ type Config struct {
 	// is used for every request the session sends (each redirect hop, robots.txt
 	// and sitemaps included). It is the place for transport middleware:
 	// OpenTelemetry's otelhttp.NewTransport, recording raw exchanges, a test
-	// transport. nil means none.
+	// transport. It is the transport hook of a crawl too: the crawler sends
+	// every request through its session. nil means none.
 	//
 	// The contract, for the returned http.RoundTripper: it is called concurrently
 	// from many goroutines; it runs after the request took its per-host and total
@@ -269,7 +274,7 @@ type Session struct {
 // invalid (a negative limit, say).
 func New(cfg Config) (*Session, error) {
 	s := &Session{
-		header:    cfg.Header.Clone(),
+		header:    canonicalHeader(cfg.Header),
 		userAgent: cfg.UserAgent,
 		auth:      cfg.Auth,
 		encode:    cfg.JSONEncode,
@@ -362,6 +367,20 @@ func New(cfg Config) (*Session, error) {
 	return s, nil
 }
 
+// canonicalHeader copies h with canonical keys ("user-agent" becomes
+// "User-Agent"), so that the default headers merge key by key.
+func canonicalHeader(h http.Header) http.Header {
+	if h == nil {
+		return nil
+	}
+	out := make(http.Header, len(h))
+	for k, v := range h {
+		ck := http.CanonicalHeaderKey(k)
+		out[ck] = append(out[ck], v...)
+	}
+	return out
+}
+
 // Get sends a GET request.
 func (s *Session) Get(ctx context.Context, url string) (*Response, error) {
 	return s.Do(ctx, &Request{Method: http.MethodGet, URL: url})
@@ -396,6 +415,22 @@ func (s *Session) Stats() Stats {
 		ConnsReused: s.stats.connsReused.Load(),
 		BytesRead:   s.stats.bytesRead.Load(),
 	}
+}
+
+// UserAgent returns the User-Agent the session sends when a request sets none:
+// Config.Header's User-Agent, else Config.UserAgent, else DefaultUserAgent; ""
+// when SkipAutoHeaders leaves it out and no header sets one.
+func (s *Session) UserAgent() string {
+	if ua, ok := s.header["User-Agent"]; ok {
+		if len(ua) == 0 {
+			return ""
+		}
+		return ua[0]
+	}
+	if s.skipUA {
+		return ""
+	}
+	return s.userAgent
 }
 
 // Jar returns the cookie jar, or nil when cookies are off.

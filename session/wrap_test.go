@@ -91,3 +91,42 @@ func TestWrapTransportNil(t *testing.T) {
 		t.Fatal("New accepted a WrapTransport returning nil")
 	}
 }
+
+// TestUserAgent: the agent a session sends, and that UserAgent reports, is
+// the Header's, else Config.UserAgent, else the default.
+func TestUserAgent(t *testing.T) {
+	var got atomic.Value
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got.Store(r.Header.Get("User-Agent"))
+	}))
+	defer srv.Close()
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"default", Config{}, DefaultUserAgent},
+		{"config", Config{UserAgent: "a/1"}, "a/1"},
+		{"header wins", Config{UserAgent: "a/1", Header: http.Header{"user-agent": {"b/2"}}}, "b/2"},
+		{"skipped", Config{SkipAutoHeaders: []string{"User-Agent"}}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := New(tc.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if ua := s.UserAgent(); ua != tc.want {
+				t.Errorf("UserAgent() = %q, want %q", ua, tc.want)
+			}
+			resp, err := s.Get(context.Background(), srv.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Release()
+			if ua, _ := got.Load().(string); ua != tc.want {
+				t.Errorf("server saw User-Agent %q, want %q", ua, tc.want)
+			}
+		})
+	}
+}

@@ -237,7 +237,7 @@ func writeCheckOutput(w io.Writer, cfg *Config, rep *linkcheck.Report) error {
 
 // checkConfig is the link checker's configuration.
 func checkConfig(c *Config, logger *slog.Logger) (linkcheck.Config, error) {
-	ccfg, err := crawlerConfig(c, logger, &frontier.Normalizer{})
+	ccfg, err := crawlerConfig(c, logger)
 	if err != nil {
 		return linkcheck.Config{}, err
 	}
@@ -245,9 +245,9 @@ func checkConfig(c *Config, logger *slog.Logger) (linkcheck.Config, error) {
 	if err != nil {
 		return linkcheck.Config{}, &usageError{err}
 	}
+	ccfg.Stages = []pipeline.Stage{pipeline.Named("log", logPages(logger))}
 	return linkcheck.Config{
 		Crawl:       ccfg,
-		Stages:      []pipeline.Stage{pipeline.Named("log", logPages(logger))},
 		Accept:      accept,
 		NoFragments: c.NoFragments,
 		MaxSources:  c.MaxSources,
@@ -259,7 +259,11 @@ func checkConfig(c *Config, logger *slog.Logger) (linkcheck.Config, error) {
 // newSession opens the session of a check: the crawl's settings, the
 // cookies of a resumed --state run, the --cookie cookies.
 func newSession(ctx context.Context, cfg *Config, res *resume, seeds []string) (*session.Session, error) {
-	sess, err := session.New(sessionConfig(cfg))
+	scfg := sessionConfig(cfg)
+	// The checks of the site's own assets run beside its crawl: the
+	// connector's per-host limit keeps both together within --per-host.
+	scfg.ConnectorConfig.LimitPerHost = cfg.PerHost
+	sess, err := session.New(scfg)
 	if err != nil {
 		return nil, &usageError{err}
 	}

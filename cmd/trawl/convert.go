@@ -9,7 +9,6 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/trawlhq/trawl/crawler"
-	"github.com/trawlhq/trawl/frontier"
 	"github.com/trawlhq/trawl/pipeline"
 	"github.com/trawlhq/trawl/session"
 )
@@ -26,19 +25,20 @@ func noneIfZero[T ~int | ~int64](v T) T {
 	return v
 }
 
-// sessionConfig is the session every worker shares.
+// sessionConfig is the session every worker shares. The session is the one
+// home of the User-Agent: --user-agent sets Config.UserAgent, and a
+// -H 'User-Agent: ...' is a default header, which the session sends (and
+// reports as its agent) in its place; the flags clear each other, so the
+// last one given wins.
 func sessionConfig(c *Config) session.Config {
 	header, _ := parseHeaders(c.Header) // Validate checked them
 	if len(header) == 0 {
 		header = nil
 	}
 	return session.Config{
-		ConnectorConfig: session.ConnectorConfig{
-			Limit:        c.Workers,
-			LimitPerHost: c.PerHost,
-		},
-		Header:    header,
-		UserAgent: userAgent(c),
+		ConnectorConfig: session.ConnectorConfig{Limit: c.Workers},
+		Header:          header,
+		UserAgent:       c.UserAgent,
 		Timeouts: session.Timeouts{
 			Total:       noneIfZero(c.Timeout),
 			SockConnect: noneIfZero(c.ConnectTimeout),
@@ -49,16 +49,9 @@ func sessionConfig(c *Config) session.Config {
 	}
 }
 
-// userAgent is the configured User-Agent, or the crawler's default.
-func userAgent(c *Config) string {
-	if c.UserAgent != "" {
-		return c.UserAgent
-	}
-	return crawler.DefaultUserAgent
-}
-
-// crawlerConfig is the crawl engine's configuration.
-func crawlerConfig(c *Config, logger *slog.Logger, norm *frontier.Normalizer) (crawler.Config, error) {
+// crawlerConfig is the crawl engine's configuration, without its Stages
+// (see pipelineStages).
+func crawlerConfig(c *Config, logger *slog.Logger) (crawler.Config, error) {
 	include, err := compileAll("include", c.Include)
 	if err != nil {
 		return crawler.Config{}, &usageError{err}
@@ -88,29 +81,28 @@ func crawlerConfig(c *Config, logger *slog.Logger, norm *frontier.Normalizer) (c
 		DenyDomains:  c.DenyDomain,
 		Include:      include,
 		Exclude:      exclude,
-		UserAgent:    userAgent(c),
 		IgnoreRobots: c.IgnoreRobots,
 		Sitemaps:     c.Sitemaps,
 		Retries:      noneIfZero(c.Retries),
-		MaxRedirects: noneIfZero(c.MaxRedirects),
 		GracePeriod:  noneIfZero(c.GracePeriod),
-		Normalizer:   norm,
 		Logger:       logger,
 	}, nil
 }
 
-// pipelineConfig is the pipeline: the --select stage, if any, then the
-// exporter writing records to out.
-func pipelineConfig(c *Config, out io.Writer, norm *frontier.Normalizer, logger *slog.Logger) (pipeline.Config, pipeline.Exporter, error) {
+// pipelineStages are the stages of the pipeline the crawler builds: the
+// log, the --select stage, if any, then the exporter writing records to
+// out. The crawler gives that pipeline its normalizer, robots product
+// token and --ignore-robots.
+func pipelineStages(c *Config, out io.Writer, logger *slog.Logger) ([]pipeline.Stage, pipeline.Exporter, error) {
 	stages := []pipeline.Stage{pipeline.Named("log", logPages(logger))}
 	fields, err := parseSelects(c.Select)
 	if err != nil {
-		return pipeline.Config{}, nil, &usageError{err}
+		return nil, nil, &usageError{err}
 	}
 	if len(fields) > 0 {
 		sel, err := pipeline.Select(fields)
 		if err != nil {
-			return pipeline.Config{}, nil, usagef("--select: %s", strings.TrimPrefix(err.Error(), "pipeline: select "))
+			return nil, nil, usagef("--select: %s", strings.TrimPrefix(err.Error(), "pipeline: select "))
 		}
 		stages = append(stages, sel)
 	}
@@ -125,12 +117,7 @@ func pipelineConfig(c *Config, out io.Writer, norm *frontier.Normalizer, logger 
 	default:
 		ex = pipeline.NewJSONL(out)
 	}
-	stages = append(stages, ex)
-	return pipeline.Config{
-		Stages:       stages,
-		Normalizer:   norm,
-		IgnoreRobots: c.IgnoreRobots,
-	}, ex, nil
+	return append(stages, ex), ex, nil
 }
 
 // logPages logs every page at debug level (-v) and failed pages at warn.

@@ -7,12 +7,10 @@ import (
 	"time"
 
 	"github.com/trawlhq/trawl/crawler"
-	"github.com/trawlhq/trawl/frontier"
 )
 
 func TestConvert(t *testing.T) {
 	logger := slog.New(slog.DiscardHandler)
-	norm := &frontier.Normalizer{}
 	tests := []struct {
 		name  string
 		mod   func(c *Config)
@@ -20,12 +18,15 @@ func TestConvert(t *testing.T) {
 	}{
 		{"defaults", func(c *Config) {}, func(t *testing.T, c *Config) {
 			s := sessionConfig(c)
-			if s.ConnectorConfig.Limit != 64 || s.ConnectorConfig.LimitPerHost != 8 || s.MaxBodySize != 10<<20 ||
-				s.Timeouts.Total != 30*time.Second || s.MaxRedirects != 10 || s.UserAgent != crawler.DefaultUserAgent {
+			// Per-host concurrency has one home, the crawler's PerHost
+			// (the frontier's MaxInFlight); the User-Agent one, the
+			// session's default.
+			if s.ConnectorConfig.Limit != 64 || s.ConnectorConfig.LimitPerHost != 0 || s.MaxBodySize != 10<<20 ||
+				s.Timeouts.Total != 30*time.Second || s.MaxRedirects != 10 || s.UserAgent != "" {
 				t.Fatalf("session config %+v", s)
 			}
-			cc, err := crawlerConfig(c, logger, norm)
-			if err != nil || cc.MaxDepth != 0 || cc.Retries != 2 || cc.Workers != 64 || cc.PerHost != 8 || cc.Normalizer != norm {
+			cc, err := crawlerConfig(c, logger)
+			if err != nil || cc.MaxDepth != 0 || cc.Retries != 2 || cc.Workers != 64 || cc.PerHost != 8 {
 				t.Fatalf("crawler config %+v, %v", cc, err)
 			}
 		}},
@@ -36,18 +37,18 @@ func TestConvert(t *testing.T) {
 			if s.MaxBodySize != -1 || s.Timeouts.Total != -1 || s.Timeouts.SockRead != -1 || s.MaxRedirects != -1 {
 				t.Fatalf("session config %+v", s)
 			}
-			cc, _ := crawlerConfig(c, logger, norm)
-			if cc.Retries != -1 || cc.MaxRedirects != -1 || cc.GracePeriod != -1 {
+			cc, _ := crawlerConfig(c, logger)
+			if cc.Retries != -1 || cc.GracePeriod != -1 {
 				t.Fatalf("crawler config %+v", cc)
 			}
 		}},
 		{"depth 0 is seeds only", func(c *Config) { c.Depth = 0 }, func(t *testing.T, c *Config) {
-			if cc, _ := crawlerConfig(c, logger, norm); cc.MaxDepth != crawler.SeedsOnly {
+			if cc, _ := crawlerConfig(c, logger); cc.MaxDepth != crawler.SeedsOnly {
 				t.Fatalf("MaxDepth %d", cc.MaxDepth)
 			}
 		}},
 		{"depth 3", func(c *Config) { c.Depth = 3 }, func(t *testing.T, c *Config) {
-			if cc, _ := crawlerConfig(c, logger, norm); cc.MaxDepth != 3 {
+			if cc, _ := crawlerConfig(c, logger); cc.MaxDepth != 3 {
 				t.Fatalf("MaxDepth %d", cc.MaxDepth)
 			}
 		}},
@@ -60,8 +61,8 @@ func TestConvert(t *testing.T) {
 			if got := s.Header.Values("X-A"); len(got) != 2 || s.UserAgent != "me/1" {
 				t.Fatalf("headers %v, UA %q", s.Header, s.UserAgent)
 			}
-			cc, _ := crawlerConfig(c, logger, norm)
-			if len(cc.Include) != 1 || !cc.Include[0].MatchString("https://x/") || cc.UserAgent != "me/1" {
+			cc, _ := crawlerConfig(c, logger)
+			if len(cc.Include) != 1 || !cc.Include[0].MatchString("https://x/") {
 				t.Fatalf("crawler config %+v", cc)
 			}
 		}},
@@ -69,9 +70,9 @@ func TestConvert(t *testing.T) {
 			c.Select = []string{"b=h2", "a=h1@title"}
 			c.Format = "csv"
 		}, func(t *testing.T, c *Config) {
-			pc, ex, err := pipelineConfig(c, io.Discard, norm, logger)
-			if err != nil || len(pc.Stages) != 3 || pc.Stages[2] != ex || pc.Normalizer != norm {
-				t.Fatalf("pipeline config %+v, %v", pc, err)
+			stages, ex, err := pipelineStages(c, io.Discard, logger)
+			if err != nil || len(stages) != 3 || stages[2] != ex {
+				t.Fatalf("pipeline stages %+v, %v", stages, err)
 			}
 			if got := selectNames(c.Select); len(got) != 2 || got[0] != "b" || got[1] != "a" {
 				t.Fatalf("select names %q", got)
@@ -81,6 +82,10 @@ func TestConvert(t *testing.T) {
 			p := hostPolicy(c)
 			if p.Interval != 250*time.Millisecond || p.Jitter != time.Second || p.MaxInFlight != 8 {
 				t.Fatalf("policy %+v", p)
+			}
+			// Computed once, by the crawler.
+			if cc, _ := crawlerConfig(c, logger); p != cc.HostPolicy() {
+				t.Fatalf("frontier policy %+v, crawler's %+v", p, cc.HostPolicy())
 			}
 		}},
 	}

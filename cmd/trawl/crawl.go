@@ -12,7 +12,6 @@ import (
 	"sync"
 
 	"github.com/trawlhq/trawl/crawler"
-	"github.com/trawlhq/trawl/frontier"
 	"github.com/trawlhq/trawl/pipeline"
 	"github.com/trawlhq/trawl/session"
 )
@@ -87,22 +86,18 @@ func crawl(ctx context.Context, a *crawlArgs, stdout, stderr io.Writer) error {
 	if showProgress && out == stdout && isTerminal(stdout) {
 		out = con.Through(stdout) // records and the status line share the terminal
 	}
-	norm := &frontier.Normalizer{}
-	pcfg, exporter, err := pipelineConfig(cfg, out, norm, logger)
+	ccfg, err := crawlerConfig(cfg, logger)
 	if err != nil {
 		return err
 	}
-	pl, err := pipeline.New(pcfg)
-	if err != nil {
-		return &usageError{err}
-	}
-	defer pl.Close()
-
-	ccfg, err := crawlerConfig(cfg, logger, norm)
-	if err != nil {
+	// The crawler builds the pipeline from these stages, giving it its own
+	// normalizer, robots product token and --ignore-robots, and closes it
+	// (flushing the exporter) when Run returns.
+	var exporter pipeline.Exporter
+	if ccfg.Stages, exporter, err = pipelineStages(cfg, out, logger); err != nil {
 		return err
 	}
-	cr, err := crawler.New(ccfg, sess, fr, pl)
+	cr, err := crawler.New(ccfg, sess, fr, nil)
 	if err != nil {
 		return &usageError{err}
 	}
@@ -134,8 +129,8 @@ func crawl(ctx context.Context, a *crawlArgs, stdout, stderr io.Writer) error {
 	runErr := cr.Run(runCtx, a.seeds...)
 	stopProgress()
 	progWG.Wait()
-	closeErr := pl.Close() // flushes the exporter
-	if err := closeOut(); err != nil && closeErr == nil {
+	var closeErr error
+	if err := closeOut(); err != nil {
 		closeErr = fmt.Errorf("output: %w", err)
 	}
 	stopSignals()

@@ -680,3 +680,92 @@ func TestE2EAllowDomain(t *testing.T) {
 			otherHost, r.code, urlsOf(recs), other.hitCount("/p/0"), r.stderr)
 	}
 }
+
+// TestE2EUserAgentOneHome: --user-agent and -H 'User-Agent: ...' both set
+// the one User-Agent, the last given wins, and it reaches the server on
+// every request, robots.txt and sitemaps included. Its product token
+// picks the robots.txt group and names the <meta name=TOKEN> and
+// "TOKEN: noindex" X-Robots-Tag directives the crawl obeys: a noindex page
+// is not exported and a nofollow page's links are not fetched. (Before the
+// fix -H 'User-Agent' was replaced by the crawler's agent, and the CLI
+// never gave the pipeline the token, so <meta name=trawl> was ignored.)
+func TestE2EUserAgentOneHome(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		agent string
+	}{
+		{"default", nil, "trawl/1.0 (+https://github.com/trawlhq/trawl)"},
+		{"header", []string{"-H", "User-Agent: MyBot/2"}, "MyBot/2"},
+		{"flag then header", []string{"--user-agent", "other/1", "-H", "User-Agent: MyBot/2"}, "MyBot/2"},
+		{"header then flag", []string{"-H", "User-Agent: other/1", "--user-agent", "MyBot/3"}, "MyBot/3"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			token := strings.ToLower(tc.agent[:strings.IndexAny(tc.agent, "/")])
+			var mu sync.Mutex
+			agents := map[string]string{}
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				agents[r.URL.Path] = r.UserAgent()
+				mu.Unlock()
+				self := "http://" + r.Host
+				page := func(head, body string) {
+					w.Header().Set("Content-Type", "text/html")
+					fmt.Fprintf(w, "<html><head>%s</head><body>%s</body></html>", head, body)
+				}
+				switch r.URL.Path {
+				case "/robots.txt":
+					fmt.Fprintf(w, "User-agent: %s\nDisallow: /not-for-us\n\nUser-agent: *\nDisallow: /not-for-others\n\nSitemap: %s/sm.xml\n", token, self)
+				case "/sm.xml":
+					fmt.Fprintf(w, `<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>%s/listed</loc></url></urlset>`, self)
+				case "/":
+					page("", `<a href="/meta">m</a><a href="/header">h</a><a href="/not-for-us">x</a><a href="/not-for-others">y</a>`)
+				case "/meta":
+					page(`<meta name="`+token+`" content="noindex, nofollow">`, `<a href="/hidden">h</a>`)
+				case "/header":
+					w.Header().Set("X-Robots-Tag", token+": noindex")
+					page("", "")
+				case "/listed", "/hidden", "/not-for-us", "/not-for-others":
+					page("", "")
+				default:
+					http.NotFound(w, r)
+				}
+			}))
+			defer srv.Close()
+			args := append([]string{"crawl", srv.URL + "/", "-q", "--sitemaps"}, tc.args...)
+			r := trawl(t, args...)
+			if r.code != 0 {
+				t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
+			}
+			got := map[string]bool{}
+			for _, u := range urlsOf(records(t, r.stdout)) {
+				got[strings.TrimPrefix(u, srv.URL)] = true
+			}
+			for _, p := range []string{"/", "/listed", "/not-for-others"} {
+				if !got[p] {
+					t.Errorf("%s not exported; records %v", p, got)
+				}
+			}
+			for _, p := range []string{"/meta", "/header"} {
+				if got[p] {
+					t.Errorf("%s exported although it is noindex for %q", p, token)
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if _, ok := agents["/hidden"]; ok {
+				t.Error("the link of a nofollow page was fetched")
+			}
+			if _, ok := agents["/not-for-us"]; ok {
+				t.Error("a URL robots.txt disallows for our product token was fetched")
+			}
+			for _, p := range []string{"/robots.txt", "/sm.xml", "/sitemap.xml", "/", "/meta", "/listed"} {
+				if agents[p] != tc.agent {
+					t.Errorf("%s requested with User-Agent %q, want %q", p, agents[p], tc.agent)
+				}
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -44,8 +45,8 @@ func newCrawlFlags(c *Config, configPath *string) *pflag.FlagSet {
 	fs.DurationVar(&c.GracePeriod, "grace-period", c.GracePeriod, "time in-flight requests get to finish after an interrupt")
 
 	// HTTP.
-	fs.StringVar(&c.UserAgent, "user-agent", c.UserAgent, "send `UA` as the User-Agent (default trawl's own)")
-	fs.StringArrayVarP(&c.Header, "header", "H", c.Header, "add header `'K: V'` to every request (repeatable)")
+	fs.Var(userAgentFlag{c}, "user-agent", "send `UA` as the User-Agent (default trawl's own; the last of --user-agent and -H 'User-Agent: UA' wins)")
+	fs.VarP(&headerFlag{c: c}, "header", "H", "add header `'K: V'` to every request (repeatable)")
 	fs.StringArrayVar(&c.Cookie, "cookie", c.Cookie, "send cookie `'k=v'` to the seeds' hosts (repeatable)")
 	fs.DurationVar(&c.Timeout, "timeout", c.Timeout, "whole-request timeout (0 = none)")
 	fs.DurationVar(&c.ConnectTimeout, "connect-timeout", c.ConnectTimeout, "connection timeout (0 = none)")
@@ -63,6 +64,46 @@ func newCrawlFlags(c *Config, configPath *string) *pflag.FlagSet {
 	// Distributed crawl.
 	addRedisFlags(fs, c)
 	return fs
+}
+
+// userAgentFlag is --user-agent. It and -H 'User-Agent: UA' set the same
+// thing, and pflag sets flags in command-line order, so each clears what
+// the other set before it: the last one given wins.
+type userAgentFlag struct{ c *Config }
+
+func (f userAgentFlag) String() string { return f.c.UserAgent }
+func (f userAgentFlag) Type() string   { return "string" }
+func (f userAgentFlag) Set(v string) error {
+	f.c.UserAgent = v
+	f.c.Header = slices.DeleteFunc(f.c.Header, isUserAgentHeader)
+	return nil
+}
+
+// headerFlag is -H/--header, a repeatable flag whose first use replaces
+// the config file's list (as pflag's string arrays do).
+type headerFlag struct {
+	c       *Config
+	changed bool
+}
+
+func (f *headerFlag) String() string { return "[" + strings.Join(f.c.Header, ",") + "]" }
+func (f *headerFlag) Type() string   { return "stringArray" }
+func (f *headerFlag) Set(v string) error {
+	if !f.changed {
+		f.c.Header, f.changed = nil, true
+	}
+	if isUserAgentHeader(v) {
+		f.c.Header = slices.DeleteFunc(f.c.Header, isUserAgentHeader)
+		f.c.UserAgent = ""
+	}
+	f.c.Header = append(f.c.Header, v)
+	return nil
+}
+
+// isUserAgentHeader reports whether a "Name: value" header is User-Agent.
+func isUserAgentHeader(h string) bool {
+	name, _, _ := strings.Cut(h, ":")
+	return strings.EqualFold(strings.TrimSpace(name), "User-Agent")
 }
 
 // flagName is the long flag of a Config key.

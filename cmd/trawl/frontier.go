@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"time"
 
 	"github.com/trawlhq/trawl/frontier"
 	"github.com/trawlhq/trawl/frontier/memory"
@@ -26,14 +25,11 @@ func openFrontier(ctx context.Context, cfg *Config) (frontier.Frontier, func() e
 	return f, f.Close, nil
 }
 
-// hostPolicy is the default politeness schedule of every host: the crawler
-// tightens it per host from robots.txt Crawl-delay.
+// hostPolicy is the default politeness schedule of every host, as the
+// crawler computes it from its configuration (crawler.Config.HostPolicy):
+// a persistent or shared frontier applies it to the hosts it holds from
+// before, until the crawler sets each host's own.
 func hostPolicy(cfg *Config) frontier.HostPolicy {
-	interval := cfg.Delay
-	if cfg.Rate > 0 {
-		if r := time.Duration(float64(time.Second) / cfg.Rate); r > interval {
-			interval = r
-		}
-	}
-	return frontier.HostPolicy{MaxInFlight: cfg.PerHost, Interval: interval, Jitter: cfg.RandomDelay}
+	cc, _ := crawlerConfig(cfg, nil) // Validate checked the expressions
+	return cc.HostPolicy()
 }

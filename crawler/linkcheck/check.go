@@ -272,7 +272,6 @@ func (p *pool) run(j *job) (retry bool, d time.Duration) {
 	req := &session.Request{
 		Method: http.MethodHead,
 		URL:    u,
-		Header: c.crawl.RequestHeader(),
 		CheckRedirect: func(next *url.URL, via []*url.URL) error {
 			n := next.String()
 			for _, v := range via {

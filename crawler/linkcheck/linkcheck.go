@@ -30,14 +30,14 @@ const (
 type Config struct {
 	// Crawl configures the crawl of the site: scope, depth, politeness,
 	// robots.txt, retries. The checker follows the same rules for what it
-	// checks: its requests go through the same session with the crawl's
-	// header, obey robots.txt (unless IgnoreRobots) and are retried by the
-	// crawl's rules (Retries, Retry-After); Exclude also keeps URLs from
-	// being checked; PerHost, Delay and Rate limit every checked host.
+	// checks: its requests go through the same session, obey robots.txt
+	// (unless IgnoreRobots) and are retried by the crawl's rules (Retries,
+	// Retry-After); Exclude also keeps URLs from being checked; PerHost,
+	// Delay and Rate limit every checked host. Crawl.Stages run before the
+	// checker's own stage (a logger, say). (The checks of a host the crawl
+	// fetches too come on top of the crawl's PerHost; a session whose
+	// ConnectorConfig.LimitPerHost is PerHost bounds both together.)
 	Crawl crawler.Config
-	// Stages run in the pipeline before the checker's own stage (a logger,
-	// say). Nil means none.
-	Stages []pipeline.Stage
 	// Checkers is the number of goroutines checking the targets the crawl
 	// does not fetch. Zero means Crawl.Workers (or crawler.DefaultWorkers).
 	Checkers int
@@ -123,7 +123,6 @@ type Checker struct {
 	norm       *frontier.Normalizer
 	sess       *session.Session
 	crawl      *crawler.Crawler
-	pipe       *pipeline.Pipeline
 	pool       *pool
 	now        func() time.Time
 
@@ -196,22 +195,15 @@ func New(cfg Config, s *session.Session, f frontier.Frontier) (*Checker, error) 
 	if c.now == nil {
 		c.now = time.Now
 	}
-	stages := append(append([]pipeline.Stage(nil), cfg.Stages...), pipeline.Named("linkcheck", stage{c}))
-	pl, err := pipeline.New(pipeline.Config{
-		Stages:        stages,
-		Normalizer:    c.norm,
-		IgnoreRobots:  cfg.Crawl.IgnoreRobots,
-		RobotsAgent:   cfg.Crawl.RobotsAgent,
-		ExportNoIndex: true, // a noindex page's links are checked all the same
-	})
-	if err != nil {
-		return nil, fmt.Errorf("linkcheck: %w", err)
-	}
-	cr, err := crawler.New(cfg.Crawl, s, f, pl)
+	// The crawler builds the pipeline (with its normalizer, robots agent
+	// and IgnoreRobots) and closes it when its Run returns.
+	ccfg := cfg.Crawl
+	ccfg.Stages = append(append([]pipeline.Stage(nil), cfg.Crawl.Stages...), pipeline.Named("linkcheck", stage{c}))
+	cr, err := crawler.New(ccfg, s, f, nil)
 	if err != nil {
 		return nil, err
 	}
-	c.pipe, c.crawl = pl, cr
+	c.crawl = cr
 	n := cfg.Checkers
 	if n == 0 {
 		n = cfg.Crawl.Workers
@@ -248,17 +240,11 @@ func (c *Checker) Stats() Stats {
 func (c *Checker) Run(ctx context.Context, seeds ...string) (*Report, error) {
 	start := c.now()
 	c.startPool(ctx)
-	runErr := c.crawl.Run(ctx, seeds...)
-	closeErr := c.pipe.Close()
-	if runErr != nil && ctx.Err() == nil {
+	// Run returns once the pipeline is closed: no stage runs after it.
+	if err := c.crawl.Run(ctx, seeds...); err != nil && ctx.Err() == nil {
 		c.pool.stop()
 		c.pool.finish()
-		return nil, runErr
-	}
-	if closeErr != nil {
-		c.pool.stop()
-		c.pool.finish()
-		return nil, fmt.Errorf("linkcheck: %w", closeErr)
+		return nil, err
 	}
 	return c.finish(ctx, start)
 }
@@ -271,11 +257,6 @@ func (c *Checker) Run(ctx context.Context, seeds ...string) (*Report, error) {
 func (c *Checker) Finish(ctx context.Context) (*Report, error) {
 	start := c.now()
 	c.startPool(ctx)
-	if err := c.pipe.Close(); err != nil {
-		c.pool.stop()
-		c.pool.finish()
-		return nil, fmt.Errorf("linkcheck: %w", err)
-	}
 	return c.finish(ctx, start)
 }
 

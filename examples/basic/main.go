@@ -13,9 +13,7 @@ import (
 	"os/signal"
 
 	"github.com/trawlhq/trawl/crawler"
-	"github.com/trawlhq/trawl/frontier/memory"
 	"github.com/trawlhq/trawl/pipeline"
-	"github.com/trawlhq/trawl/session"
 )
 
 func main() {
@@ -32,17 +30,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) != 1 {
 		return errors.New("usage: basic URL")
 	}
-	sess, err := session.New(session.Config{}) // one session for every request
-	if err != nil {
-		return err
-	}
-	defer sess.Close()
-	pl, err := pipeline.New(pipeline.Config{Stages: []pipeline.Stage{pipeline.NewJSONL(out)}})
-	if err != nil {
-		return err
-	}
-	defer pl.Close()
-	c, err := crawler.New(crawler.Config{MaxDepth: 3}, sess, memory.New(memory.Config{}), pl)
+	// nil session, frontier and pipeline: the crawler creates the defaults
+	// (and closes them when Run returns), building the pipeline from Stages.
+	c, err := crawler.New(crawler.Config{
+		MaxDepth: 3,
+		Stages:   []pipeline.Stage{pipeline.NewJSONL(out)},
+	}, nil, nil, nil)
 	if err != nil {
 		return err
 	}

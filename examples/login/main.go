@@ -5,7 +5,9 @@
 //	go run ./examples/login -user ann -password secret https://site.example/
 //
 // It posts user and password to /login under the site's URL, then crawls
-// from /account/.
+// from /account/, and only under /account/: a members' area links to
+// /logout, and following that link would end the session the crawl
+// depends on.
 package main
 
 import (
@@ -17,10 +19,10 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"regexp"
 	"strings"
 
 	"github.com/trawlhq/trawl/crawler"
-	"github.com/trawlhq/trawl/frontier/memory"
 	"github.com/trawlhq/trawl/pipeline"
 	"github.com/trawlhq/trawl/session"
 )
@@ -65,12 +67,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return fmt.Errorf("logging in: status %d", status)
 	}
 
-	pl, err := pipeline.New(pipeline.Config{Stages: []pipeline.Stage{pipeline.NewJSONL(out)}})
-	if err != nil {
-		return err
-	}
-	defer pl.Close()
-	c, err := crawler.New(crawler.Config{}, sess, memory.New(memory.Config{}), pl)
+	// The crawler builds the pipeline from Stages and creates its own
+	// frontier; the session is ours, with the login cookie in its jar.
+	c, err := crawler.New(crawler.Config{
+		Include: []*regexp.Regexp{regexp.MustCompile("^" + regexp.QuoteMeta(site) + "/account/")},
+		Stages:  []pipeline.Stage{pipeline.NewJSONL(out)},
+	}, sess, nil, nil)
 	if err != nil {
 		return err
 	}

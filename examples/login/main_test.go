@@ -19,6 +19,7 @@ import (
 type members struct {
 	mu       sync.Mutex
 	logins   int
+	logouts  int
 	served   int // account pages served with the cookie
 	refused  []string
 	token    string
@@ -37,6 +38,11 @@ func (m *members) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		m.logins++
 		http.SetCookie(w, &http.Cookie{Name: "sid", Value: m.token, Path: "/", HttpOnly: true})
 		fmt.Fprint(w, "welcome")
+	case r.URL.Path == "/logout":
+		m.logouts++
+		m.token = "logged-out" // the session's cookie is no longer valid
+		http.SetCookie(w, &http.Cookie{Name: "sid", Value: "", Path: "/", MaxAge: -1})
+		fmt.Fprint(w, "bye")
 	case strings.HasPrefix(r.URL.Path, "/account/"):
 		if c, err := r.Cookie("sid"); err != nil || c.Value != m.token {
 			m.refused = append(m.refused, r.URL.Path)
@@ -47,7 +53,7 @@ func (m *members) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
 		switch r.URL.Path {
 		case "/account/":
-			fmt.Fprint(w, `<a href="/account/orders">orders</a> <a href="/account/profile">profile</a>`)
+			fmt.Fprint(w, `<a href="/logout">log out</a> <a href="/account/orders">orders</a> <a href="/account/profile">profile</a>`)
 		case "/account/orders", "/account/profile":
 			fmt.Fprintf(w, `<title>%s</title><a href="/account/">home</a>`, r.URL.Path)
 		default:
@@ -86,8 +92,11 @@ func TestRun(t *testing.T) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if n != 3 || m.served != 3 || m.logins != 1 || len(m.refused) != 0 {
-		t.Fatalf("records %d, served %d, logins %d, refused %q; want 3, 3, 1, none", n, m.served, m.logins, m.refused)
+	// The crawl stays in /account/: it never follows the /logout link
+	// (before the fix it did, and logged itself out).
+	if n != 3 || m.served != 3 || m.logins != 1 || m.logouts != 0 || len(m.refused) != 0 {
+		t.Fatalf("records %d, served %d, logins %d, logouts %d, refused %q; want 3, 3, 1, 0, none",
+			n, m.served, m.logins, m.logouts, m.refused)
 	}
 }
 

@@ -1,6 +1,7 @@
 // Command products crawls a shop and writes one JSON object per product
 // found, {"url", "name", "price", "currency"}, extracted by a custom
-// pipeline stage with goquery:
+// pipeline stage with goquery and emitted as typed items, which an item
+// exporter writes:
 //
 //	go run ./examples/products https://shop.example/ > products.jsonl
 //
@@ -11,7 +12,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,14 +19,11 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/trawlhq/trawl/crawler"
-	"github.com/trawlhq/trawl/frontier/memory"
 	"github.com/trawlhq/trawl/pipeline"
-	"github.com/trawlhq/trawl/session"
 )
 
 func main() {
@@ -47,19 +44,16 @@ type Product struct {
 }
 
 // productStage is a pipeline stage that extracts the products of a page
-// and writes each as one JSON line. Stages run concurrently on the
-// crawler's workers, so the writer is guarded.
-type productStage struct {
-	mu  sync.Mutex
-	enc *json.Encoder
-}
+// and emits each as a Product item. It keeps no state, so running
+// concurrently on the crawler's workers needs no lock.
+type productStage struct{}
 
-var _ pipeline.Stage = (*productStage)(nil)
+var _ pipeline.Stage = productStage{}
 
 // Process implements pipeline.Stage. A page without products is dropped,
 // so it reaches no later stage; a malformed price is a stage error that
 // lands in the page's record and does not stop the crawl.
-func (s *productStage) Process(ctx context.Context, p *pipeline.Page) error {
+func (productStage) Process(ctx context.Context, p *pipeline.Page) error {
 	if !p.IsHTML() {
 		return pipeline.ErrDrop
 	}
@@ -81,12 +75,8 @@ func (s *productStage) Process(ctx context.Context, p *pipeline.Page) error {
 	if len(products) == 0 && len(errs) == 0 {
 		return pipeline.ErrDrop
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	for _, prod := range products {
-		if err := s.enc.Encode(prod); err != nil {
-			return err
-		}
+		p.Emit(prod)
 	}
 	return errors.Join(errs...)
 }
@@ -118,19 +108,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) != 1 {
 		return errors.New("usage: products URL")
 	}
-	sess, err := session.New(session.Config{})
-	if err != nil {
-		return err
-	}
-	defer sess.Close()
-	pl, err := pipeline.New(pipeline.Config{
-		Stages: []pipeline.Stage{&productStage{enc: json.NewEncoder(out)}},
-	})
-	if err != nil {
-		return err
-	}
-	defer pl.Close()
-	c, err := crawler.New(crawler.Config{}, sess, memory.New(memory.Config{}), pl)
+	// The crawler builds the pipeline from Stages, and creates and closes a
+	// default session and frontier.
+	c, err := crawler.New(crawler.Config{Stages: []pipeline.Stage{
+		productStage{}, pipeline.NewItemJSONL[Product](out),
+	}}, nil, nil, nil)
 	if err != nil {
 		return err
 	}
