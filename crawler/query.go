@@ -94,4 +94,3 @@ func (c *Crawler) RetryDelay(attempt, status int, h http.Header, err error) (tim
 	}
 	return c.s.retryDelay(attempt, h), true
 }
-
