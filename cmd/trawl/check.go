@@ -140,7 +140,14 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	sess, err := newSession(ctx, cfg, res.resume, a.seeds)
+	// --warc archives the check's exchanges as it does a crawl's.
+	arc, err := openArchive(cfg, fr, a.seeds, logger)
+	if err != nil {
+		return err
+	}
+	closeArc := sync.OnceValue(arc.close) // nil-safe
+	defer closeArc()
+	sess, err := newSession(ctx, cfg, res.resume, a.seeds, arc)
 	if err != nil {
 		return err
 	}
@@ -155,7 +162,12 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	defer res.finish(sess)
-	runCtx, sigs := watchSignals(ctx, logger, cfg.GracePeriod, func() {
+	checkCtx, cancelCheck := context.WithCancel(ctx)
+	defer cancelCheck()
+	if arc != nil {
+		arc.setCancel(cancelCheck) // a failed WARC write stops the check
+	}
+	runCtx, sigs := watchSignals(checkCtx, logger, cfg.GracePeriod, func() {
 		con.ClearStatus()
 		fmt.Fprintln(con, "trawl: interrupted again: exiting now (no report written)")
 	})
@@ -185,6 +197,10 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	stopProgress()
 	progWG.Wait()
 	stopSignals()
+	if err := closeArc(); err != nil {
+		// a failed WARC write cancelled the check: it is the error to report
+		return err
+	}
 	stopped := sigs.Interrupted() || (ctx.Err() != nil && errors.Is(runErr, ctx.Err()))
 	if runErr != nil && !(stopped && errors.Is(runErr, context.Canceled)) {
 		return runErr
@@ -258,8 +274,11 @@ func checkConfig(c *Config, logger *slog.Logger) (linkcheck.Config, error) {
 
 // newSession opens the session of a check: the crawl's settings, the
 // cookies of a resumed --state run, the --cookie cookies.
-func newSession(ctx context.Context, cfg *Config, res *resume, seeds []string) (*session.Session, error) {
+func newSession(ctx context.Context, cfg *Config, res *resume, seeds []string, arc *archive) (*session.Session, error) {
 	scfg := sessionConfig(cfg)
+	if arc != nil {
+		scfg.WrapTransport = arc.wrap
+	}
 	// The checks of the site's own assets run beside its crawl: the
 	// connector's per-host limit keeps both together within --per-host.
 	scfg.ConnectorConfig.LimitPerHost = cfg.PerHost

@@ -271,9 +271,13 @@ func TestE2ECheckTextAndJUnit(t *testing.T) {
 func TestE2ECheckCleanSiteAndUsage(t *testing.T) {
 	t.Parallel()
 	s := newCheckSite(t, true)
-	r := trawl(t, "check", s.site.URL+"/", "--format", "jsonl")
+	arc := filepath.Join(t.TempDir(), "arc")
+	r := trawl(t, "check", s.site.URL+"/", "--format", "jsonl", "--warc", arc)
 	if r.code != 0 || r.stdout != "" {
 		t.Errorf("clean site: exit %d, stdout %q, stderr %s", r.code, r.stdout, r.stderr)
+	}
+	if st, err := os.Stat(arc + "-00000.warc.gz"); err != nil || st.Size() == 0 {
+		t.Errorf("--warc: no archive of the check: %v", err)
 	}
 	for _, c := range []struct {
 		args []string

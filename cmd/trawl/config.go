@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/trawlhq/trawl/pipeline"
+	"github.com/trawlhq/trawl/session/warc"
 )
 
 // Config is the whole configuration of a crawl: what config.yaml holds and
@@ -24,7 +25,8 @@ import (
 //
 // The persistent frontiers register their keys and flags in their own files:
 // state.go (state, --state) and redis.go (redis, redis_prefix,
-// redis_lease_timeout).
+// redis_lease_timeout); the web archive in warc.go (warc, warc_max_size,
+// warc_cdx, warc_level).
 type Config struct {
 	// Output and logging.
 	Output    string `yaml:"output"`     // records file; "" or "-" = standard output
@@ -77,6 +79,12 @@ type Config struct {
 	RedisPrefix       string        `yaml:"redis_prefix"`        // crawl name; processes with the same one share the crawl; "" = "default"
 	RedisLeaseTimeout time.Duration `yaml:"redis_lease_timeout"` // a silent process's URLs are re-queued after this; 0 = 30s
 
+	// Web archive (warc.go).
+	Warc        string `yaml:"warc"`          // WARC file prefix; "" = no archive
+	WarcMaxSize Size   `yaml:"warc_max_size"` // size at which the next WARC file starts
+	WarcCDX     bool   `yaml:"warc_cdx"`      // also write PREFIX.cdxj
+	WarcLevel   int    `yaml:"warc_level"`    // gzip level: 1 (fastest) to 9 (smallest), or -2 (Huffman only)
+
 	// Link checking: trawl check (check.go).
 	Accept      []string `yaml:"accept"`       // statuses that count as OK ("403", "999")
 	NoFragments bool     `yaml:"no_fragments"` // do not check #fragments
@@ -119,6 +127,8 @@ func DefaultConfig() Config {
 		Retries:        DefaultRetries,
 		MaxRedirects:   DefaultMaxRedirects,
 		MaxBody:        DefaultMaxBody,
+		WarcMaxSize:    DefaultWarcMaxSize,
+		WarcLevel:      warc.DefaultLevel,
 	}
 }
 
@@ -176,6 +186,7 @@ func (c *Config) Validate() error {
 		nonNegative("read_timeout", c.ReadTimeout),
 		c.validateRedis(),
 		c.validateState(),
+		c.validateWarc(),
 		c.validateCheck(),
 	}
 	if c.Rate < 0 || c.Rate != c.Rate {

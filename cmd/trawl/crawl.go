@@ -8,8 +8,11 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"os/signal"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 
 	"github.com/trawlhq/trawl/crawler"
 	"github.com/trawlhq/trawl/pipeline"
@@ -70,8 +73,17 @@ func crawl(ctx context.Context, a *crawlArgs, stdout, stderr io.Writer) error {
 		defer statsFile.Close()
 	}
 
-	sess, err := session.New(sessionConfig(cfg))
+	arc, err := openArchive(cfg, fr, a.seeds, logger)
 	if err != nil {
+		return err
+	}
+	scfg := sessionConfig(cfg)
+	if arc != nil {
+		scfg.WrapTransport = arc.wrap
+	}
+	sess, err := session.New(scfg)
+	if err != nil {
+		arc.close()
 		return &usageError{err}
 	}
 	defer sess.Close()
@@ -106,13 +118,38 @@ func crawl(ctx context.Context, a *crawlArgs, stdout, stderr io.Writer) error {
 	// in-flight ones finish within the grace period, the output is flushed.
 	// A second one exits at once; every record already written is whole,
 	// because exporters write each record in one Write.
-	runCtx, sigs := watchSignals(ctx, logger, cfg.GracePeriod, func() {
-		_ = exporter.Flush()
-		con.ClearStatus()
-		fmt.Fprintln(con, "trawl: interrupted again: exiting now")
-	})
-	stopSignals := sync.OnceFunc(sigs.Stop)
-	defer stopSignals()
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if arc != nil {
+		arc.setCancel(cancel) // a failed WARC write stops the crawl
+	}
+	var interrupted atomic.Bool
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	done := make(chan struct{})
+	var sigWG sync.WaitGroup
+	sigWG.Add(1)
+	go func() {
+		defer sigWG.Done()
+		select {
+		case sig := <-sigs:
+			interrupted.Store(true)
+			logger.Warn("stopping: letting in-flight requests finish (interrupt again to exit now)",
+				"signal", sig.String(), "grace_period", cfg.GracePeriod.String())
+			cancel()
+		case <-done:
+			return
+		}
+		select {
+		case <-sigs:
+			_ = exporter.Flush()
+			con.ClearStatus()
+			fmt.Fprintln(con, "trawl: interrupted again: exiting now")
+			exitNow(exitInterrupted)
+		case <-done:
+		}
+	}()
 
 	statsNow := func() crawlStats { return fromCrawler(cr.Stats()) }
 	var progWG sync.WaitGroup
@@ -133,9 +170,18 @@ func crawl(ctx context.Context, a *crawlArgs, stdout, stderr io.Writer) error {
 	if err := closeOut(); err != nil {
 		closeErr = fmt.Errorf("output: %w", err)
 	}
-	stopSignals()
+	if err := arc.close(); err != nil {
+		// a failed WARC write cancelled the crawl: it is the error to report
+		if runErr == nil || errors.Is(runErr, context.Canceled) {
+			runErr = err
+		} else if closeErr == nil {
+			closeErr = err
+		}
+	}
+	close(done)
+	sigWG.Wait()
 
-	stopped := sigs.Interrupted() || (ctx.Err() != nil && errors.Is(runErr, ctx.Err()))
+	stopped := interrupted.Load() || (ctx.Err() != nil && errors.Is(runErr, ctx.Err()))
 	if stopped && errors.Is(runErr, context.Canceled) {
 		runErr = nil
 	}

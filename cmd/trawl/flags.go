@@ -63,6 +63,9 @@ func newCrawlFlags(c *Config, configPath *string) *pflag.FlagSet {
 
 	// Distributed crawl.
 	addRedisFlags(fs, c)
+
+	// Web archive.
+	addWarcFlags(fs, c)
 	return fs
 }
 

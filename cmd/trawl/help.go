@@ -55,6 +55,9 @@ Examples:
   trawl crawl https://shop.example/ --select 'name=h1.product' \
       --select 'price=.price' --select 'image=img.main@src' --format csv -o items.csv
 
+  # Archive every exchange as WARC (1 GiB files) with a CDXJ index.
+  trawl crawl https://example.com/ -o pages.jsonl --warc archive/example --warc-cdx
+
   # Include the blog subdomains, skip the search pages, send a header.
   trawl crawl https://example.com/ --allow-domain '*.example.com' \
       --exclude '/search\?' -H 'Authorization: Bearer TOKEN'
