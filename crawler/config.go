@@ -203,6 +203,11 @@ type Config struct {
 	// block. Response.Body must not be kept after it returns.
 	AfterResponse func(ctx context.Context, s *session.Session, r *Response) error
 
+	// Renderer, when set, renders fetched HTML pages in a browser before the
+	// pipeline sees them (see Renderer; package crawler/render). Nil means
+	// pages are processed as served.
+	Renderer Renderer
+
 	// Logger receives debug and warning messages. Nil means none.
 	Logger *slog.Logger
 	// Now returns the current time (Retry-After dates, backoff deadlines,

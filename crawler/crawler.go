@@ -61,6 +61,7 @@ type Crawler struct {
 	scope   scope
 
 	hosts     sync.Map            // host key -> *hostState
+	reqSlots  sync.Map            // host key -> chan struct{}: see requestSlot (rendering only)
 	seedHosts map[string]struct{} // host keys of the seeds; read-only during Run
 
 	sitemapMu  sync.Mutex
@@ -422,7 +423,9 @@ func (w *worker) handle(ctx context.Context, l *frontier.Lease) bool {
 		l.Host = frontier.HostKey(l.URL)
 	}
 	h := c.host(l.Host)
-	page := &pipeline.Page{URL: l.URL, Depth: l.Depth, Referrer: l.Referrer}
+	h.inFlight.Add(1)
+	defer h.inFlight.Add(-1)
+	page := &pipeline.Page{URL: l.URL, Depth: l.Depth, Referrer: l.Referrer, Attempt: l.Attempt}
 	seed := l.Depth == 0 && l.Referrer == ""
 
 	// Links were checked when pushed; this catches what a persistent
@@ -477,14 +480,21 @@ func (w *worker) handle(ctx context.Context, l *frontier.Lease) bool {
 	start := c.s.Now()
 	page.FetchedAt = start
 	c.stats.requests.Add(1)
+	h.requests.Add(1)
+	release, err := c.requestSlot(ctx, l.Host)
+	if err != nil {
+		w.giveBack(l)
+		return false
+	}
 	resp, err := c.sess.Do(ctx, req)
+	release()
 	if err != nil {
 		if ctx.Err() != nil {
 			w.giveBack(l)
 			return false
 		}
 		if retryableErr(err) && l.Attempt < c.s.Retries {
-			w.retry(l, c.s.backoff(l.Attempt))
+			w.retry(l, h, retryReasonOf(err, 0), 0, c.s.backoff(l.Attempt), c.s.Now().Sub(start))
 			return false
 		}
 		page.Err = fetchError(err, &rd, l.Attempt+1)
@@ -507,8 +517,9 @@ func (w *worker) handle(ctx context.Context, l *frontier.Lease) bool {
 				w.giveBack(l)
 				return false
 			case errors.Is(err, ErrRetry) && l.Attempt < c.s.Retries:
+				status := resp.StatusCode
 				resp.Release()
-				w.retry(l, 0)
+				w.retry(l, h, retryHook, status, 0, resp.Elapsed)
 				return false
 			case errors.Is(err, ErrRetry):
 				page.Err = fmt.Errorf("%w: %w after %d attempts", ErrRetriesExhausted, err, l.Attempt+1)
@@ -521,7 +532,7 @@ func (w *worker) handle(ctx context.Context, l *frontier.Lease) bool {
 		if l.Attempt < c.s.Retries {
 			d := c.s.retryDelay(l.Attempt, resp.Header)
 			resp.Release()
-			w.retry(l, d)
+			w.retry(l, h, retryReasonOf(nil, resp.StatusCode), resp.StatusCode, d, resp.Elapsed)
 			return false
 		}
 		page.Err = fmt.Errorf("%w: status %d after %d attempts", ErrRetriesExhausted, resp.StatusCode, l.Attempt+1)
@@ -534,6 +545,7 @@ func (w *worker) handle(ctx context.Context, l *frontier.Lease) bool {
 	page.Body = resp.Body
 	page.Truncated = resp.Truncated
 	page.Elapsed = resp.Elapsed
+	w.render(ctx, page)
 	return w.finish(ctx, l, page, resp)
 }
 
@@ -619,12 +631,28 @@ func (w *worker) pushLinks(l *frontier.Lease, page *pipeline.Page) error {
 }
 
 // retry hands a lease back to wait for its next attempt; it holds neither
-// a worker nor a host slot meanwhile.
-func (w *worker) retry(l *frontier.Lease, d time.Duration) {
+// a worker nor a host slot meanwhile. elapsed is how long the failed
+// attempt took.
+func (w *worker) retry(l *frontier.Lease, h *hostState, why retryReason, status int, d, elapsed time.Duration) {
 	c := w.c
 	c.stats.retries.Add(1)
-	c.log.Debug("retry", "url", l.URL, "attempt", l.Attempt+1, "in", d)
-	if err := c.front.Retry(w.settle, l, c.s.Now().Add(d)); err != nil && !errors.Is(err, frontier.ErrUnknownLease) {
+	c.stats.retryReasons[why].Add(1)
+	h.retries.Add(1)
+	at := c.s.Now().Add(d)
+	until := at.UnixNano()
+	for {
+		old := h.backoffUntil.Load()
+		if old >= until || h.backoffUntil.CompareAndSwap(old, until) {
+			break
+		}
+	}
+	if c.log.Enabled(w.settle, slog.LevelDebug) {
+		c.log.LogAttrs(w.settle, slog.LevelDebug, "retry",
+			slog.String("url", l.URL), slog.String("host", l.Host), slog.Int("status", status),
+			slog.Int("depth", l.Depth), slog.Int64("elapsed_ms", elapsed.Milliseconds()),
+			slog.Int("attempt", l.Attempt+1), slog.String("reason", why.String()), slog.Duration("in", d))
+	}
+	if err := c.front.Retry(w.settle, l, at); err != nil && !errors.Is(err, frontier.ErrUnknownLease) {
 		c.setFatal(fmt.Errorf("crawler: frontier retry %s: %w", l.URL, err))
 	}
 }

@@ -18,6 +18,12 @@ type hostState struct {
 	registered atomic.Bool  // SetHostPolicy has been called once
 	gapNanos   atomic.Int64 // the host's interval, for the lock-free gate check
 
+	// Traffic figures (HostStats), counted per lease of the host.
+	requests     atomic.Int64 // fetch attempts
+	retries      atomic.Int64 // attempts rescheduled for a retry
+	inFlight     atomic.Int64 // leases being worked on
+	backoffUntil atomic.Int64 // UnixNano of the latest retry time set; 0 none
+
 	mu          sync.Mutex
 	rules       *robotsRules  // nil until robots.txt is known
 	loading     chan struct{} // non-nil while robots.txt is being fetched

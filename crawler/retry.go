@@ -11,6 +11,47 @@ import (
 	"github.com/trawlhq/trawl/session"
 )
 
+// retryReason is why an attempt was retried (Stats.RetriesByReason).
+type retryReason int
+
+const (
+	retryTimeout    retryReason = iota // a timeout
+	retryConnection                    // another transport error: refused, reset, DNS, TLS, truncated body
+	retry429                           // status 429
+	retry5xx                           // status 500, 502, 503 or 504
+	retryHook                          // Config.AfterResponse returned ErrRetry
+	numRetryReasons
+)
+
+// Reasons of Stats.RetriesByReason.
+const (
+	RetryTimeout    = "timeout"
+	RetryConnection = "connection"
+	Retry429        = "429"
+	Retry5xx        = "5xx"
+	RetryHook       = "hook"
+)
+
+func (r retryReason) String() string {
+	return [...]string{RetryTimeout, RetryConnection, Retry429, Retry5xx, RetryHook}[r]
+}
+
+// retryReasonOf classifies a retried attempt: by its error when err is
+// not nil, else by its status.
+func retryReasonOf(err error, status int) retryReason {
+	switch {
+	case err != nil:
+		var t interface{ Timeout() bool }
+		if errors.As(err, &t) && t.Timeout() {
+			return retryTimeout
+		}
+		return retryConnection
+	case status == http.StatusTooManyRequests:
+		return retry429
+	}
+	return retry5xx
+}
+
 // retryableStatus reports whether a status is worth another attempt:
 // 429 Too Many Requests and the transient server errors.
 func retryableStatus(code int) bool {

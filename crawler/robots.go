@@ -88,6 +88,7 @@ func (c *Crawler) fetchRobots(ctx context.Context, scheme string, h *hostState) 
 			return nil, err
 		}
 		c.stats.robotsFetches.Add(1)
+		h.requests.Add(1)
 		resp, err := c.sess.Do(ctx, &session.Request{
 			URL:         u,
 			MaxBodySize: MaxRobotsSize,

@@ -2,32 +2,39 @@ package crawler
 
 import (
 	"context"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/trawlhq/trawl/frontier"
 	"github.com/trawlhq/trawl/pipeline"
+	"github.com/trawlhq/trawl/session"
 )
 
 // Stats is a snapshot of a crawl, live while Run runs and final after.
 type Stats struct {
-	Pages        int64         `json:"pages"`         // records produced (OK + Errors + other statuses)
-	OK           int64         `json:"ok"`            // responses with a status below 400 and no error
-	Errors       int64         `json:"errors"`        // records with an error: no response, robots, redirect refused, retries exhausted
-	ByStatus     map[int]int64 `json:"by_status"`     // records per HTTP status; 0 counts records without a response
-	Bytes        int64         `json:"bytes"`         // body bytes after decompression
-	Requests     int64         `json:"requests"`      // fetch attempts (retries included; robots.txt excluded)
-	Retries      int64         `json:"retries"`       // attempts rescheduled for a retry
-	RobotsDenied int64         `json:"robots_denied"` // URLs robots.txt disallowed
-	InFlight     int64         `json:"in_flight"`     // leases being worked on now
-	Queued       int64         `json:"queued"`        // URLs waiting in the frontier, as of at most a second ago (0 until Run first asks)
-	Discovered   int64         `json:"discovered"`    // new URLs pushed to the frontier: seeds, links, sitemap URLs
-	Hosts        int64         `json:"hosts"`         // distinct hosts seen
-	ConnsOpened  int64         `json:"conns_opened"`  // from the session
-	ConnsReused  int64         `json:"conns_reused"`  // from the session
-	Elapsed      time.Duration `json:"-"`             // since Run started (until it returned)
-	ElapsedSec   float64       `json:"elapsed_s"`     // Elapsed in seconds
-	PagesPerSec  float64       `json:"pages_per_s"`   // Pages / Elapsed
+	Pages    int64         `json:"pages"`     // records produced (OK + Errors + other statuses)
+	OK       int64         `json:"ok"`        // responses with a status below 400 and no error
+	Errors   int64         `json:"errors"`    // records with an error: no response, robots, redirect refused, retries exhausted
+	ByStatus map[int]int64 `json:"by_status"` // records per HTTP status; 0 counts records without a response
+	Bytes    int64         `json:"bytes"`     // body bytes after decompression
+	Requests int64         `json:"requests"`  // fetch attempts (retries included; robots.txt excluded)
+	Retries  int64         `json:"retries"`   // attempts rescheduled for a retry
+	// RetriesByReason splits Retries by cause: RetryTimeout,
+	// RetryConnection, Retry429, Retry5xx, RetryHook (every key present).
+	RetriesByReason map[string]int64 `json:"retries_by_reason"`
+	RobotsDenied    int64            `json:"robots_denied"` // URLs robots.txt disallowed
+	InFlight        int64            `json:"in_flight"`     // leases being worked on now
+	Queued          int64            `json:"queued"`        // URLs waiting in the frontier, as of at most a second ago (0 until Run first asks)
+	Discovered      int64            `json:"discovered"`    // new URLs pushed to the frontier: seeds, links, sitemap URLs
+	Hosts           int64            `json:"hosts"`         // distinct hosts seen
+	Rendered        int64            `json:"rendered"`      // pages rendered in a browser (Config.Renderer)
+	ConnsOpened     int64            `json:"conns_opened"`  // from the session
+	ConnsReused     int64            `json:"conns_reused"`  // from the session
+	Elapsed         time.Duration    `json:"-"`             // since Run started (until it returned)
+	ElapsedSec      float64          `json:"elapsed_s"`     // Elapsed in seconds
+	PagesPerSec     float64          `json:"pages_per_s"`   // Pages / Elapsed
 }
 
 // counters are the live figures behind Stats.
@@ -35,6 +42,8 @@ type counters struct {
 	pages, ok, errors, bytes               atomic.Int64
 	requests, retries, robotsDenied        atomic.Int64
 	inFlight, hosts, pushed, robotsFetches atomic.Int64
+	retryReasons                           [numRetryReasons]atomic.Int64
+	rendered                               atomic.Int64
 	status                                 [600]atomic.Int64 // by status 0..599
 
 	queued   atomic.Int64 // the frontier's Queued, cached
@@ -82,9 +91,15 @@ func (c *Crawler) Stats() Stats {
 		RobotsDenied: k.robotsDenied.Load(),
 		InFlight:     k.inFlight.Load(),
 		Hosts:        k.hosts.Load(),
+		Rendered:     k.rendered.Load(),
 		Discovered:   k.pushed.Load(),
 		ByStatus:     map[int]int64{},
 		Queued:       k.queued.Load(),
+
+		RetriesByReason: make(map[string]int64, numRetryReasons),
+	}
+	for r := range numRetryReasons {
+		st.RetriesByReason[r.String()] = k.retryReasons[r].Load()
 	}
 	for code := range k.status {
 		if n := k.status[code].Load(); n > 0 {
@@ -136,4 +151,138 @@ func (c *Crawler) refreshQueued(ctx context.Context) {
 	if fs, err := c.front.Stats(ctx); err == nil {
 		c.stats.queued.Store(fs.Queued)
 	}
+}
+
+// HostStats are the live traffic figures of one host (a host key,
+// "host[:port]").
+type HostStats struct {
+	Host     string
+	Hosts    int64 // hosts summed up: 1 for one host
+	Backoff  int64 // of them, hosts waiting in backoff now (BackoffUntil in the future)
+	Requests int64 // fetch attempts, robots.txt included; redirect hops count for the leased URL's host
+	Retries  int64 // attempts rescheduled for a retry
+	InFlight int64 // leases of the host being worked on now
+	// BackoffUntil is the latest retry time set for one of the host's URLs;
+	// zero when none was. The host is waiting in backoff while it is in
+	// the future.
+	BackoffUntil time.Time
+}
+
+// TopHosts returns the figures of the n hosts with the most requests (most
+// first; ties by host name) and rest, the sum of all the other hosts'
+// figures (Host "", BackoffUntil the latest among them). n <= 0 puts every
+// host in rest. It visits every host the crawl has seen, without locking
+// the workers out: call it at scrape time, not per request. It is safe for
+// concurrent use.
+func (c *Crawler) TopHosts(n int) (top []HostStats, rest HostStats) {
+	if n < 0 {
+		n = 0
+	}
+	// A min-heap of the n largest, by (requests, reversed name).
+	less := func(a, b *HostStats) bool {
+		if a.Requests != b.Requests {
+			return a.Requests < b.Requests
+		}
+		return a.Host > b.Host
+	}
+	h := make([]HostStats, 0, n)
+	down := func(i int) {
+		for {
+			l := 2*i + 1
+			if l >= len(h) {
+				return
+			}
+			m := l
+			if r := l + 1; r < len(h) && less(&h[r], &h[l]) {
+				m = r
+			}
+			if !less(&h[m], &h[i]) {
+				return
+			}
+			h[i], h[m] = h[m], h[i]
+			i = m
+		}
+	}
+	addRest := func(s *HostStats) {
+		rest.Hosts += s.Hosts
+		rest.Backoff += s.Backoff
+		rest.Requests += s.Requests
+		rest.Retries += s.Retries
+		rest.InFlight += s.InFlight
+		if s.BackoffUntil.After(rest.BackoffUntil) {
+			rest.BackoffUntil = s.BackoffUntil
+		}
+	}
+	now := c.s.Now().UnixNano()
+	c.hosts.Range(func(_, v any) bool {
+		hs := v.(*hostState).stats(now)
+		switch {
+		case len(h) < n:
+			h = append(h, hs)
+			for i := len(h) - 1; i > 0; {
+				p := (i - 1) / 2
+				if !less(&h[i], &h[p]) {
+					break
+				}
+				h[i], h[p] = h[p], h[i]
+				i = p
+			}
+		case n > 0 && less(&h[0], &hs):
+			addRest(&h[0])
+			h[0] = hs
+			down(0)
+		default:
+			addRest(&hs)
+		}
+		return true
+	})
+	sort.Slice(h, func(i, j int) bool { return less(&h[j], &h[i]) })
+	return h, rest
+}
+
+// stats returns the host's figures at time now (UnixNano).
+func (h *hostState) stats(now int64) HostStats {
+	s := HostStats{
+		Host:     h.key,
+		Hosts:    1,
+		Requests: h.requests.Load(),
+		Retries:  h.retries.Load(),
+		InFlight: h.inFlight.Load(),
+	}
+	if b := h.backoffUntil.Load(); b != 0 {
+		s.BackoffUntil = time.Unix(0, b)
+		if b > now {
+			s.Backoff = 1
+		}
+	}
+	return s
+}
+
+// Session returns the session the crawler fetches through (the one given
+// to New, or the default one Run creates), for readers of its figures
+// (package crawler/metrics). It is nil until Run has set up the crawler's
+// parts when New was given none.
+func (c *Crawler) Session() *session.Session {
+	if !c.ready.Load() {
+		return nil
+	}
+	return c.sess
+}
+
+// Frontier returns the crawler's frontier; nil until Run has set up the
+// crawler's parts (see Session).
+func (c *Crawler) Frontier() frontier.Frontier {
+	if !c.ready.Load() {
+		return nil
+	}
+	return c.front
+}
+
+// Pipeline returns the crawler's pipeline; nil until Run has set up the
+// crawler's parts (see Session).
+func (c *Crawler) Pipeline() *pipeline.Pipeline {
+	if !c.ready.Load() {
+		return nil
+	}
+	return c.pipe
 }

@@ -23,11 +23,13 @@ type Page struct {
 	Status    int           // HTTP status; 0 when there was no response
 	Header    http.Header   // response header; nil when there was no response
 	Depth     int           // links followed from a seed; seeds are 0
+	Attempt   int           // fetch attempts before this one (retries); 0 for the first
 	Referrer  string        // the page the URL was found on; "" for seeds
 	Elapsed   time.Duration // time the fetch took
 	FetchedAt time.Time     // when the fetch started
 	Body      []byte        // the body after decompression, at most the size cap
 	Truncated bool          // the body was longer than the cap and was cut
+	Rendered  bool          // Body is the document a browser rendered, not the served HTML
 
 	// Err is the fetch or crawl error; nil on success. A failed URL still
 	// becomes a Page, and so a record whose error field is Err's message.

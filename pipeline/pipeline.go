@@ -117,11 +117,19 @@ type Pipeline struct {
 	closeErr  error
 
 	processed, exported, dropped, noindex, stageErrors, inFlight atomic.Int64
+	errsByStage                                                  []atomic.Int64 // per stage
+}
+
+// StageErrors is the error count of one stage (Pipeline.StageErrors).
+type StageErrors struct {
+	Index  int    // the stage's position in Config.Stages, from 0
+	Name   string // its String() (see Named), or "stage N" (N from 1) without one
+	Errors int64  // errors it returned, panics included (not ErrDrop)
 }
 
 // New returns a pipeline running cfg.Stages. It fails if a stage is nil.
 func New(cfg Config) (*Pipeline, error) {
-	p := &Pipeline{cfg: cfg, norm: cfg.Normalizer}
+	p := &Pipeline{cfg: cfg, norm: cfg.Normalizer, errsByStage: make([]atomic.Int64, len(cfg.Stages))}
 	if p.norm == nil {
 		p.norm = &frontier.Normalizer{}
 	}
@@ -239,6 +247,7 @@ func (pl *Pipeline) Process(ctx context.Context, p *Page) (Record, error) {
 			break
 		}
 		pl.stageErrors.Add(1)
+		pl.errsByStage[i].Add(1)
 		p.StageErrors = append(p.StageErrors, pl.names[i]+": "+err.Error())
 		if isExporter || pl.cfg.FailOnStageError {
 			retErr = fmt.Errorf("pipeline: %s: %w", pl.names[i], err)
@@ -275,6 +284,20 @@ func (pl *Pipeline) Stats() Stats {
 		StageErrors: pl.stageErrors.Load(),
 		InFlight:    pl.inFlight.Load(),
 	}
+}
+
+// StageErrors returns the live error count of every stage, in order. It
+// is safe for concurrent use.
+func (pl *Pipeline) StageErrors() []StageErrors {
+	out := make([]StageErrors, len(pl.stages))
+	for i, s := range pl.stages {
+		name := "stage " + strconv.Itoa(i+1)
+		if st, ok := s.(fmt.Stringer); ok && st.String() != "" {
+			name = st.String()
+		}
+		out[i] = StageErrors{Index: i, Name: name, Errors: pl.errsByStage[i].Load()}
+	}
+	return out
 }
 
 // Close stops accepting pages, waits for the Process calls running to

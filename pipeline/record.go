@@ -15,20 +15,21 @@ import (
 // Links is never null in JSON ([] when none) and Data never null ({} when
 // none). FetchedAt is written in UTC, RFC 3339 with milliseconds.
 type Record struct {
-	URL         string              `json:"url"`          // normalized, as requested
-	FinalURL    string              `json:"final_url"`    // after redirects ("" when the fetch failed before any redirect)
-	Status      int                 `json:"status"`       // 0 when there was no response
-	Depth       int                 `json:"depth"`        // seeds are 0
-	Referrer    string              `json:"referrer"`     // "" for seeds
-	ContentType string              `json:"content_type"` // media type without parameters
-	Title       string              `json:"title"`        // UTF-8
-	Bytes       int64               `json:"bytes"`        // body size after decompression (as kept, see Truncated)
-	Truncated   bool                `json:"truncated"`    // body cut at the size cap
-	ElapsedMS   int64               `json:"elapsed_ms"`   // fetch time in milliseconds
-	FetchedAt   time.Time           `json:"fetched_at"`   // RFC 3339
-	Links       []string            `json:"links"`        // absolute, normalized, fragment-free, document order, deduplicated
-	Data        map[string][]string `json:"data"`         // extraction stage name -> values
-	Error       string              `json:"error"`        // "" on success
+	URL         string              `json:"url"`                // normalized, as requested
+	FinalURL    string              `json:"final_url"`          // after redirects ("" when the fetch failed before any redirect)
+	Status      int                 `json:"status"`             // 0 when there was no response
+	Depth       int                 `json:"depth"`              // seeds are 0
+	Referrer    string              `json:"referrer"`           // "" for seeds
+	ContentType string              `json:"content_type"`       // media type without parameters
+	Title       string              `json:"title"`              // UTF-8
+	Bytes       int64               `json:"bytes"`              // body size after decompression (as kept, see Truncated)
+	Truncated   bool                `json:"truncated"`          // body cut at the size cap
+	ElapsedMS   int64               `json:"elapsed_ms"`         // fetch time in milliseconds
+	FetchedAt   time.Time           `json:"fetched_at"`         // RFC 3339
+	Links       []string            `json:"links"`              // absolute, normalized, fragment-free, document order, deduplicated
+	Data        map[string][]string `json:"data"`               // extraction stage name -> values
+	Error       string              `json:"error"`              // "" on success
+	Rendered    bool                `json:"rendered,omitempty"` // rendered in a browser; written only when true
 }
 
 // Record returns the page's record. Error is "" when the page has no Err
@@ -45,6 +46,7 @@ func (p *Page) Record() Record {
 		Title:       p.Title,
 		Bytes:       int64(len(p.Body)),
 		Truncated:   p.Truncated,
+		Rendered:    p.Rendered,
 		ElapsedMS:   p.Elapsed.Milliseconds(),
 		FetchedAt:   p.FetchedAt,
 		Links:       make([]string, len(p.Links)),
@@ -118,6 +120,9 @@ func (r Record) AppendJSON(b []byte) []byte {
 	b = appendData(b, r.Data)
 	b = append(b, `,"error":`...)
 	b = appendJSONString(b, r.Error)
+	if r.Rendered {
+		b = append(b, `,"rendered":true`...)
+	}
 	return append(b, '}')
 }
 

@@ -99,7 +99,7 @@ func (s *Session) do(ctx context.Context, req *Request) (*Response, error) {
 		maxBody = s.maxBody
 	}
 	header := s.baseHeader(req.Header)
-	if len(s.traces) > 0 {
+	if s.traces.wantRequestStart() { // the header copy is for RequestStart hooks only
 		s.traces.requestStart(TraceRequest{Method: method, URL: u, Header: header.Clone()})
 	}
 
@@ -200,6 +200,10 @@ func (s *Session) follow(ctx context.Context, method string, u *url.URL, header 
 func (s *Session) hop(ctx context.Context, method string, u *url.URL, header http.Header, body []byte,
 	sendAuth bool, to Timeouts, maxBody int64, mayFollow bool) (*Response, *url.URL, error) {
 	us := u.String()
+	var hopStart time.Time
+	if len(s.traces) > 0 {
+		hopStart = time.Now()
+	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	h := &hop{}
@@ -239,7 +243,13 @@ func (s *Session) hop(ctx context.Context, method string, u *url.URL, header htt
 		err = context.Cause(ctx)
 	}
 	if err != nil {
+		s.stats.failed.Add(1)
 		return nil, nil, fail(ctx, "send", us, err)
+	}
+	s.stats.responses.Add(1)
+	s.stats.status.add(resp.StatusCode)
+	if len(s.traces) > 0 {
+		s.traces.responseHeaders(TraceResponse{Method: method, URL: u, StatusCode: resp.StatusCode, Elapsed: time.Since(hopStart)})
 	}
 	if s.jar != nil {
 		if cs := resp.Cookies(); len(cs) > 0 {

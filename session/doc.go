@@ -84,7 +84,8 @@
 //     goes through a CONNECT tunnel that is kept alive like any connection.
 //   - Counters (Session.Stats) are live and atomic: requests written to the wire
 //     (redirect hops included), connections dialed, requests sent on a reused
-//     connection, and body bytes read off the wire.
+//     connection, body bytes read off the wire, response heads (by status:
+//     Session.StatusCounts) and requests that got no response.
 //
 // Every row is proven on the wire (server-side counts) by a test of this package,
 // over plain HTTP and TLS where it matters (TestLimitPerHostConcurrent, TestDNSCache,

@@ -234,10 +234,46 @@ type Stats struct {
 	ConnsReused int64
 	// BytesRead counts response body bytes read off the wire (before decompression).
 	BytesRead int64
+	// Responses counts response heads received, redirect hops included.
+	Responses int64
+	// Failed counts requests handed to the transport that got no response
+	// (connection refused or reset, DNS, TLS, timeouts before the head).
+	// Responses + Failed is every request the session tried to send.
+	Failed int64
+}
+
+// StatusCounts counts response heads by status code, redirect hops
+// included: the counts of Stats.Responses. It is safe for concurrent use.
+type StatusCounts struct {
+	codes [600]atomic.Int64 // 0..599
+	other atomic.Int64      // codes outside 0..599
+}
+
+// Range calls fn for every status code counted at least once, in
+// increasing order; codes outside 100..599 are reported as 0.
+func (c *StatusCounts) Range(fn func(code int, n int64)) {
+	if n := c.other.Load() + c.codes[0].Load(); n > 0 {
+		fn(0, n)
+	}
+	for code := 1; code < len(c.codes); code++ {
+		if n := c.codes[code].Load(); n > 0 {
+			fn(code, n)
+		}
+	}
+}
+
+func (c *StatusCounts) add(code int) {
+	if code > 0 && code < len(c.codes) {
+		c.codes[code].Add(1)
+		return
+	}
+	c.other.Add(1)
 }
 
 type counters struct {
 	requests, connsOpened, connsReused, bytesRead atomic.Int64
+	responses, failed                             atomic.Int64
+	status                                        StatusCounts
 }
 
 // Session sends HTTP requests over one shared connection pool, cookie jar and set
@@ -414,8 +450,13 @@ func (s *Session) Stats() Stats {
 		ConnsOpened: s.stats.connsOpened.Load(),
 		ConnsReused: s.stats.connsReused.Load(),
 		BytesRead:   s.stats.bytesRead.Load(),
+		Responses:   s.stats.responses.Load(),
+		Failed:      s.stats.failed.Load(),
 	}
 }
+
+// StatusCounts returns the live counts of response heads by status code.
+func (s *Session) StatusCounts() *StatusCounts { return &s.stats.status }
 
 // UserAgent returns the User-Agent the session sends when a request sets none:
 // Config.Header's User-Agent, else Config.UserAgent, else DefaultUserAgent; ""

@@ -17,6 +17,7 @@ import (
 //	RequestStart
 //	  per hop: [ConnectionQueuedStart ConnectionQueuedEnd]
 //	           (ConnectionCreateStart [DNSResolveStart DNSResolveEnd] ConnectionCreateEnd | ConnectionReused)
+//	           ResponseHeaders when a response head arrived
 //	           then Redirect when the hop is a followed redirect
 //	RequestEnd or RequestException
 //
@@ -30,6 +31,9 @@ type Trace struct {
 	RequestException func(TraceRequestException)
 	// Redirect is called for each redirect hop that is followed.
 	Redirect func(TraceRedirect)
+	// ResponseHeaders is called once per hop (redirects included) when the
+	// response head has been read, before its body is.
+	ResponseHeaders func(TraceResponse)
 	// ConnectionQueuedStart is called when a request must wait for a free slot
 	// because the total or the per-host connection limit is reached.
 	ConnectionQueuedStart func(TraceHost)
@@ -72,6 +76,16 @@ type TraceRequestException struct {
 	Err    error
 }
 
+// TraceResponse describes a response head as it arrives.
+type TraceResponse struct {
+	Method     string
+	URL        *url.URL // the URL of this hop
+	StatusCode int
+	// Elapsed is the time from the start of the hop (before it waited for a
+	// connection slot) to the response head: the time to headers.
+	Elapsed time.Duration
+}
+
 // TraceRedirect describes a followed redirect.
 type TraceRedirect struct {
 	From       *url.URL
@@ -103,6 +117,16 @@ type TraceDNS struct {
 // traces fans one event out to every configured Trace.
 type traces []*Trace
 
+// wantRequestStart reports whether some Trace has a RequestStart hook.
+func (ts traces) wantRequestStart() bool {
+	for _, t := range ts {
+		if t.RequestStart != nil {
+			return true
+		}
+	}
+	return false
+}
+
 func (ts traces) requestStart(e TraceRequest) {
 	for _, t := range ts {
 		if t.RequestStart != nil {
@@ -123,6 +147,14 @@ func (ts traces) requestException(e TraceRequestException) {
 	for _, t := range ts {
 		if t.RequestException != nil {
 			t.RequestException(e)
+		}
+	}
+}
+
+func (ts traces) responseHeaders(e TraceResponse) {
+	for _, t := range ts {
+		if t.ResponseHeaders != nil {
+			t.ResponseHeaders(e)
 		}
 	}
 }

@@ -105,6 +105,12 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	con := newConsole(stderr)
 	logger := newLogger(con, cfg)
 
+	// --metrics-addr serves the crawl's figures as for trawl crawl.
+	mx, err := startMetrics(cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer mx.Close()
 	fr, closeFrontier, err := openFrontier(ctx, cfg)
 	if err != nil {
 		return err
@@ -147,14 +153,26 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	closeArc := sync.OnceValue(arc.close) // nil-safe
 	defer closeArc()
-	sess, err := newSession(ctx, cfg, res.resume, a.seeds, arc)
+	sess, err := newSession(ctx, cfg, res.resume, a.seeds, arc, mx)
 	if err != nil {
 		return err
 	}
 	defer sess.Close()
+	// --render renders the site's pages before their references are taken.
+	rnd, err := openRenderer(cfg, logger)
+	if err != nil {
+		return err
+	}
+	if rnd != nil {
+		defer rnd.Close()
+		lcfg.Crawl.Renderer = rnd
+	}
 	checker, err := linkcheck.New(lcfg, sess, fr)
 	if err != nil {
 		return &usageError{err}
+	}
+	if err := mx.watch(checker.Crawler()); err != nil {
+		return err
 	}
 	if res.saved != nil {
 		if err := checker.Restore(bytes.NewReader(res.saved)); err != nil {
@@ -231,6 +249,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if !cfg.Quiet && (cfg.Format != "text" || out != stdout) {
 		fmt.Fprintln(con, "trawl: "+rep.Summary())
 	}
+	mx.crawlDone()
 	switch {
 	case stopped:
 		return errInterrupted
@@ -274,11 +293,12 @@ func checkConfig(c *Config, logger *slog.Logger) (linkcheck.Config, error) {
 
 // newSession opens the session of a check: the crawl's settings, the
 // cookies of a resumed --state run, the --cookie cookies.
-func newSession(ctx context.Context, cfg *Config, res *resume, seeds []string, arc *archive) (*session.Session, error) {
+func newSession(ctx context.Context, cfg *Config, res *resume, seeds []string, arc *archive, mx *metricsServer) (*session.Session, error) {
 	scfg := sessionConfig(cfg)
 	if arc != nil {
 		scfg.WrapTransport = arc.wrap
 	}
+	scfg.Traces = append(scfg.Traces, mx.traces()...)
 	// The checks of the site's own assets run beside its crawl: the
 	// connector's per-host limit keeps both together within --per-host.
 	scfg.ConnectorConfig.LimitPerHost = cfg.PerHost

@@ -14,6 +14,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/trawlhq/trawl/crawler/render"
 	"github.com/trawlhq/trawl/pipeline"
 	"github.com/trawlhq/trawl/session/warc"
 )
@@ -79,11 +80,24 @@ type Config struct {
 	RedisPrefix       string        `yaml:"redis_prefix"`        // crawl name; processes with the same one share the crawl; "" = "default"
 	RedisLeaseTimeout time.Duration `yaml:"redis_lease_timeout"` // a silent process's URLs are re-queued after this; 0 = 30s
 
+	// Prometheus metrics (metrics.go).
+	MetricsAddr  string `yaml:"metrics_addr"`  // serve /metrics and /healthz here; "" = no server; a bare port binds loopback
+	MetricsHosts int    `yaml:"metrics_hosts"` // hosts with series of their own; 0 = none
 	// Web archive (warc.go).
 	Warc        string `yaml:"warc"`          // WARC file prefix; "" = no archive
 	WarcMaxSize Size   `yaml:"warc_max_size"` // size at which the next WARC file starts
 	WarcCDX     bool   `yaml:"warc_cdx"`      // also write PREFIX.cdxj
 	WarcLevel   int    `yaml:"warc_level"`    // gzip level: 1 (fastest) to 9 (smallest), or -2 (Huffman only)
+
+	// Rendering in a headless browser (render.go).
+	Render        bool          `yaml:"render"`         // same as render_when: always
+	RenderWhen    string        `yaml:"render_when"`    // never, always or auto
+	Browser       string        `yaml:"browser"`        // Chromium path; "" = found on PATH
+	RenderTabs    int           `yaml:"render_tabs"`    // pages rendered at once
+	RenderWait    string        `yaml:"render_wait"`    // network idle time, or a CSS selector; "" = 500ms idle
+	RenderTimeout time.Duration `yaml:"render_timeout"` // cap per page
+	RenderBlock   string        `yaml:"render_block"`   // resource types not loaded; "" = image,font,media; "none"
+	RenderMarker  string        `yaml:"render_marker"`  // with render_when auto: render pages whose HTML matches
 
 	// Link checking: trawl check (check.go).
 	Accept      []string `yaml:"accept"`       // statuses that count as OK ("403", "999")
@@ -127,8 +141,12 @@ func DefaultConfig() Config {
 		Retries:        DefaultRetries,
 		MaxRedirects:   DefaultMaxRedirects,
 		MaxBody:        DefaultMaxBody,
+		MetricsHosts:   DefaultMetricsHosts,
 		WarcMaxSize:    DefaultWarcMaxSize,
 		WarcLevel:      warc.DefaultLevel,
+		RenderWhen:     "never",
+		RenderTabs:     render.DefaultTabs,
+		RenderTimeout:  render.DefaultTimeout,
 	}
 }
 
@@ -186,7 +204,9 @@ func (c *Config) Validate() error {
 		nonNegative("read_timeout", c.ReadTimeout),
 		c.validateRedis(),
 		c.validateState(),
+		c.validateMetrics(),
 		c.validateWarc(),
+		c.validateRender(),
 		c.validateCheck(),
 	}
 	if c.Rate < 0 || c.Rate != c.Rate {

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/trawlhq/trawl/crawler"
+	"github.com/trawlhq/trawl/frontier"
 	"github.com/trawlhq/trawl/pipeline"
 	"github.com/trawlhq/trawl/session"
 )
@@ -131,8 +132,9 @@ func logPages(logger *slog.Logger) pipeline.Stage {
 			return nil
 		}
 		attrs := []slog.Attr{
-			slog.String("url", p.URL), slog.Int("status", p.Status), slog.Int("depth", p.Depth),
-			slog.Int("bytes", len(p.Body)), slog.Int64("ms", p.Elapsed.Milliseconds()),
+			slog.String("url", p.URL), slog.String("host", frontier.HostKey(p.URL)), slog.Int("status", p.Status),
+			slog.Int("depth", p.Depth), slog.Int64("elapsed_ms", p.Elapsed.Milliseconds()),
+			slog.Int("attempt", p.Attempt+1), slog.Int("bytes", len(p.Body)),
 		}
 		if p.FinalURL != "" && p.FinalURL != p.URL {
 			attrs = append(attrs, slog.String("final_url", p.FinalURL))

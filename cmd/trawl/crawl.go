@@ -46,8 +46,14 @@ func crawl(ctx context.Context, a *crawlArgs, stdout, stderr io.Writer) error {
 	}
 
 	// Open everything that can fail on bad input before the first request.
-	// The frontier comes first: with --state it locks the directory, and a
-	// resumed crawl appends to its output (state.go).
+	// The metrics server first (a busy port changes nothing), then the
+	// frontier: with --state it locks the directory, and a resumed crawl
+	// appends to its output (state.go).
+	mx, err := startMetrics(cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer mx.Close()
 	fr, closeFrontier, err := openFrontier(ctx, cfg)
 	if err != nil {
 		return err
@@ -78,6 +84,7 @@ func crawl(ctx context.Context, a *crawlArgs, stdout, stderr io.Writer) error {
 		return err
 	}
 	scfg := sessionConfig(cfg)
+	scfg.Traces = append(scfg.Traces, mx.traces()...)
 	if arc != nil {
 		scfg.WrapTransport = arc.wrap
 	}
@@ -109,9 +116,20 @@ func crawl(ctx context.Context, a *crawlArgs, stdout, stderr io.Writer) error {
 	if ccfg.Stages, exporter, err = pipelineStages(cfg, out, logger); err != nil {
 		return err
 	}
+	rnd, err := openRenderer(cfg, logger)
+	if err != nil {
+		return err
+	}
+	if rnd != nil {
+		defer rnd.Close()
+		ccfg.Renderer = rnd
+	}
 	cr, err := crawler.New(ccfg, sess, fr, nil)
 	if err != nil {
 		return &usageError{err}
+	}
+	if err := mx.watch(cr); err != nil {
+		return err
 	}
 
 	// The first SIGINT or SIGTERM cancels the crawl: no new requests,
@@ -151,7 +169,9 @@ func crawl(ctx context.Context, a *crawlArgs, stdout, stderr io.Writer) error {
 		}
 	}()
 
-	statsNow := func() crawlStats { return fromCrawler(cr.Stats()) }
+	// The status line, the summary and --stats read the counters /metrics
+	// exports, so that they agree.
+	statsNow := func() crawlStats { return fromCrawl(cr) }
 	var progWG sync.WaitGroup
 	progCtx, stopProgress := context.WithCancel(context.Background())
 	if showProgress {
@@ -202,6 +222,7 @@ func crawl(ctx context.Context, a *crawlArgs, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintln(con, summaryLine(final, word)+res.summary())
 	}
+	mx.crawlDone()
 	switch {
 	case runErr != nil:
 		return runErr

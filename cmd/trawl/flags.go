@@ -64,8 +64,14 @@ func newCrawlFlags(c *Config, configPath *string) *pflag.FlagSet {
 	// Distributed crawl.
 	addRedisFlags(fs, c)
 
+	// Metrics.
+	addMetricsFlags(fs, c)
+
 	// Web archive.
 	addWarcFlags(fs, c)
+
+	// Rendering in a browser.
+	addRenderFlags(fs, c)
 	return fs
 }
 

@@ -40,6 +40,11 @@ Settings come from the defaults, then the config file (-c, or ./config.yaml
 when present; see the commented config.yaml for every key), then the flags.
 Durations are Go durations (500ms, 3s, 1m); sizes take units (512KiB, 10MiB, 1GB).
 
+Logs go to standard error, one line per event: --log-level error (-q) shows
+what stops the crawl, warn adds failed pages, info (default) resumes, Redis
+joins and the metrics address, debug (-v) every page and retry, with url,
+host, status, depth, elapsed_ms and attempt.
+
 Exit status: 0 crawl done (failed pages are in the records), 1 fatal error,
 2 bad flag, config key or URL, 130 interrupted (SIGINT/SIGTERM: in-flight
 requests finish, output is flushed; a second SIGINT exits at once).
@@ -55,12 +60,18 @@ Examples:
   trawl crawl https://shop.example/ --select 'name=h1.product' \
       --select 'price=.price' --select 'image=img.main@src' --format csv -o items.csv
 
+  # Serve Prometheus metrics on 127.0.0.1:9090 (/metrics, /healthz), JSON logs.
+  trawl crawl https://example.com/ --metrics-addr :9090 --log-format json
+
   # Archive every exchange as WARC (1 GiB files) with a CDXJ index.
   trawl crawl https://example.com/ -o pages.jsonl --warc archive/example --warc-cdx
 
   # Include the blog subdomains, skip the search pages, send a header.
   trawl crawl https://example.com/ --allow-domain '*.example.com' \
       --exclude '/search\?' -H 'Authorization: Bearer TOKEN'
+
+  # A site built by JavaScript: render its pages in headless Chromium.
+  trawl crawl https://app.example/ --render --select 'name=h1' -o pages.jsonl
 
 Flags:
 `

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/trawlhq/trawl/crawler"
+	"github.com/trawlhq/trawl/crawler/metrics"
 )
 
 // crawlStats is what the status line, the summary and --stats report.
@@ -36,12 +37,31 @@ type crawlStats struct {
 	Requests    int64
 	Retries     int64
 	Robots      int64
+
+	RetriesByReason map[string]int64
+	RequestsByCode  map[string]int64 // every request sent (robots.txt, redirect hops): trawl_requests_total
+	Exported        int64            // records written: trawl_pages_exported_total
+}
+
+// fromCrawl converts the crawl's live figures: the crawler's, and the
+// session's and pipeline's counters that /metrics exports too.
+func fromCrawl(cr *crawler.Crawler) crawlStats {
+	st := fromCrawler(cr.Stats())
+	if sess := cr.Session(); sess != nil { // nil until Run has set up its parts
+		st.RequestsByCode = map[string]int64{"error": sess.Stats().Failed}
+		sess.StatusCounts().Range(func(code int, n int64) { st.RequestsByCode[metrics.CodeLabel(code)] += n })
+	}
+	if pl := cr.Pipeline(); pl != nil {
+		st.Exported = pl.Stats().Exported
+	}
+	return st
 }
 
 // fromCrawler converts the crawler's live figures.
 func fromCrawler(s crawler.Stats) crawlStats {
 	return crawlStats{
-		Pages: s.Pages, OK: s.OK, Errors: s.Errors, ByStatus: s.ByStatus, Bytes: s.Bytes,
+		RetriesByReason: s.RetriesByReason,
+		Pages:           s.Pages, OK: s.OK, Errors: s.Errors, ByStatus: s.ByStatus, Bytes: s.Bytes,
 		InFlight: s.InFlight, Queued: s.Queued, Hosts: s.Hosts,
 		ConnsOpened: s.ConnsOpened, ConnsReused: s.ConnsReused,
 		Elapsed: s.Elapsed, PagesPerSec: s.PagesPerSec,
@@ -64,6 +84,10 @@ type statsJSON struct {
 	Retries     int64            `json:"retries"`
 	Robots      int64            `json:"robots_denied"`
 	Interrupted bool             `json:"interrupted"`
+
+	RetriesByReason map[string]int64 `json:"retries_by_reason"`
+	RequestsByCode  map[string]int64 `json:"requests_by_code"`
+	PagesExported   int64            `json:"pages_exported"`
 }
 
 func (s crawlStats) json(interrupted bool) statsJSON {
@@ -77,6 +101,8 @@ func (s crawlStats) json(interrupted bool) statsJSON {
 		PagesPerS: roundTo(s.PagesPerSec, 2), ConnsOpened: s.ConnsOpened, ConnsReused: s.ConnsReused,
 		Requests: s.Requests, Retries: s.Retries, Robots: s.Robots,
 		Interrupted: interrupted,
+
+		RetriesByReason: s.RetriesByReason, RequestsByCode: s.RequestsByCode, PagesExported: s.Exported,
 	}
 }
 
