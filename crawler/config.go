@@ -27,6 +27,11 @@ const (
 	DefaultMaxBackoff    = 30 * time.Second
 	DefaultMaxRetryAfter = 2 * time.Minute
 	DefaultMaxCrawlDelay = 1 * time.Minute
+	DefaultHostBackoff   = 1 * time.Second
+	DefaultMaxHostDelay  = 1 * time.Minute
+	// DefaultTargetConcurrency is AutoThrottle's default: one request in
+	// flight per host on average (Scrapy's default too).
+	DefaultTargetConcurrency = 1.0
 
 	// DefaultMaxSitemapSize caps a sitemap after gzip decompression (the
 	// sitemaps.org limit is 50 MB).
@@ -141,6 +146,28 @@ type Config struct {
 	// MaxRetryAfter caps a server's Retry-After. Zero means
 	// DefaultMaxRetryAfter.
 	MaxRetryAfter time.Duration
+	// HostBackoff is the least interval a host is slowed to when it signals
+	// overload (a 429 or 503 response, a connection reset, a timeout before
+	// the response head): each signal doubles the host's interval, at least
+	// to HostBackoff, at most to MaxHostDelay, and each other response
+	// takes back an eighth of the increase. A Retry-After on the signal
+	// also pauses the whole host until then (capped at MaxRetryAfter).
+	// Other hosts are unaffected. See adapt.go. Zero means
+	// DefaultHostBackoff; negative turns it off (a Retry-After then delays
+	// only the URL that got it).
+	HostBackoff time.Duration
+	// AutoThrottle makes each host's interval follow its response latency:
+	// latency / TargetConcurrency (Scrapy's AutoThrottle model), never
+	// below the floor (Delay, 1/Rate, Crawl-delay) nor above MaxHostDelay.
+	// False (the default) keeps the floor.
+	AutoThrottle bool
+	// TargetConcurrency is the average number of requests in flight to one
+	// host AutoThrottle aims for. Zero means DefaultTargetConcurrency;
+	// negative is an error.
+	TargetConcurrency float64
+	// MaxHostDelay caps the interval HostBackoff and AutoThrottle raise a
+	// host to (it never lowers the floor). Zero means DefaultMaxHostDelay.
+	MaxHostDelay time.Duration
 
 	// GracePeriod is how long in-flight requests may run after ctx is
 	// cancelled. Zero means DefaultGracePeriod; negative means none (they
@@ -220,6 +247,7 @@ type settings struct {
 	Config
 	sleep       func(ctx context.Context, d time.Duration) error // politeness waits; tests fake it with Now
 	robotsAgent string
+	adapt       adaptPolicy
 	allow       []domainRule
 	deny        []domainRule
 	allowAll    bool
@@ -280,6 +308,19 @@ func (c Config) resolve() (*settings, error) {
 	}
 	if c.MaxRetryAfter <= 0 {
 		s.MaxRetryAfter = DefaultMaxRetryAfter
+	}
+	if c.TargetConcurrency < 0 {
+		return nil, errConfig("TargetConcurrency", "%v is negative", c.TargetConcurrency)
+	}
+	s.adapt = adaptPolicy{backoff: c.HostBackoff, ceiling: c.MaxHostDelay, auto: c.AutoThrottle, target: c.TargetConcurrency}
+	if c.HostBackoff == 0 {
+		s.adapt.backoff = DefaultHostBackoff
+	}
+	if c.MaxHostDelay <= 0 {
+		s.adapt.ceiling = DefaultMaxHostDelay
+	}
+	if c.TargetConcurrency == 0 {
+		s.adapt.target = DefaultTargetConcurrency
 	}
 	if c.GracePeriod == 0 {
 		s.GracePeriod = DefaultGracePeriod

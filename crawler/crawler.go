@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -61,6 +63,8 @@ type Crawler struct {
 	scope   scope
 
 	hosts     sync.Map            // host key -> *hostState
+	slow      sync.Map            // host key -> *hostState, hosts above their floor (adapt.go)
+	pauser    frontier.HostPauser // front, when it can pause hosts; nil otherwise
 	reqSlots  sync.Map            // host key -> chan struct{}: see requestSlot (rendering only)
 	seedHosts map[string]struct{} // host keys of the seeds; read-only during Run
 
@@ -161,6 +165,7 @@ func (c *Crawler) openDefaults() (func() error, error) {
 		c.ownPipe = true
 		closers = append(closers, p.Close)
 	}
+	c.pauser, _ = c.front.(frontier.HostPauser)
 	c.ready.Store(true)
 	return closeAll, nil
 }
@@ -450,6 +455,12 @@ func (w *worker) handle(ctx context.Context, l *frontier.Lease) bool {
 			return w.finish(ctx, l, page, nil)
 		}
 	}
+	if c.pauser != nil && h.pausedNanos.Load() > c.s.Now().UnixNano() {
+		// Leased before the host was paused: the frontier holds it until
+		// the pause ends, so no worker waits.
+		w.giveBack(l)
+		return false
+	}
 	header, err := c.beforeRequest(ctx, l.URL, l.Depth, l.Referrer, l.Attempt)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -493,6 +504,9 @@ func (w *worker) handle(ctx context.Context, l *frontier.Lease) bool {
 			w.giveBack(l)
 			return false
 		}
+		if why := overloadErr(err); why != "" {
+			c.overloaded(ctx, c.host(frontier.HostKey(rd.hops[len(rd.hops)-1])), why, nil)
+		}
 		if retryableErr(err) && l.Attempt < c.s.Retries {
 			w.retry(l, h, retryReasonOf(err, 0), 0, c.s.backoff(l.Attempt), c.s.Now().Sub(start))
 			return false
@@ -503,6 +517,17 @@ func (w *worker) handle(ctx context.Context, l *frontier.Lease) bool {
 		}
 		page.Elapsed = c.s.Now().Sub(start)
 		return w.finish(ctx, l, page, nil)
+	}
+	rh := h // the host that answered: the last hop's
+	if n := len(rd.hops); n > 1 {
+		if k := frontier.HostKey(rd.hops[n-1]); k != h.key && k != "" {
+			rh = c.host(k)
+		}
+	}
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+		c.overloaded(ctx, rh, strconv.Itoa(resp.StatusCode), resp.Header)
+	} else {
+		c.responded(ctx, rh, resp.StatusCode, resp.Elapsed)
 	}
 	if c.s.AfterResponse != nil {
 		ar := &Response{URL: l.URL, FinalURL: l.URL, Status: resp.StatusCode, Header: resp.Header,

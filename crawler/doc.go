@@ -77,7 +77,9 @@
 // of Delay, 1/Rate and robots.txt Crawl-delay, Jitter = RandomDelay — so
 // the limits hold with 1,000 workers as with 1, and a waiting URL holds no
 // worker. Until its robots.txt is known a host is limited to one request
-// in flight, so no burst precedes a Crawl-delay. A per-host gate in the
+// in flight, so no burst precedes a Crawl-delay (a provisional policy: a
+// frontier shared by several processes keeps the policy another process
+// already set from the host's robots.txt). A per-host gate in the
 // crawler (host.go) additionally spaces request starts by the interval,
 // with time from Config.Now; it only ever waits when the frontier could not
 // know (a Crawl-delay learnt
@@ -85,6 +87,16 @@
 // redirect hop to another in-scope host is spaced by that host's gate but
 // is not counted against its MaxInFlight (it runs inside the lease of the
 // URL that redirected).
+//
+// Politeness adapts (adapt.go): a 429 or 503, a connection reset or a
+// timeout before the response head slows the whole host — its interval
+// doubles (HostBackoff), a Retry-After pauses it (frontier.HostPauser, so
+// no worker waits), and it recovers over the next eight responses — and
+// with AutoThrottle each host's interval follows its latency. The floor
+// (Delay, 1/Rate, Crawl-delay) always holds; Stats.SlowHosts lists the
+// hosts held above it. With frontier/redis the pause and the interval are
+// shared by every process of the crawl; with a frontier that cannot pause
+// hosts, the gate keeps the pause, holding the workers whose leases wait.
 //
 // Scope is decided on host names (not ports): by default the seeds' hosts,
 // plus AllowDomains, minus DenyDomains, then Include/Exclude and
@@ -130,6 +142,7 @@
 //   - hooks.go: Request, Response, ErrVetoed, ErrRetry and the calls of
 //     Follow, BeforeRequest and AfterResponse.
 //   - host.go: per-host state, the frontier policy and the politeness gate.
+//   - adapt.go: adaptive politeness: host-wide backoff, pauses, AutoThrottle.
 //   - robots.go: robots.txt fetching (single flight), parsing and rules.
 //   - scope.go: domain rules and the scope check.
 //   - retry.go: what is retried, backoff and Retry-After.

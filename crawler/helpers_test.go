@@ -202,6 +202,9 @@ func newRig(t *testing.T, cfg Config, sc session.Config, stages ...pipeline.Stag
 	if cfg.RetryBackoff == 0 {
 		cfg.RetryBackoff = 10 * time.Millisecond
 	}
+	if cfg.HostBackoff == 0 {
+		cfg.HostBackoff = 10 * time.Millisecond
+	}
 	c, err := New(cfg, sess, f, pipe)
 	if err != nil {
 		t.Fatal(err)

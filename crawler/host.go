@@ -15,8 +15,9 @@ import (
 type hostState struct {
 	key string
 
-	registered atomic.Bool  // SetHostPolicy has been called once
-	gapNanos   atomic.Int64 // the host's interval, for the lock-free gate check
+	registered  atomic.Bool  // SetHostPolicy has been called once
+	gapNanos    atomic.Int64 // the host's interval (adaptive included), for the lock-free gate check
+	pausedNanos atomic.Int64 // no request before (Retry-After), UnixNano; 0 for none
 
 	// Traffic figures (HostStats), counted per lease of the host.
 	requests     atomic.Int64 // fetch attempts
@@ -30,7 +31,15 @@ type hostState struct {
 	robotsKnown bool          // robots.txt applied to the policy
 	crawlDelay  time.Duration // from robots.txt, capped
 	nextStart   time.Time     // the earliest start of the next request (gate)
+	adapt       adaptive      // adaptive politeness (adapt.go)
 }
+
+// interval is the host's least gap between request starts.
+func (h *hostState) interval() time.Duration { return time.Duration(h.gapNanos.Load()) }
+
+// floor is the host's interval before adaptive politeness (adapt.go): the
+// largest of Delay, 1/Rate and Crawl-delay. h.mu held.
+func (c *Crawler) floor(h *hostState) time.Duration { return max(c.s.baseInterval(), h.crawlDelay) }
 
 // host returns the state of a host key, creating it.
 func (c *Crawler) host(key string) *hostState {
@@ -69,14 +78,13 @@ func (c *Crawler) register(ctx context.Context, h *hostState) error {
 // applyPolicyLocked computes the host's policy and gives it to the
 // frontier. h.mu held.
 func (c *Crawler) applyPolicyLocked(ctx context.Context, h *hostState) error {
-	iv := c.s.baseInterval()
-	if h.crawlDelay > iv {
-		iv = h.crawlDelay
-	}
+	iv := h.adapt.interval(c.floor(h), c.s.adapt)
 	h.gapNanos.Store(int64(iv))
 	p := frontier.HostPolicy{MaxInFlight: c.s.PerHost, Interval: iv, Jitter: c.s.RandomDelay}
 	if !c.s.IgnoreRobots && !h.robotsKnown {
-		p.MaxInFlight = 1
+		// Provisional: a shared frontier keeps the policy another process
+		// set from the host's robots.txt.
+		p.MaxInFlight, p.Provisional = 1, true
 	}
 	return c.front.SetHostPolicy(ctx, h.key, p)
 }
@@ -86,9 +94,12 @@ func (c *Crawler) applyPolicyLocked(ctx context.Context, h *hostState) error {
 // tests drive it with a fake clock. The frontier's schedule already spaces leases; the gate
 // covers what it cannot see: a Crawl-delay learnt after the host's first
 // lease, and redirect hops, which are requests without a lease of their own.
+// It also waits out a pause (Retry-After) the frontier could not keep (it
+// is no frontier.HostPauser).
 func (c *Crawler) gate(ctx context.Context, h *hostState) error {
 	iv := time.Duration(h.gapNanos.Load())
-	if iv <= 0 {
+	paused := h.pausedNanos.Load()
+	if iv <= 0 && (paused == 0 || paused <= c.s.Now().UnixNano()) {
 		return nil
 	}
 	h.mu.Lock()
@@ -96,6 +107,9 @@ func (c *Crawler) gate(ctx context.Context, h *hostState) error {
 	start := now
 	if h.nextStart.After(start) {
 		start = h.nextStart
+	}
+	if p := time.Unix(0, paused); paused != 0 && p.After(start) {
+		start = p
 	}
 	h.nextStart = start.Add(iv)
 	h.mu.Unlock()

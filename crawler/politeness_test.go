@@ -141,7 +141,8 @@ func TestIntervals(t *testing.T) {
 
 // TestRetryHoldsNoSlot: a URL waiting for its Retry-After holds neither
 // the only worker nor the host's only slot: other pages are fetched while
-// it waits.
+// it waits. Host-wide backoff is off: with it, the 503 pauses the whole
+// host (TestHostBackoffRetryAfter).
 func TestRetryHoldsNoSlot(t *testing.T) {
 	first := true
 	s := newSite(t, nil)
@@ -166,7 +167,7 @@ func TestRetryHoldsNoSlot(t *testing.T) {
 			http.NotFound(w, r)
 		}
 	}
-	r := crawl(t, Config{Workers: 1, PerHost: 1, IgnoreRobots: true}, s.URL+"/")
+	r := crawl(t, Config{Workers: 1, PerHost: 1, IgnoreRobots: true, HostBackoff: -1}, s.URL+"/")
 	var order []string
 	var slowAt []time.Time
 	for _, h := range s.starts {

@@ -35,6 +35,10 @@ type Stats struct {
 	Elapsed         time.Duration    `json:"-"`             // since Run started (until it returned)
 	ElapsedSec      float64          `json:"elapsed_s"`     // Elapsed in seconds
 	PagesPerSec     float64          `json:"pages_per_s"`   // Pages / Elapsed
+	// SlowHosts are the hosts adaptive politeness holds above their floor
+	// interval or pauses (HostBackoff, AutoThrottle), slowest first, at
+	// most 20; nil when there are none.
+	SlowHosts []HostDelay `json:"slow_hosts,omitempty"`
 }
 
 // counters are the live figures behind Stats.
@@ -111,6 +115,7 @@ func (c *Crawler) Stats() Stats {
 		st.ByStatus[code] += n
 	}
 	k.mu.Unlock()
+	st.SlowHosts = c.slowHosts()
 	if c.ready.Load() {
 		ss := c.sess.Stats()
 		st.ConnsOpened, st.ConnsReused = ss.ConnsOpened, ss.ConnsReused

@@ -84,6 +84,32 @@ type HostPolicy struct {
 	// Jitter adds a uniformly random extra wait in [0, Jitter) to every
 	// interval. Zero means none.
 	Jitter time.Duration
+	// Provisional marks a policy set before the host's rules are known
+	// (the crawler's one request at a time until it has read the host's
+	// robots.txt). A backend shared by several processes (redis) ignores a
+	// provisional policy for a host that already has one, so that a
+	// process meeting the host late does not undo what another learnt
+	// (its Crawl-delay, its full concurrency). Backends of one process
+	// apply it like any other. False: a policy that always applies.
+	Provisional bool
+}
+
+// HostPauser is implemented by backends that can hold a whole host back,
+// as a server asks with 429 or 503 and Retry-After. The crawler uses it when
+// the frontier has it, and otherwise waits out the pause in the worker
+// holding the lease. frontier/memory, frontier/disk and frontier/redis
+// implement it.
+//
+// Contract (frontiertest.Run checks it for backends that implement it):
+//
+//   - PauseHost keeps every entry of host from being leased before until;
+//     leases already out are not affected. A pause never shortens one in
+//     force: the host waits for whichever ends last.
+//   - Once until has passed the host's schedule is as before: the next lease
+//     is spaced by the host's policy as usual.
+//   - It is safe for concurrent use; after Close it returns ErrClosed.
+type HostPauser interface {
+	PauseHost(ctx context.Context, host string, until time.Time) error
 }
 
 // Stats is a snapshot of a frontier's size.

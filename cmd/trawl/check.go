@@ -199,7 +199,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		progWG.Add(1)
 		go func() {
 			defer progWG.Done()
-			runStatus(progCtx, con, func() string { return checkStatusLine(checker) }, progressInterval)
+			runStatusLine(progCtx, con, func() string { return checkStatusLine(checker) }, progressInterval)
 		}()
 	}
 	var rep *linkcheck.Report

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"reflect"
@@ -14,6 +15,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/trawlhq/trawl/crawler"
 	"github.com/trawlhq/trawl/crawler/render"
 	"github.com/trawlhq/trawl/pipeline"
 	"github.com/trawlhq/trawl/session/warc"
@@ -56,6 +58,11 @@ type Config struct {
 	Delay       time.Duration `yaml:"delay"`        // least gap between requests to one host
 	RandomDelay time.Duration `yaml:"random_delay"` // extra random gap in [0, random_delay)
 	GracePeriod time.Duration `yaml:"grace_period"` // time in-flight requests get after an interrupt
+	// Adaptive politeness (crawler/adapt.go).
+	HostBackoff        time.Duration `yaml:"host_backoff"`         // a 429/503/reset slows the whole host to at least this; 0 = off
+	MaxHostDelay       time.Duration `yaml:"max_host_delay"`       // ceiling of backoff and auto-throttle
+	AutoThrottle       bool          `yaml:"auto_throttle"`        // per-host delay follows latency / auto_throttle_target
+	AutoThrottleTarget float64       `yaml:"auto_throttle_target"` // average requests in flight per host auto-throttle aims for
 
 	// HTTP.
 	UserAgent      string        `yaml:"user_agent"` // "" = trawl's own
@@ -122,6 +129,8 @@ const (
 	DefaultConnectTimeout = 10 * time.Second
 	DefaultReadTimeout    = 30 * time.Second
 	DefaultGracePeriod    = 10 * time.Second
+	DefaultHostBackoff    = crawler.DefaultHostBackoff
+	DefaultMaxHostDelay   = crawler.DefaultMaxHostDelay
 )
 
 // DefaultConfig returns the configuration used when neither a config file nor
@@ -147,6 +156,10 @@ func DefaultConfig() Config {
 		RenderWhen:     "never",
 		RenderTabs:     render.DefaultTabs,
 		RenderTimeout:  render.DefaultTimeout,
+
+		HostBackoff:        DefaultHostBackoff,
+		MaxHostDelay:       DefaultMaxHostDelay,
+		AutoThrottleTarget: crawler.DefaultTargetConcurrency,
 	}
 }
 
@@ -199,6 +212,7 @@ func (c *Config) Validate() error {
 		nonNegative("delay", c.Delay),
 		nonNegative("random_delay", c.RandomDelay),
 		nonNegative("grace_period", c.GracePeriod),
+		nonNegative("host_backoff", c.HostBackoff),
 		nonNegative("timeout", c.Timeout),
 		nonNegative("connect_timeout", c.ConnectTimeout),
 		nonNegative("read_timeout", c.ReadTimeout),
@@ -211,6 +225,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Rate < 0 || c.Rate != c.Rate {
 		checks = append(checks, invalid("rate", "must be a number of requests per second >= 0, got %v", c.Rate))
+	}
+	if c.MaxHostDelay <= 0 {
+		checks = append(checks, invalid("max_host_delay", "must be positive, got %s", c.MaxHostDelay))
+	}
+	if !(c.AutoThrottleTarget > 0) || math.IsInf(c.AutoThrottleTarget, 0) {
+		checks = append(checks, invalid("auto_throttle_target", "must be a number of requests > 0, got %v", c.AutoThrottleTarget))
 	}
 	if c.MaxBody < 0 {
 		checks = append(checks, invalid("max_body", "must not be negative, got %d", c.MaxBody))

@@ -76,6 +76,9 @@ func crawlerConfig(c *Config, logger *slog.Logger) (crawler.Config, error) {
 		Rate:         rate.Limit(c.Rate),
 		Delay:        c.Delay,
 		RandomDelay:  c.RandomDelay,
+		HostBackoff:  noneIfZero(c.HostBackoff),
+		MaxHostDelay: c.MaxHostDelay,
+		AutoThrottle: c.AutoThrottle,
 		MaxDepth:     depth,
 		MaxPages:     c.MaxPages,
 		AllowDomains: c.AllowDomain,
@@ -87,6 +90,8 @@ func crawlerConfig(c *Config, logger *slog.Logger) (crawler.Config, error) {
 		Retries:      noneIfZero(c.Retries),
 		GracePeriod:  noneIfZero(c.GracePeriod),
 		Logger:       logger,
+
+		TargetConcurrency: c.AutoThrottleTarget,
 	}, nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/trawlhq/trawl/crawler"
 	"github.com/trawlhq/trawl/pipeline"
@@ -170,10 +171,24 @@ func crawl(ctx context.Context, a *crawlArgs, stdout, stderr io.Writer) error {
 	}()
 
 	// The status line, the summary and --stats read the counters /metrics
-	// exports, so that they agree.
-	statsNow := func() crawlStats { return fromCrawl(cr) }
+	// exports, so that they agree; a Redis crawl adds its totals over all
+	// processes (shared is nil otherwise).
+	shared := newSharedTotals(fr, logger)
+	ownStats := func() crawlStats { return fromCrawl(cr) }
+	statsNow := func() crawlStats {
+		s := ownStats()
+		s.Crawl = shared.last()
+		return s
+	}
 	var progWG sync.WaitGroup
 	progCtx, stopProgress := context.WithCancel(context.Background())
+	if shared != nil {
+		progWG.Add(1)
+		go func() {
+			defer progWG.Done()
+			shared.run(progCtx, ownStats)
+		}()
+	}
 	if showProgress {
 		progWG.Add(1)
 		go func() {
@@ -204,6 +219,11 @@ func crawl(ctx context.Context, a *crawlArgs, stdout, stderr io.Writer) error {
 	stopped := interrupted.Load() || (ctx.Err() != nil && errors.Is(runErr, ctx.Err()))
 	if stopped && errors.Is(runErr, context.Canceled) {
 		runErr = nil
+	}
+	if shared != nil {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		shared.sync(sctx, ownStats())
+		cancel()
 	}
 	final := statsNow()
 	res.finish(sess)

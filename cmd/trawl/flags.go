@@ -42,6 +42,10 @@ func newCrawlFlags(c *Config, configPath *string) *pflag.FlagSet {
 	fs.Float64Var(&c.Rate, "rate", c.Rate, "at most `R` requests per second per host (0 = unlimited)")
 	fs.DurationVar(&c.Delay, "delay", c.Delay, "least time between two requests to one host")
 	fs.DurationVar(&c.RandomDelay, "random-delay", c.RandomDelay, "add a random extra delay up to this long per request")
+	fs.DurationVar(&c.HostBackoff, "host-backoff", c.HostBackoff, "slow a host answering 429/503 (or resetting) to at least this delay, doubling per signal; Retry-After pauses it (0 = off)")
+	fs.DurationVar(&c.MaxHostDelay, "max-host-delay", c.MaxHostDelay, "most delay --host-backoff and --auto-throttle set for a host")
+	fs.BoolVar(&c.AutoThrottle, "auto-throttle", c.AutoThrottle, "per-host delay follows the response latency / --auto-throttle-target")
+	fs.Float64Var(&c.AutoThrottleTarget, "auto-throttle-target", c.AutoThrottleTarget, "average requests in flight per host --auto-throttle aims for")
 	fs.DurationVar(&c.GracePeriod, "grace-period", c.GracePeriod, "time in-flight requests get to finish after an interrupt")
 
 	// HTTP.

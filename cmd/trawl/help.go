@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -14,6 +15,7 @@ Usage:
   trawl crawl [flags] URL...   crawl the sites of the given seed URLs
   trawl check [flags] URL...   find the broken links of the sites of the seed URLs
   trawl demo [flags]           crawl the built-in demo site (no internet needed)
+  trawl status --redis URL     show a crawl shared through Redis, without crawling
   trawl version                print the version
   trawl help [COMMAND]         show this help, or a command's flags
 
@@ -136,6 +138,8 @@ func runHelp(args []string, stdout io.Writer) error {
 		printCheckUsage(stdout)
 	case args[0] == "demo":
 		printDemoUsage(stdout)
+	case args[0] == "status":
+		return runStatus(context.Background(), []string{"--help"}, stdout)
 	case args[0] == "version":
 		fmt.Fprintln(stdout, "Usage: trawl version\n\nPrints the trawl version, the Go version and the platform.")
 	case args[0] == "help":

@@ -3,7 +3,7 @@
 //	trawl crawl https://example.com -o pages.jsonl
 //
 // Files: main.go maps Run's error to an exit status; crawl.go, demo.go,
-// version.go and help.go hold one subcommand each (demo.go: the built-in
+// status.go, version.go and help.go hold one subcommand each (demo.go: the built-in
 // demo site of internal/demosite, crawled through crawl.go's code path);
 // crawl_args.go parses the crawl command line (defaults, then the config
 // file, then the flags given);
@@ -84,6 +84,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runCrawl(ctx, rest, stdout, stderr)
 	case "check":
 		return runCheck(ctx, rest, stdout, stderr)
+	case "status":
+		return runStatus(ctx, rest, stdout)
 	case "demo":
 		return runDemo(ctx, rest, stdout, stderr)
 	case "version", "--version":

@@ -37,6 +37,9 @@ type crawlStats struct {
 	Requests    int64
 	Retries     int64
 	Robots      int64
+	Crawl       *crawlTotals // a Redis crawl's totals over all processes; nil otherwise
+
+	SlowHosts []crawler.HostDelay
 
 	RetriesByReason map[string]int64
 	RequestsByCode  map[string]int64 // every request sent (robots.txt, redirect hops): trawl_requests_total
@@ -66,6 +69,7 @@ func fromCrawler(s crawler.Stats) crawlStats {
 		ConnsOpened: s.ConnsOpened, ConnsReused: s.ConnsReused,
 		Elapsed: s.Elapsed, PagesPerSec: s.PagesPerSec,
 		Requests: s.Requests, Retries: s.Retries, Robots: s.RobotsDenied,
+		SlowHosts: s.SlowHosts,
 	}
 }
 
@@ -84,10 +88,26 @@ type statsJSON struct {
 	Retries     int64            `json:"retries"`
 	Robots      int64            `json:"robots_denied"`
 	Interrupted bool             `json:"interrupted"`
+	Crawl       *crawlJSON       `json:"crawl,omitempty"` // a Redis crawl's totals over all its processes
 
 	RetriesByReason map[string]int64 `json:"retries_by_reason"`
 	RequestsByCode  map[string]int64 `json:"requests_by_code"`
 	PagesExported   int64            `json:"pages_exported"`
+	// SlowHosts: hosts adaptive politeness slows or pauses (--host-backoff,
+	// --auto-throttle), slowest first; absent when none.
+	SlowHosts []crawler.HostDelay `json:"slow_hosts,omitempty"`
+}
+
+// crawlJSON is the "crawl" object of the --stats file of a Redis crawl.
+type crawlJSON struct {
+	Processes int64 `json:"processes"`
+	Pages     int64 `json:"pages"`
+	OK        int64 `json:"ok"`
+	Errors    int64 `json:"errors"`
+	Queued    int64 `json:"queued"`
+	Leased    int64 `json:"leased"`
+	Seen      int64 `json:"seen"`
+	Hosts     int64 `json:"hosts"`
 }
 
 func (s crawlStats) json(interrupted bool) statsJSON {
@@ -95,7 +115,13 @@ func (s crawlStats) json(interrupted bool) statsJSON {
 	for code, n := range s.ByStatus {
 		by[strconv.Itoa(code)] = n
 	}
+	var crawl *crawlJSON
+	if t := s.Crawl; t != nil {
+		crawl = &crawlJSON{Processes: t.Processes, Pages: t.Pages, OK: t.OK, Errors: t.Errors,
+			Queued: t.Queued, Leased: t.Leased, Seen: t.Seen, Hosts: t.Hosts}
+	}
 	return statsJSON{
+		Crawl: crawl,
 		Pages: s.Pages, OK: s.OK, Errors: s.Errors, ByStatus: by, Bytes: s.Bytes,
 		ElapsedS:  roundTo(s.Elapsed.Seconds(), 3),
 		PagesPerS: roundTo(s.PagesPerSec, 2), ConnsOpened: s.ConnsOpened, ConnsReused: s.ConnsReused,
@@ -103,6 +129,7 @@ func (s crawlStats) json(interrupted bool) statsJSON {
 		Interrupted: interrupted,
 
 		RetriesByReason: s.RetriesByReason, RequestsByCode: s.RequestsByCode, PagesExported: s.Exported,
+		SlowHosts: s.SlowHosts,
 	}
 }
 
@@ -131,8 +158,12 @@ func writeStatsFile(f *os.File, s crawlStats, interrupted bool) error {
 
 // statusLine formats the live progress line.
 func statusLine(s crawlStats) string {
-	return fmt.Sprintf("%d pages  %.1f/s  queued %d  in flight %d  errors %d  hosts %d",
+	line := fmt.Sprintf("%d pages  %.1f/s  queued %d  in flight %d  errors %d  hosts %d",
 		s.Pages, s.PagesPerSec, s.Queued, s.InFlight, s.Errors, s.Hosts)
+	if t := s.Crawl; t != nil {
+		line += fmt.Sprintf("  | crawl: %d pages  errors %d  processes %d", t.Pages, t.Errors, t.Processes)
+	}
+	return line
 }
 
 // summaryLine formats the final summary.
@@ -150,9 +181,14 @@ func summaryLine(s crawlStats, word string) string {
 	if len(by) > 0 {
 		status = " [" + strings.Join(by, ", ") + "]"
 	}
-	return fmt.Sprintf("trawl: %s: %d pages (%d ok, %d errors)%s in %s, %.1f pages/s, %s, connections %d opened / %d reused",
+	line := fmt.Sprintf("trawl: %s: %d pages (%d ok, %d errors)%s in %s, %.1f pages/s, %s, connections %d opened / %d reused",
 		word, s.Pages, s.OK, s.Errors, status, s.Elapsed.Round(time.Millisecond), s.PagesPerSec,
 		humanBytes(s.Bytes), s.ConnsOpened, s.ConnsReused)
+	if t := s.Crawl; t != nil {
+		line += fmt.Sprintf("; crawl (%d processes): %d pages (%d ok, %d errors), %d queued, %d hosts",
+			t.Processes, t.Pages, t.OK, t.Errors, t.Queued, t.Hosts)
+	}
+	return line
 }
 
 func humanBytes(n int64) string {
@@ -270,12 +306,12 @@ const progressInterval = 250 * time.Millisecond
 // runProgress redraws the status line from stats every interval until ctx
 // ends, then erases it.
 func runProgress(ctx context.Context, c *console, stats func() crawlStats, interval time.Duration) {
-	runStatus(ctx, c, func() string { return statusLine(stats()) }, interval)
+	runStatusLine(ctx, c, func() string { return statusLine(stats()) }, interval)
 }
 
-// runStatus redraws the status line from line() every interval until ctx
+// runStatusLine redraws the status line from line() every interval until ctx
 // ends, then erases it.
-func runStatus(ctx context.Context, c *console, line func() string, interval time.Duration) {
+func runStatusLine(ctx context.Context, c *console, line func() string, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	defer c.ClearStatus()

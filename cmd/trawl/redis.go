@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -94,4 +95,100 @@ type clientLogger struct{ l *slog.Logger }
 
 func (c clientLogger) Printf(ctx context.Context, format string, v ...any) {
 	c.l.DebugContext(ctx, "redis client: "+fmt.Sprintf(format, v...))
+}
+
+// crawlTotals are the figures of a shared crawl, summed over its processes.
+type crawlTotals struct {
+	Processes int64 // processes that have reported their counts
+	Pages     int64 // records written by all processes
+	OK        int64
+	Errors    int64
+	Queued    int64 // URLs waiting, delayed retries included
+	Leased    int64 // URLs being fetched now
+	Seen      int64 // distinct URLs ever queued
+	Hosts     int64 // distinct hosts ever queued
+}
+
+// readTotals reads a Redis crawl's totals.
+func readTotals(ctx context.Context, f *redis.Frontier) (crawlTotals, error) {
+	st, err := f.Stats(ctx)
+	if err != nil {
+		return crawlTotals{}, err
+	}
+	c, err := f.Counters(ctx)
+	if err != nil {
+		return crawlTotals{}, err
+	}
+	return crawlTotals{Processes: c["processes"], Pages: c["pages"], OK: c["ok"], Errors: c["errors"],
+		Queued: st.Queued, Leased: st.Leased, Seen: st.Seen, Hosts: c["hosts"]}, nil
+}
+
+// sharedTotalsEvery is how often a process of a Redis crawl publishes its
+// counts and reads the crawl's totals.
+const sharedTotalsEvery = time.Second
+
+// sharedTotals publishes this process's record counts to its Redis crawl
+// and keeps the crawl's totals for the status line, the summary and
+// --stats. It is safe for concurrent use.
+type sharedTotals struct {
+	f   *redis.Frontier
+	log *slog.Logger
+
+	mu     sync.Mutex
+	totals *crawlTotals // nil until first read
+}
+
+// newSharedTotals returns nil unless fr is a Redis frontier.
+func newSharedTotals(fr frontier.Frontier, log *slog.Logger) *sharedTotals {
+	rf, ok := fr.(*redis.Frontier)
+	if !ok {
+		return nil
+	}
+	return &sharedTotals{f: rf, log: log}
+}
+
+// sync publishes cur's counts (absolute: a retried call is exact) and
+// reads the crawl's totals.
+func (s *sharedTotals) sync(ctx context.Context, cur crawlStats) {
+	if s == nil {
+		return
+	}
+	err := s.f.SetCounters(ctx, map[string]int64{"pages": cur.Pages, "ok": cur.OK, "errors": cur.Errors})
+	var t crawlTotals
+	if err == nil {
+		t, err = readTotals(ctx, s.f)
+	}
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Debug("cannot read the Redis crawl's totals", "err", err)
+		}
+		return
+	}
+	s.mu.Lock()
+	s.totals = &t
+	s.mu.Unlock()
+}
+
+// run syncs every sharedTotalsEvery until ctx ends.
+func (s *sharedTotals) run(ctx context.Context, now func() crawlStats) {
+	t := time.NewTicker(sharedTotalsEvery)
+	defer t.Stop()
+	for {
+		s.sync(ctx, now())
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// last returns the totals last read, nil if none (or s is nil).
+func (s *sharedTotals) last() *crawlTotals {
+	if s == nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.totals
 }

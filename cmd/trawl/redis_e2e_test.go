@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -25,35 +26,63 @@ import (
 // tests. Page i links to pages 4i+1 .. 4i+4 (so the crawl fans out fast)
 // and, as duplicates, to i/2 and 0. It counts fetches per path and the
 // most requests it ever had in flight at once.
+//
+// A request is in flight from the moment its handler starts until its
+// response is handed to the connection in one write (with Content-Length):
+// a client cannot see a response complete, and so cannot start a request
+// because of it, before then. The handler's own tail after that write is
+// counted apart (handlerPeak): a client cannot observe it, and another
+// process's request on another connection may arrive during it.
 type wideSite struct {
 	*httptest.Server
 	pages   int
 	latency time.Duration
+	pad     int // filler bytes per page, so responses are larger than the server's buffers
 
-	mu       sync.Mutex
-	hits     map[string]int
-	inflight atomic.Int64
-	peak     atomic.Int64
-	pageHits atomic.Int64
+	mu          sync.Mutex
+	hits        map[string]int
+	inflight    atomic.Int64
+	peak        atomic.Int64
+	handlers    atomic.Int64
+	handlerPeak atomic.Int64
+	pageHits    atomic.Int64
 }
 
 func newWideSite(t *testing.T, pages int, latency time.Duration) *wideSite {
 	t.Helper()
-	s := &wideSite{pages: pages, latency: latency, hits: map[string]int{}}
+	return newPaddedSite(t, pages, latency, 0)
+}
+
+// newPaddedSite is newWideSite with pad filler bytes per page.
+func newPaddedSite(t *testing.T, pages int, latency time.Duration, pad int) *wideSite {
+	t.Helper()
+	s := &wideSite{pages: pages, latency: latency, pad: pad, hits: map[string]int{}}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.Close)
 	return s
 }
 
-func (s *wideSite) serve(w http.ResponseWriter, r *http.Request) {
-	n := s.inflight.Add(1)
-	defer s.inflight.Add(-1)
+// raise adds one to c and keeps peak at the largest value c reached.
+func raise(c, peak *atomic.Int64) {
+	n := c.Add(1)
 	for {
-		p := s.peak.Load()
-		if n <= p || s.peak.CompareAndSwap(p, n) {
-			break
+		p := peak.Load()
+		if n <= p || peak.CompareAndSwap(p, n) {
+			return
 		}
 	}
+}
+
+func (s *wideSite) serve(w http.ResponseWriter, r *http.Request) {
+	raise(&s.handlers, &s.handlerPeak)
+	defer s.handlers.Add(-1)
+	raise(&s.inflight, &s.peak)
+	sent := false
+	defer func() {
+		if !sent {
+			s.inflight.Add(-1)
+		}
+	}()
 	s.mu.Lock()
 	s.hits[r.URL.Path]++
 	s.mu.Unlock()
@@ -70,13 +99,21 @@ func (s *wideSite) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	fmt.Fprintf(w, "<!doctype html><title>Page %d</title><body>", i)
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "<!doctype html><title>Page %d</title><body>", i)
 	for _, c := range []int{4*i + 1, 4*i + 2, 4*i + 3, 4*i + 4, i / 2, 0} {
 		if c < s.pages {
-			fmt.Fprintf(w, `<a href="/p/%d">%d</a> `, c, c)
+			fmt.Fprintf(&b, `<a href="/p/%d">%d</a> `, c, c)
 		}
 	}
+	for range s.pad / 64 {
+		b.WriteString("<p>filler filler filler filler filler filler filler filler</p>\n")
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
+	s.inflight.Add(-1)
+	sent = true
+	w.Write(b.Bytes())
 }
 
 func (s *wideSite) hitsOf(path string) int {
@@ -216,8 +253,9 @@ func checkAllExported(t *testing.T, site *wideSite, procs []*crawlProc, exact bo
 // across processes, and each process did part of the work.
 func TestE2ERedisSharedCrawl(t *testing.T) {
 	redisURL := redistest.URL(t)
+	name := redistest.Name(t)
 	site := newWideSite(t, 3000, time.Millisecond)
-	procs := startShared(t, 3, site, redisURL, redistest.Name(t))
+	procs := startShared(t, 3, site, redisURL, name)
 	for i, p := range procs {
 		if code := p.wait(t, 50*time.Second); code != 0 {
 			t.Fatalf("process %d exited %d; stderr:\n%s", i, code, p.stderr.String())
@@ -238,6 +276,49 @@ func TestE2ERedisSharedCrawl(t *testing.T) {
 		}
 	}
 	t.Logf("records per process: %v, server peak in flight %d", per, site.peak.Load())
+	checkCrawlTotals(t, procs, redisURL, name, site.pages)
+}
+
+// checkCrawlTotals checks that each process's summary line gives its own
+// pages and the crawl's totals, that the last process to finish saw all
+// the pages of the crawl, and that 'trawl status' reports the finished
+// crawl.
+func checkCrawlTotals(t *testing.T, procs []*crawlProc, redisURL, name string, pages int) {
+	t.Helper()
+	own, most := 0, 0
+	for i, p := range procs {
+		var n, nproc, total, ok, errs, queued, hosts int
+		var line string
+		for _, l := range strings.Split(p.stderr.String(), "\n") {
+			if strings.HasPrefix(l, "trawl: done: ") {
+				line = l
+			}
+		}
+		if _, err := fmt.Sscanf(line, "trawl: done: %d pages", &n); err != nil {
+			t.Fatalf("process %d: no summary line in stderr:\n%s", i, p.stderr.String())
+		}
+		j := strings.Index(line, "; crawl (")
+		if j < 0 {
+			t.Fatalf("process %d: summary %q has no crawl totals", i, line)
+		}
+		if _, err := fmt.Sscanf(line[j:], "; crawl (%d processes): %d pages (%d ok, %d errors), %d queued, %d hosts",
+			&nproc, &total, &ok, &errs, &queued, &hosts); err != nil {
+			t.Fatalf("process %d: summary %q: %v", i, line, err)
+		}
+		if total < n || nproc < 1 || nproc > len(procs) || queued != 0 || hosts != 1 {
+			t.Errorf("process %d: summary %q: crawl totals inconsistent with its own %d pages", i, line, n)
+		}
+		own += n
+		most = max(most, total)
+	}
+	if own != pages || most != pages {
+		t.Errorf("processes wrote %d pages in all and the last saw a crawl total of %d; want %d both", own, most, pages)
+	}
+	r := trawl(t, "status", "--redis", redisURL, "--redis-prefix", name)
+	want := fmt.Sprintf("pages      %d (%d ok, 0 errors) from %d processes", pages, pages, len(procs))
+	if r.code != 0 || !strings.Contains(r.stdout, ": finished") || !strings.Contains(r.stdout, want) {
+		t.Errorf("trawl status: exit %d, stdout:\n%s\nwant \"finished\" and %q; stderr: %s", r.code, r.stdout, want, r.stderr)
+	}
 }
 
 // TestE2ERedisKilledProcess: one of three processes is SIGKILLed mid-crawl;
@@ -325,5 +406,38 @@ func TestE2ERedisBadURLAndPassword(t *testing.T) {
 				t.Errorf("stderr leaks the password: %q", stderr.String())
 			}
 		})
+	}
+}
+
+// TestE2ERedisEvictingPolicy: a Redis with maxmemory-policy allkeys-lru
+// could silently evict the crawl's queue and seen set: trawl refuses it
+// with one line naming the policy, exit status 2, before fetching anything.
+func TestE2ERedisEvictingPolicy(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{MaxmemoryPolicy: "allkeys-lru"})
+	site := newWideSite(t, 10, 0)
+	r := trawl(t, "crawl", site.URL+"/p/0", "--redis", srv.URL(), "-o", filepath.Join(t.TempDir(), "out.jsonl"))
+	if r.code != 2 {
+		t.Fatalf("exit %d; want 2; stderr:\n%s", r.code, r.stderr)
+	}
+	if lines := strings.Split(strings.TrimSpace(r.stderr), "\n"); len(lines) != 1 || !strings.Contains(lines[0], "maxmemory-policy allkeys-lru") {
+		t.Errorf("stderr = %q; want one line naming maxmemory-policy allkeys-lru", r.stderr)
+	}
+	if n := site.pageHits.Load(); n != 0 {
+		t.Errorf("%d pages fetched; want none", n)
+	}
+}
+
+// TestE2EStatusUsage: trawl status needs --redis (exit 2, one line), and
+// reports a name nothing was pushed under as empty.
+func TestE2EStatusUsage(t *testing.T) {
+	if r := trawl(t, "status"); r.code != 2 || !strings.Contains(r.stderr, "--redis URL is required") {
+		t.Errorf("trawl status: exit %d, stderr %q; want 2 and a line asking for --redis", r.code, r.stderr)
+	}
+	if r := trawl(t, "status", "--redis", "http://x"); r.code != 2 || !strings.Contains(r.stderr, "bad Redis URL") {
+		t.Errorf("trawl status --redis http://x: exit %d, stderr %q; want 2 and a line naming the URL", r.code, r.stderr)
+	}
+	r := trawl(t, "status", "--redis", redistest.URL(t), "--redis-prefix", redistest.Name(t))
+	if r.code != 0 || !strings.Contains(r.stdout, ": empty") {
+		t.Errorf("status of an unknown crawl: exit %d, stdout %q; want it reported empty", r.code, r.stdout)
 	}
 }

@@ -249,7 +249,10 @@ type lease struct {
 	settling bool
 }
 
-var _ frontier.Frontier = (*Disk)(nil)
+var (
+	_ frontier.Frontier   = (*Disk)(nil)
+	_ frontier.HostPauser = (*Disk)(nil)
+)
 
 // Open opens the state directory dir, creating it (and a fresh store) when it
 // does not exist or is empty, and rebuilds the in-RAM schedule from it.
@@ -755,6 +758,20 @@ func (d *Disk) SetHostPolicy(ctx context.Context, hostKey string, p frontier.Hos
 	h.policy = &p
 	rp := d.policyOf(h)
 	d.sched.SetPolicy(&h.sched, rp, d.eligible(h, rp), d.now().UnixNano())
+	d.broadcast()
+	return nil
+}
+
+// PauseHost implements frontier.HostPauser: no entry of host is leased
+// before until. Pauses are kept in RAM only, like policies.
+func (d *Disk) PauseHost(ctx context.Context, hostKey string, until time.Time) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return frontier.ErrClosed
+	}
+	h := d.host(hostKey)
+	d.sched.Hold(&h.sched, until.UnixNano(), d.eligible(h, d.policyOf(h)), d.now().UnixNano())
 	d.broadcast()
 	return nil
 }

@@ -39,6 +39,11 @@ type Options struct {
 	// URLs is the number of URLs the concurrency test pushes and drains.
 	// Zero means 2000.
 	URLs int
+	// Priority says that Open's frontiers order each host's queue by
+	// Entry.Priority (higher first, push order within one priority); false
+	// says they ignore it (push order). The Priority test checks the one
+	// that is declared.
+	Priority bool
 }
 
 // Run runs the contract suite against the frontiers open returns.
@@ -65,6 +70,7 @@ func RunWithOptions(t *testing.T, o Options) {
 		{"PushEmpty", s.testPushEmpty},
 		{"LeaseFields", s.testLeaseFields},
 		{"FIFOPerHost", s.testFIFOPerHost},
+		{"Priority", s.testPriority},
 		{"MaxInFlight", s.testMaxInFlight},
 		{"MaxInFlightConcurrent", s.testMaxInFlightConcurrent},
 		{"Interval", s.testInterval},
@@ -73,6 +79,7 @@ func RunWithOptions(t *testing.T, o Options) {
 		{"SetHostPolicyInterval", s.testSetHostPolicyInterval},
 		{"SetHostPolicyJitter", s.testSetHostPolicyJitter},
 		{"SetHostPolicyShorter", s.testSetHostPolicyShorter},
+		{"PauseHost", s.testPauseHost},
 		{"FairnessReadyOrder", s.testFairnessReadyOrder},
 		{"FairnessNoHeadOfLine", s.testFairnessNoHeadOfLine},
 		{"ManyWaitersStaggered", s.testManyWaitersStaggered},
@@ -368,6 +375,53 @@ func (s *suite) testFIFOPerHost(t *testing.T) {
 	}
 }
 
+// testPriority pushes entries of mixed priorities to two hosts, in two
+// calls, and drains them one at a time: each host's leases come out by
+// priority then push order (or in push order when the frontier ignores
+// priorities), and the priority comes back with every lease.
+func (s *suite) testPriority(t *testing.T) {
+	f := s.open(t)
+	prios := []int{0, 5, -3, 5, 2, 0, -3, 9}
+	var pushed []frontier.Entry
+	for _, h := range []string{"prio-a.test", "prio-b.test"} {
+		for i, p := range prios {
+			pushed = append(pushed, frontier.Entry{URL: u(h, i), Priority: p})
+		}
+	}
+	push(t, f, pushed[:5]...)
+	push(t, f, pushed[5:]...)
+	want := map[string][]frontier.Entry{}
+	for _, e := range pushed {
+		h := frontier.HostKey(e.URL)
+		want[h] = append(want[h], e)
+	}
+	for h := range want {
+		if s.o.Priority {
+			sortStable(want[h], func(a, b frontier.Entry) bool { return a.Priority > b.Priority })
+		}
+	}
+	got := map[string][]frontier.Entry{}
+	for range len(pushed) {
+		l := next(t, f)
+		got[l.Host] = append(got[l.Host], l.Entry)
+		ack(t, f, l)
+	}
+	for h, w := range want {
+		if fmt.Sprint(got[h]) != fmt.Sprint(w) {
+			t.Errorf("host %s order (priority %v):\n got %v\nwant %v", h, s.o.Priority, got[h], w)
+		}
+	}
+}
+
+// sortStable sorts es by less, keeping the order of equal elements.
+func sortStable(es []frontier.Entry, less func(a, b frontier.Entry) bool) {
+	for i := 1; i < len(es); i++ {
+		for j := i; j > 0 && less(es[j], es[j-1]); j-- {
+			es[j], es[j-1] = es[j-1], es[j]
+		}
+	}
+}
+
 func (s *suite) testMaxInFlight(t *testing.T) {
 	f := s.open(t)
 	push(t, f, entries(hostURLs("mif.test", 5)...)...)
@@ -617,6 +671,49 @@ func (s *suite) testSetHostPolicyShorter(t *testing.T) {
 		t.Fatalf("Next after shortening the interval: %v", r.err)
 	}
 	ack(t, f, r.l)
+}
+
+// testPauseHost checks frontier.HostPauser, for backends that implement
+// it: a paused host waits while another is leased, an earlier pause or a
+// new policy does not shorten it, and it resumes once the pause has passed.
+func (s *suite) testPauseHost(t *testing.T) {
+	f := s.open(t)
+	p, ok := f.(frontier.HostPauser)
+	if !ok {
+		t.Skipf("%T does not implement frontier.HostPauser", f)
+	}
+	ctx := ctxT(t)
+	push(t, f, entries(hostURLs("ph.test", 2)...)...)
+	ack(t, f, next(t, f))
+	const hold = 300 * time.Millisecond
+	start := time.Now()
+	if err := p.PauseHost(ctx, "ph.test", start.Add(hold)); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.PauseHost(ctx, "ph.test", start.Add(time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	// Neither an earlier pause nor a new policy shortens it.
+	if err := f.SetHostPolicy(ctx, "ph.test", frontier.HostPolicy{MaxInFlight: 2}); err != nil {
+		t.Fatal(err)
+	}
+	push(t, f, entries(hostURLs("other.test", 1)...)...)
+	// Two leases: other.test first unless the pause ran out meanwhile (a
+	// loaded machine), and ph.test never before the pause's end.
+	for range 2 {
+		l := next(t, f)
+		waited := time.Since(start)
+		if l.Host == "ph.test" && waited < hold*9/10 {
+			t.Errorf("paused host leased after %v; want >= %v", waited, hold)
+		}
+		ack(t, f, l)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.PauseHost(ctx, "ph.test", time.Now()); !errors.Is(err, frontier.ErrClosed) {
+		t.Errorf("PauseHost after Close = %v; want ErrClosed", err)
+	}
 }
 
 // pause separates events in time so that backends with coarse clocks

@@ -17,7 +17,10 @@ func TestContract(t *testing.T) {
 func TestContractPriority(t *testing.T) {
 	// Entries of equal priority keep push order, so a priority frontier
 	// passes the FIFO contract too.
-	frontiertest.Run(t, func(t *testing.T) frontier.Frontier {
-		return memory.New(memory.Config{Policy: frontier.HostPolicy{MaxInFlight: 2}, Priority: true})
+	frontiertest.RunWithOptions(t, frontiertest.Options{
+		Open: func(t *testing.T) frontier.Frontier {
+			return memory.New(memory.Config{Policy: frontier.HostPolicy{MaxInFlight: 2}, Priority: true})
+		},
+		Priority: true,
 	})
 }

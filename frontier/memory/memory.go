@@ -68,7 +68,10 @@ type Memory struct {
 	keys    []string // Push's scratch space for host keys
 }
 
-var _ frontier.Frontier = (*Memory)(nil)
+var (
+	_ frontier.Frontier   = (*Memory)(nil)
+	_ frontier.HostPauser = (*Memory)(nil)
+)
 
 // host is one host's queue and schedule.
 type host struct {
@@ -459,6 +462,20 @@ func (m *Memory) SetHostPolicy(ctx context.Context, hostKey string, p frontier.H
 	h := m.host(hostKey)
 	h.policy, h.custom = p, true
 	m.ready.SetPolicy(&h.sched, p, h.eligible(), m.nowNS())
+	m.wake(len(m.waiters))
+	return nil
+}
+
+// PauseHost implements frontier.HostPauser: no entry of host is leased
+// before until.
+func (m *Memory) PauseHost(ctx context.Context, hostKey string, until time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return frontier.ErrClosed
+	}
+	h := m.host(hostKey)
+	m.ready.Hold(&h.sched, until.UnixNano(), h.eligible(), m.nowNS())
 	m.wake(len(m.waiters))
 	return nil
 }

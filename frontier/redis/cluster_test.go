@@ -40,7 +40,7 @@ func TestCluster(t *testing.T) {
 		})
 		return f
 	}
-	cfg := Config{Policy: frontier.HostPolicy{MaxInFlight: 2}, VisibilityTimeout: 300 * time.Millisecond}
+	cfg := Config{Policy: frontier.HostPolicy{MaxInFlight: 2}, VisibilityTimeout: contractVisibility}
 	t.Run("Contract", func(t *testing.T) {
 		frontiertest.RunWithOptions(t, frontiertest.Options{
 			URLs: 500,

@@ -15,22 +15,27 @@
 // hosts, maps to one slot):
 //
 //	hosts       ZSET  host -> ms when it became (or becomes) ready; only hosts with queued entries and a free slot
-//	q:<host>    LIST  the host's queued entries, FIFO
+//	q:<host>    LIST  the host's queued entries, FIFO (with Config.Priority: those of priority 0)
+//	q:<host>|<p> LIST with Config.Priority: the host's queued entries of priority p != 0, FIFO
+//	pq:<host>   ZSET  with Config.Priority: the priorities p != 0 with entries queued, scored -p
 //	h:<host>    HASH  inflight, next (next-allowed ms), last (last lease ms), n (queued+leased+delayed), policy (pol, max, int, jit)
 //	lease       HASH  lease id -> host "\n" entry
 //	leases      ZSET  lease id -> deadline (ms)
 //	delayed     ZSET  entries waiting for a retry time, scored by it
 //	s:<bucket>  SET   seen fingerprints as 64-bit integers, 16384 buckets (Redis intsets: ~10 bytes per URL)
 //	stats       HASH  queued, seen, hosts
-//	counters    HASH  crawl counters shared by processes: acked, retried, expired (kept by the
-//	                  scripts) and whatever IncrCounters adds
+//	counters    HASH  crawl counters shared by processes: acked, retried, expired, hosts (kept by
+//	                  the scripts) and whatever IncrCounters adds
+//	hostset     SET   every host ever pushed (for the hosts counter)
+//	procs       HASH  "<frontier id>\n<counter>" -> value: each Frontier's own counters (SetCounters)
 //	seq         STRING lease id sequence
 //	tok:<token> STRING result of a Push that added entries, kept 2 minutes so a retried Push is exact
 //	wake        pub/sub channel: published when entries are pushed or slots freed
 //
-// Within a host, entries are leased in push order (FIFO, breadth-first);
-// Entry.Priority is kept and returned with the lease but does not reorder
-// the queue.
+// Within a host, entries are leased in push order (FIFO, breadth-first),
+// or, with Config.Priority, highest Entry.Priority first and in push order
+// within one priority. Entry.Priority is kept and returned with the lease
+// either way.
 //
 // Time: with Config.Now nil the scripts read the Redis server's clock (TIME),
 // so processes on machines with skewed clocks still share one schedule. A
@@ -100,7 +105,11 @@ type Config struct {
 	Policy frontier.HostPolicy
 	// VisibilityTimeout is how long a lease stays with a process that
 	// stops extending it (it died or lost Redis) before the lease is
-	// re-queued. A live process extends its leases every third of it.
+	// re-queued. A live process extends its leases every fifth of it, so
+	// only a process stalled (or cut off from Redis) for more than four
+	// fifths of it loses its leases; another process may then fetch those
+	// URLs while the stalled one still does, which exceeds the per-host
+	// limit for that time. Keep it well above any stall.
 	// Zero means DefaultVisibilityTimeout.
 	VisibilityTimeout time.Duration
 	// PollInterval is the longest Next waits between checks when nothing
@@ -110,6 +119,10 @@ type Config struct {
 	// MaxOutage is how long one operation keeps retrying while Redis is
 	// unreachable before it fails. Zero means until its ctx ends.
 	MaxOutage time.Duration
+	// Priority orders each host's queue by Entry.Priority, higher first,
+	// then by push order. False means FIFO (breadth-first). All processes
+	// of a crawl should use the same Priority.
+	Priority bool
 	// Now returns the current time. Nil means the Redis server's clock,
 	// read inside each script (one clock for all processes).
 	Now func() time.Time
@@ -196,6 +209,9 @@ func New(ctx context.Context, client goredis.UniversalClient, cfg Config) (*Fron
 		cfg.Policy.MaxInFlight = DefaultMaxInFlight
 	}
 	if err := ping(ctx, client); err != nil {
+		return nil, err
+	}
+	if err := checkEviction(ctx, client); err != nil {
 		return nil, err
 	}
 	f := &Frontier{
@@ -285,6 +301,54 @@ func ping(ctx context.Context, client goredis.UniversalClient) error {
 	return fmt.Errorf("frontier/redis: cannot reach Redis at %s: %w", addr, err)
 }
 
+// ErrEvictionPolicy is wrapped by the error New and Open return when Redis
+// is configured to evict keys that have no expiry (maxmemory-policy
+// allkeys-lru, allkeys-lfu or allkeys-random): under memory pressure it
+// would silently drop queued URLs, the seen set or leases.
+var ErrEvictionPolicy = errors.New("frontier/redis: maxmemory-policy evicts crawl state")
+
+// checkEviction refuses a Redis (every master of a cluster) whose
+// maxmemory-policy may evict keys without an expiry. noeviction is what a
+// crawl wants; the volatile-* policies are accepted because they only
+// evict keys with an expiry, and the only such keys of a crawl are Push's
+// idempotency tokens: losing one can make the added count of a Push
+// retried after a lost reply too low, never lose or duplicate a URL (the
+// seen set decides). A Redis that hides its configuration (INFO denied by
+// an ACL) is accepted: the check is a guard, not a requirement.
+func checkEviction(ctx context.Context, client goredis.UniversalClient) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	check := func(ctx context.Context, c *goredis.Client) error {
+		info, err := c.Info(ctx, "memory").Result()
+		if err != nil {
+			return nil
+		}
+		policy := infoField(info, "maxmemory_policy")
+		if strings.HasPrefix(policy, "allkeys-") {
+			return fmt.Errorf("%w: %s has maxmemory-policy %s, which can silently evict queued URLs and the seen set; set it to noeviction (CONFIG SET maxmemory-policy noeviction)",
+				ErrEvictionPolicy, c.Options().Addr, policy)
+		}
+		return nil
+	}
+	switch c := client.(type) {
+	case *goredis.ClusterClient:
+		return c.ForEachMaster(ctx, check)
+	case *goredis.Client:
+		return check(ctx, c)
+	}
+	return nil
+}
+
+// infoField returns the value of one "name:value" line of an INFO reply.
+func infoField(info, name string) string {
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), name+":"); ok {
+			return v
+		}
+	}
+	return ""
+}
+
 func isAuthError(err error) bool {
 	s := err.Error()
 	for _, p := range []string{"NOAUTH", "WRONGPASS", "invalid password", "invalid username-password", "AUTH <password> called without"} {
@@ -314,7 +378,11 @@ func (f *Frontier) args(extra ...any) []any {
 		now = f.cfg.Now().UnixMilli()
 	}
 	a := make([]any, 0, 5+len(extra))
-	a = append(a, f.prefix+"|"+f.id, now)
+	mode := "|0"
+	if f.cfg.Priority {
+		mode = "|1"
+	}
+	a = append(a, f.prefix+"|"+f.id+mode, now)
 	a = append(a, f.policy...)
 	return append(a, extra...)
 }
@@ -343,11 +411,13 @@ func (f *Frontier) listen() {
 	}
 }
 
-// heartbeat extends the leases this Frontier holds every third of the
-// visibility timeout, so that only a dead process loses its leases.
+// heartbeat extends the leases this Frontier holds every fifth of the
+// visibility timeout, so that only a dead (or long stalled) process loses
+// its leases.
 func (f *Frontier) heartbeat(ctx context.Context) {
 	defer f.wg.Done()
-	t := time.NewTicker(f.cfg.VisibilityTimeout / 3)
+	every := f.cfg.VisibilityTimeout / 5
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
@@ -365,7 +435,7 @@ func (f *Frontier) heartbeat(ctx context.Context) {
 			n := min(len(ids), 1000)
 			chunk := ids[:n]
 			ids = ids[n:]
-			cctx, cancel := context.WithTimeout(ctx, f.cfg.VisibilityTimeout/3)
+			cctx, cancel := context.WithTimeout(ctx, every)
 			err := extendScript.Run(cctx, f.client, f.hosts, f.args(append([]any{f.cfg.VisibilityTimeout.Milliseconds()}, chunk...)...)...).Err()
 			cancel()
 			if err != nil && ctx.Err() == nil {
@@ -636,7 +706,10 @@ func (f *Frontier) Release(ctx context.Context, l *frontier.Lease) error {
 }
 
 // SetHostPolicy implements frontier.Frontier. The policy is stored in Redis
-// and applies to every process of the crawl.
+// and applies to every process of the crawl. A provisional policy
+// (p.Provisional) is ignored when the host already has a policy: a process
+// that meets a host after another has read its robots.txt does not undo
+// that process's Crawl-delay or concurrency.
 func (f *Frontier) SetHostPolicy(ctx context.Context, host string, p frontier.HostPolicy) error {
 	if f.isClosed() {
 		return frontier.ErrClosed
@@ -645,8 +718,12 @@ func (f *Frontier) SetHostPolicy(ctx context.Context, host string, p frontier.Ho
 		return fmt.Errorf("frontier/redis: set host policy: bad host %q", host)
 	}
 	_, err := f.do(ctx, "set host policy", func(ctx context.Context) error {
+		provisional := 0
+		if p.Provisional {
+			provisional = 1
+		}
 		return policyScript.Run(ctx, f.client, f.hosts, f.args(host, max(p.MaxInFlight, 0),
-			p.Interval.Milliseconds(), p.Jitter.Milliseconds(), rand.Float64())...).Err()
+			p.Interval.Milliseconds(), p.Jitter.Milliseconds(), rand.Float64(), provisional)...).Err()
 	})
 	if err == nil {
 		f.signal()
@@ -716,22 +793,65 @@ func (f *Frontier) IncrCounters(ctx context.Context, deltas map[string]int64) er
 	return err
 }
 
+// SetCounters records vals as this Frontier's own counters (pages, errors:
+// whatever the caller counts), replacing the values it set before. The
+// values are absolute, so a call retried after a lost reply is exact.
+// Counters adds them up over every Frontier of the crawl.
+func (f *Frontier) SetCounters(ctx context.Context, vals map[string]int64) error {
+	if f.isClosed() {
+		return frontier.ErrClosed
+	}
+	if len(vals) == 0 {
+		return nil
+	}
+	fields := make([]any, 0, 2*len(vals))
+	for k, v := range vals {
+		fields = append(fields, f.id+"\n"+k, v)
+	}
+	_, err := f.do(ctx, "set counters", func(ctx context.Context) error {
+		return f.client.HSet(ctx, f.prefix+"procs", fields...).Err()
+	})
+	return err
+}
+
 // Counters returns the crawl's shared counters, summed over every process:
-// those added with IncrCounters and the frontier's own, "acked" (leases
-// acknowledged), "retried" (leases retried) and "expired" (leases re-queued
-// after the visibility timeout because their process stopped answering).
+// those added with IncrCounters or set with SetCounters (summed over the
+// Frontiers that set them; "processes" counts those Frontiers), and the
+// frontier's own: "acked" (leases acknowledged), "retried" (leases
+// retried), "expired" (leases re-queued after the visibility timeout
+// because their process stopped answering) and "hosts" (distinct hosts
+// pushed).
 func (f *Frontier) Counters(ctx context.Context) (map[string]int64, error) {
 	if f.isClosed() {
 		return nil, frontier.ErrClosed
 	}
-	out := map[string]int64{}
+	var out map[string]int64
 	_, err := f.do(ctx, "counters", func(ctx context.Context) error {
-		m, err := f.client.HGetAll(ctx, f.prefix+"counters").Result()
+		var shared, procs *goredis.MapStringStringCmd
+		_, err := f.client.TxPipelined(ctx, func(p goredis.Pipeliner) error {
+			shared = p.HGetAll(ctx, f.prefix+"counters")
+			procs = p.HGetAll(ctx, f.prefix+"procs")
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		for k, v := range m {
+		out = map[string]int64{}
+		for k, v := range shared.Val() {
 			out[k], _ = strconv.ParseInt(v, 10, 64)
+		}
+		ids := map[string]bool{}
+		for k, v := range procs.Val() {
+			id, name, ok := strings.Cut(k, "\n")
+			if !ok {
+				continue
+			}
+			n, _ := strconv.ParseInt(v, 10, 64)
+			out[name] += n
+			ids[id] = true
+		}
+		if len(ids) > 0 {
+			out["processes"] = int64(len(ids))
 		}
 		return nil
 	})

@@ -295,6 +295,42 @@ func TestCounters(t *testing.T) {
 	}
 }
 
+// TestSetCounters: each Frontier's own counters are absolute (a repeated
+// call is exact) and Counters sums them over the crawl's Frontiers, with
+// the hosts ever pushed.
+func TestSetCounters(t *testing.T) {
+	name := redistest.Name(t)
+	a, b := open(t, Config{Name: name}), open(t, Config{Name: name})
+	ctx := ctxT(t, 5*time.Second)
+	if _, err := a.Push(ctx, frontier.Entry{URL: "http://h1.test/"}, frontier.Entry{URL: "http://h2.test/"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Push(ctx, frontier.Entry{URL: "http://h2.test/x"}, frontier.Entry{URL: "http://h3.test/"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct {
+		f    *Frontier
+		vals map[string]int64
+	}{
+		{a, map[string]int64{"pages": 3, "errors": 1}},
+		{a, map[string]int64{"pages": 5, "errors": 1}}, // replaces a's values
+		{a, map[string]int64{"pages": 5, "errors": 1}}, // a retry changes nothing
+		{b, map[string]int64{"pages": 4}},
+	} {
+		if err := step.f.SetCounters(ctx, step.vals); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := b.Counters(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int64{"pages": 9, "errors": 1, "processes": 2, "hosts": 3}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("Counters = %v; want %v", got, want)
+	}
+}
+
 // TestPushIdempotent: a Push script replayed with the same token (a retry
 // after a lost reply) reports the first result and adds nothing.
 func TestPushIdempotent(t *testing.T) {
@@ -395,6 +431,98 @@ func TestOpenErrors(t *testing.T) {
 		t.Fatalf("Open with the right password: %v", err)
 	}
 	f.Close()
+}
+
+// TestProvisionalPolicy: a provisional policy (a process that has not
+// read the host's robots.txt yet) applies to a host without a policy, and
+// leaves alone the policy another process set.
+func TestProvisionalPolicy(t *testing.T) {
+	name := redistest.Name(t)
+	a, b := open(t, Config{Name: name}), open(t, Config{Name: name})
+	ctx := ctxT(t, 10*time.Second)
+	if err := a.SetHostPolicy(ctx, "known.test", frontier.HostPolicy{MaxInFlight: 3}); err != nil {
+		t.Fatal(err)
+	}
+	for _, host := range []string{"known.test", "new.test"} {
+		if err := b.SetHostPolicy(ctx, host, frontier.HostPolicy{MaxInFlight: 1, Provisional: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		host string
+		max  int
+	}{{"known.test", 3}, {"new.test", 1}} {
+		var es []frontier.Entry
+		for i := range 4 {
+			es = append(es, frontier.Entry{URL: fmt.Sprintf("http://%s/%d", tc.host, i)})
+		}
+		if _, err := a.Push(ctx, es...); err != nil {
+			t.Fatal(err)
+		}
+		var leases []*frontier.Lease
+		for range tc.max {
+			l, err := b.Next(ctx)
+			if err != nil {
+				t.Fatalf("%s: Next: %v", tc.host, err)
+			}
+			leases = append(leases, l)
+		}
+		short, cancel := context.WithTimeout(ctx, 150*time.Millisecond)
+		l, err := b.Next(short)
+		cancel()
+		if err == nil {
+			t.Errorf("%s: lease %d (%s) granted; want at most %d in flight", tc.host, tc.max+1, l.URL, tc.max)
+			leases = append(leases, l)
+		}
+		for _, l := range leases {
+			if err := b.Ack(ctx, l); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for {
+			l, err := b.Next(ctx)
+			if err != nil {
+				break // done
+			}
+			b.Ack(ctx, l)
+		}
+	}
+}
+
+// TestEvictionPolicy: a Redis that may evict keys without an expiry is
+// refused with an error naming the policy; noeviction and volatile-* are
+// accepted.
+func TestEvictionPolicy(t *testing.T) {
+	ctx := ctxT(t, 30*time.Second)
+	for _, tc := range []struct {
+		policy string
+		refuse bool
+	}{
+		{"allkeys-lru", true},
+		{"allkeys-random", true},
+		{"volatile-lru", false},
+		{"noeviction", false},
+	} {
+		t.Run(tc.policy, func(t *testing.T) {
+			srv := redistest.Start(t, redistest.Options{MaxmemoryPolicy: tc.policy})
+			f, err := Open(ctx, srv.URL(), Config{})
+			if !tc.refuse {
+				if err != nil {
+					t.Fatalf("Open: %v; want %s accepted", err, tc.policy)
+				}
+				f.Close()
+				return
+			}
+			if err == nil {
+				f.Close()
+				t.Fatalf("Open succeeded on maxmemory-policy %s; want it refused", tc.policy)
+			}
+			if !errors.Is(err, ErrEvictionPolicy) || !strings.Contains(err.Error(), "maxmemory-policy "+tc.policy) ||
+				strings.Contains(err.Error(), "\n") {
+				t.Errorf("err = %q; want one line naming maxmemory-policy %s", err, tc.policy)
+			}
+		})
+	}
 }
 
 // TestRedisRestart kills Redis (persistent: appendonly) while workers

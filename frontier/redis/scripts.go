@@ -10,7 +10,8 @@ import goredis "github.com/redis/go-redis/v9"
 // Every script takes the same first five arguments:
 //
 //	ARGV[1] key prefix "trawl:{name}:", then "|" and the calling Frontier's id
-//	        (the payload of its wake-ups, so that it can ignore its own)
+//	        (the payload of its wake-ups, so that it can ignore its own), then
+//	        "|1" when the crawl orders each host's queue by priority, "|0" if not
 //	ARGV[2] now in Unix milliseconds, or -1 to read the server's clock (TIME)
 //	ARGV[3] default MaxInFlight, ARGV[4] default Interval (ms), ARGV[5] default Jitter (ms)
 //
@@ -22,7 +23,8 @@ import goredis "github.com/redis/go-redis/v9"
 // prelude is shared by every script.
 const prelude = `
 if redis.replicate_commands then pcall(redis.replicate_commands) end
-local P, ME = string.match(ARGV[1], '^(.*)|([^|]*)$')
+local P, ME, PRIO = string.match(ARGV[1], '^(.*)|([^|]*)|([01])$')
+PRIO = PRIO == '1'
 local now = tonumber(ARGV[2])
 if now < 0 then
   local t = redis.call('TIME')
@@ -31,6 +33,54 @@ end
 local DMAX, DINT, DJIT = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local K_HOSTS, K_LEASES, K_LEASE, K_DELAYED, K_STATS, K_WAKE =
   P..'hosts', P..'leases', P..'lease', P..'delayed', P..'stats', P..'wake'
+
+-- A host's queue is the list q:<host> (priority 0, and every entry when
+-- the crawl has no priorities), plus, with priorities, one list
+-- q:<host>|<p> per other priority p that has entries and the ZSET
+-- pq:<host> of those priorities scored -p (the highest first).
+
+-- level returns the queue priority of an encoded entry (its third line).
+local function level(e)
+  if not PRIO then return 0 end
+  return tonumber(string.match(e, '^%d+\n%-?%d+\n(%-?%d+)\n')) or 0
+end
+
+local function qkey(host, lv)
+  if lv == 0 then return P..'q:'..host end
+  return P..'q:'..host..'|'..lv
+end
+
+-- enqueue adds e to its host's queue: at the tail of its priority, or at
+-- the head when it goes back after a lease (expired, released).
+local function enqueue(host, e, head)
+  local lv = level(e)
+  if lv ~= 0 then redis.call('ZADD', P..'pq:'..host, -lv, lv) end
+  if head then
+    redis.call('LPUSH', qkey(host, lv), e)
+  else
+    redis.call('RPUSH', qkey(host, lv), e)
+  end
+end
+
+-- queued reports whether the host has an entry queued.
+local function queued(host)
+  return redis.call('EXISTS', P..'q:'..host, P..'pq:'..host) > 0
+end
+
+-- dequeue pops the host's next entry: the head of its highest priority.
+local function dequeue(host)
+  if PRIO then
+    local top = redis.call('ZRANGE', P..'pq:'..host, 0, 0)
+    local lv = tonumber(top[1])
+    if lv and (lv > 0 or redis.call('EXISTS', P..'q:'..host) == 0) then
+      local k = qkey(host, lv)
+      local e = redis.call('LPOP', k)
+      if redis.call('EXISTS', k) == 0 then redis.call('ZREM', P..'pq:'..host, top[1]) end
+      if e then return e end
+    end
+  end
+  return redis.call('LPOP', P..'q:'..host)
+end
 
 local function hostState(hk)
   local v = redis.call('HMGET', hk, 'inflight', 'next', 'max', 'int', 'jit')
@@ -44,7 +94,7 @@ end
 -- host: something new may be leased, waiters should look.
 local function schedule(host)
   local inflight, nxt, max = hostState(P..'h:'..host)
-  if inflight < max and redis.call('LLEN', P..'q:'..host) > 0 then
+  if inflight < max and queued(host) then
     if nxt < now then nxt = now end
     return redis.call('ZADD', K_HOSTS, 'NX', nxt, host) == 1
   end
@@ -88,7 +138,7 @@ local touched = {}
 for i = 8, #ARGV, 4 do
   if redis.call('SADD', P..'s:'..ARGV[i], ARGV[i+1]) == 1 then
     local host = ARGV[i+2]
-    redis.call('RPUSH', P..'q:'..host, ARGV[i+3])
+    enqueue(host, ARGV[i+3], false)
     if redis.call('HINCRBY', P..'h:'..host, 'n', 1) == 1 then
       redis.call('HINCRBY', K_STATS, 'hosts', 1)
     end
@@ -101,6 +151,9 @@ if added > 0 then
   redis.call('HINCRBY', K_STATS, 'seen', added)
   local wake = false
   for host in pairs(touched) do
+    if redis.call('SADD', P..'hostset', host) == 1 then
+      redis.call('HINCRBY', P..'counters', 'hosts', 1)
+    end
     if schedule(host) then wake = true end
   end
   if wake then redis.call('PUBLISH', K_WAKE, ME) end
@@ -129,7 +182,7 @@ for _, id in ipairs(expired) do
   redis.call('HDEL', K_LEASE, id)
   if v then
     local host, e = string.match(v, '^([^\n]*)\n(.*)$')
-    redis.call('LPUSH', P..'q:'..host, bump(e))
+    enqueue(host, bump(e), true)
     redis.call('HINCRBY', P..'h:'..host, 'inflight', -1)
     redis.call('HINCRBY', K_STATS, 'queued', 1)
     redis.call('HINCRBY', P..'counters', 'expired', 1)
@@ -140,7 +193,7 @@ local due = redis.call('ZRANGEBYSCORE', K_DELAYED, '-inf', now, 'LIMIT', 0, 100)
 for _, m in ipairs(due) do
   redis.call('ZREM', K_DELAYED, m)
   local host, e = string.match(m, '^[^\n]*\n([^\n]*)\n(.*)$')
-  redis.call('RPUSH', P..'q:'..host, e)
+  enqueue(host, e, false)
   schedule(host)
 end
 for i = 1, 32 do
@@ -151,14 +204,14 @@ for i = 1, 32 do
   local hk = P..'h:'..host
   local inflight, _, max, int, jit = hostState(hk)
   local e = false
-  if inflight < max then e = redis.call('LPOP', P..'q:'..host) end
+  if inflight < max then e = dequeue(host) end
   if not e then
     redis.call('ZREM', K_HOSTS, host)
   else
     inflight = inflight + 1
     local nxt = now + int + math.floor(RND * jit)
     redis.call('HSET', hk, 'inflight', inflight, 'next', nxt, 'last', now)
-    if inflight < max and redis.call('LLEN', P..'q:'..host) > 0 then
+    if inflight < max and queued(host) then
       redis.call('ZADD', K_HOSTS, nxt, host)
     else
       redis.call('ZREM', K_HOSTS, host)
@@ -220,7 +273,7 @@ local d = tonumber(ARGV[9])
 if d > 0 then
   redis.call('ZADD', K_DELAYED, now + d, id .. '\n' .. host .. '\n' .. e)
 else
-  redis.call('RPUSH', P..'q:'..host, e)
+  enqueue(host, e, false)
 end
 redis.call('HINCRBY', K_STATS, 'queued', 1)
 schedule(host)
@@ -237,7 +290,7 @@ local n = 0
 for i = 6, #ARGV, 3 do
   local id, host, e = ARGV[i], ARGV[i+1], ARGV[i+2]
   if settle(id, host, e) then
-    redis.call('LPUSH', P..'q:'..host, e)
+    enqueue(host, e, true)
     redis.call('HINCRBY', K_STATS, 'queued', 1)
     schedule(host)
     n = n + 1
@@ -263,7 +316,9 @@ return n
 `)
 
 // policyScript: ARGV[6] host, ARGV[7] MaxInFlight (0 = default),
-// ARGV[8] Interval (ms), ARGV[9] Jitter (ms), ARGV[10] random in [0, 1).
+// ARGV[8] Interval (ms), ARGV[9] Jitter (ms), ARGV[10] random in [0, 1),
+// ARGV[11] "1" for a provisional policy, which is ignored (returns 0) when
+// the host already has a policy.
 // The host's next-allowed time is recomputed from its last lease and the
 // new interval, so a Crawl-delay learnt while a lease is out spaces that
 // lease from the next one, and a shorter one lets the next come sooner (a
@@ -272,10 +327,12 @@ return n
 var policyScript = goredis.NewScript(prelude + `
 local host = ARGV[6]
 local hk = P..'h:'..host
+if ARGV[11] == '1' and redis.call('HEXISTS', hk, 'pol') == 1 then return 0 end
 redis.call('HSET', hk, 'pol', 1, 'int', ARGV[8], 'jit', ARGV[9])
 local last = tonumber(redis.call('HGET', hk, 'last'))
 if last then
   local nxt = last + tonumber(ARGV[8]) + math.floor(tonumber(ARGV[10]) * tonumber(ARGV[9]))
+  nxt = math.max(nxt, tonumber(redis.call('HGET', hk, 'hold')) or 0) -- PauseHost (pause.go)
   redis.call('HSET', hk, 'next', nxt)
   local at = tonumber(redis.call('ZSCORE', K_HOSTS, host))
   if at then

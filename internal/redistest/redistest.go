@@ -94,6 +94,9 @@ type Options struct {
 	AppendOnly bool
 	// Password, when set, is required from clients (requirepass).
 	Password string
+	// MaxmemoryPolicy, when set, is the server's maxmemory-policy
+	// (allkeys-lru, say). Empty means Redis's default, noeviction.
+	MaxmemoryPolicy string
 
 	cluster    bool // a cluster node (StartCluster)
 	discardLog bool // no log file
@@ -152,6 +155,9 @@ func (s *Server) launch(bin string) error {
 	}
 	if s.opts.Password != "" {
 		args = append(args, "--requirepass", s.opts.Password)
+	}
+	if s.opts.MaxmemoryPolicy != "" {
+		args = append(args, "--maxmemory-policy", s.opts.MaxmemoryPolicy)
 	}
 	if s.opts.cluster {
 		args = append(args, clusterArgs(port)...)

@@ -19,6 +19,10 @@
 // [Interval, Interval+Jitter) of the policy in force, as frontier.HostPolicy
 // says, and setting a policy twice changes nothing.
 //
+// A host may also be held back (Hold, for frontier.HostPauser): its
+// next-allowed time is then never earlier than the hold, whatever its
+// leases and policy say, until the hold has passed.
+//
 // Times are Unix nanoseconds given by the caller, which owns the clock, so
 // tests need not sleep. A Schedule is not safe for concurrent use: the
 // backends call it under their own lock.
@@ -39,7 +43,8 @@ type Host[T any] struct {
 
 	last    int64   // start of the most recent lease
 	draw    float64 // the jitter fraction of that lease, in [0, 1); < 0 until drawn
-	next    int64   // next-allowed time: last + Interval + draw*Jitter; 0 before the first lease
+	next    int64   // next-allowed time: max(last + Interval + draw*Jitter, hold); 0 before the first lease and hold
+	hold    int64   // no lease before this time (Hold); 0 for none
 	entered int64   // when it last became eligible
 	ready   int64   // heap key: max(next, entered)
 	order   uint64  // heap tie-break: the Schedule's count when it became eligible
@@ -110,7 +115,7 @@ func (s *Schedule[T]) Lease(h *Host[T], p frontier.HostPolicy, now int64, eligib
 	if p.Jitter > 0 {
 		h.draw = s.rand()
 	}
-	h.next = now + int64(p.Interval) + jitter(h.draw, p.Jitter)
+	h.next = max(now+int64(p.Interval)+jitter(h.draw, p.Jitter), h.hold)
 	switch {
 	case eligible && h.pos > 0:
 		s.enter(h, now)
@@ -129,8 +134,19 @@ func (s *Schedule[T]) SetPolicy(h *Host[T], p frontier.HostPolicy, eligible bool
 		if h.draw < 0 && p.Jitter > 0 {
 			h.draw = s.rand()
 		}
-		h.next = h.last + int64(p.Interval) + jitter(h.draw, p.Jitter)
+		h.next = max(h.last+int64(p.Interval)+jitter(h.draw, p.Jitter), h.hold)
 	}
+	s.Update(h, eligible, now)
+}
+
+// Hold keeps h from being leased before until (Unix nanoseconds), then
+// updates it as by Update. A hold never shortens an earlier, later one:
+// the host waits for whichever ends last.
+func (s *Schedule[T]) Hold(h *Host[T], until int64, eligible bool, now int64) {
+	if until > h.hold {
+		h.hold = until
+	}
+	h.next = max(h.next, h.hold)
 	s.Update(h, eligible, now)
 }
 

@@ -334,3 +334,46 @@ func BenchmarkUpdate(b *testing.B) {
 		s.Update(&r.h, true, now)
 	}
 }
+
+func TestHold(t *testing.T) {
+	s := Schedule[*rec]{Rand: fixed(0)}
+	a, b := newRec("a"), newRec("b")
+	p := frontier.HostPolicy{Interval: 1 * time.Second}
+	s.Update(&a.h, true, t0)
+	s.Update(&b.h, true, t0)
+	s.Lease(&a.h, p, t0, true) // a next at t0+1
+
+	s.Hold(&a.h, t0+5*sec, true, t0)
+	if got := a.h.NextAllowed(); got != t0+5*sec {
+		t.Fatalf("next allowed after hold = %ds, want 5", (got-t0)/sec)
+	}
+	if name, at := top(&s); name != "b" || at != 0 {
+		t.Fatalf("top = %s at %d, want b at 0", name, at)
+	}
+	// An earlier hold does not shorten it; a policy change does not undo it.
+	s.Hold(&a.h, t0+2*sec, true, t0)
+	s.SetPolicy(&a.h, frontier.HostPolicy{}, true, t0)
+	if got := a.h.NextAllowed(); got != t0+5*sec {
+		t.Fatalf("next allowed after shorter hold and policy = %ds, want 5", (got-t0)/sec)
+	}
+	s.Update(&b.h, false, t0)
+	if name, at := top(&s); name != "a" || at != 5 {
+		t.Fatalf("top = %s at %d, want a at 5", name, at)
+	}
+	// Once past, the hold no longer counts: the next lease spaces as usual.
+	s.Lease(&a.h, p, t0+5*sec, true)
+	if got := a.h.NextAllowed(); got != t0+6*sec {
+		t.Fatalf("next allowed after the hold = %ds, want 6", (got-t0)/sec)
+	}
+	// A hold on a host never leased counts too.
+	c := newRec("c")
+	s.Hold(&c.h, t0+9*sec, true, t0)
+	check(t, &s)
+	for s.Len() > 0 {
+		h, at := s.Peek()
+		if h.Value.name == "c" && at != t0+9*sec {
+			t.Fatalf("c ready at %d, want 9", (at-t0)/sec)
+		}
+		s.Update(h, false, t0)
+	}
+}
