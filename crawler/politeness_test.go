@@ -116,13 +116,18 @@ func TestIntervals(t *testing.T) {
 			if len(starts) != want {
 				t.Fatalf("%d requests, want %d", len(starts), want)
 			}
-			// Lower bounds only. Arrival times at the server carry the
-			// scheduling noise of a loaded machine (tens of ms on a
-			// shared 2-core box, more for a request opening a
-			// connection), so single gaps get a looser bound than their
-			// mean.
+			// Lower bounds only, on the mean gap. Arrival times at the
+			// server carry the scheduling noise of the machine: on a
+			// loaded 2-core box a request started on time can arrive
+			// hundreds of ms late, right before the next one, so a single
+			// gap says nothing about when the crawler started them (seen:
+			// 0.5 ms between two requests started 300 ms apart, load
+			// average 40). Delays only lengthen the span of the starts,
+			// so the mean gap is a sound lower bound; the spacing of each
+			// request is proven on a fake clock by internal/schedule's
+			// tests and TestGateUsesClock.
 			if g := minGap(starts); g < tc.want*7/10 {
-				t.Errorf("smallest gap between requests %v, want >= %v", g, tc.want)
+				t.Logf("smallest gap between requests %v (want %v): late arrivals on a loaded machine", g, tc.want)
 				s.mu.Lock()
 				for _, h := range s.starts {
 					t.Logf("%v %s", h.at.Sub(start), h.path)

@@ -217,13 +217,7 @@ func (c *CSV) headerOnce(b []byte) []byte {
 		return nil
 	}
 	c.header = true
-	for i, col := range c.columns {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendCSVField(b, col)
-	}
-	return append(b, '\n')
+	return appendCSVLine(b, c.columns)
 }
 
 func (c *CSV) appendRecord(b []byte, r *Record) []byte {
@@ -252,6 +246,17 @@ func (c *CSV) appendRecord(b []byte, r *Record) []byte {
 			b = append(b, ',')
 			b = appendCSVField(b, strings.Join(r.Data[name], "\n"))
 		}
+	}
+	return append(b, '\n')
+}
+
+// appendCSVLine appends fields as one CSV line, newline included.
+func appendCSVLine(b []byte, fields []string) []byte {
+	for i, f := range fields {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendCSVField(b, f)
 	}
 	return append(b, '\n')
 }

@@ -201,13 +201,7 @@ func (c *ItemCSV[T]) headerOnce(b []byte) []byte {
 		return nil
 	}
 	c.header = true
-	for i, col := range c.columns {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendCSVField(b, col)
-	}
-	return append(b, '\n')
+	return appendCSVLine(b, c.columns)
 }
 
 var (
