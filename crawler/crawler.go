@@ -27,6 +27,10 @@ var (
 	// disallows all). A host that cannot be reached at all gets an
 	// *UnreachableError instead.
 	ErrRobots = errors.New("crawler: robots: disallowed")
+	// ErrRobotsUnreachable: ErrRobots because the host's robots.txt could
+	// not be fetched at all (DNS, connection, TLS errors, timeouts): the
+	// host is most likely unreachable. Errors wrapping it wrap ErrRobots too.
+	ErrRobotsUnreachable = errors.New("robots.txt unreachable")
 	// ErrOffScopeRedirect: a redirect pointed out of scope and was not
 	// followed.
 	ErrOffScopeRedirect = errors.New("crawler: redirect out of scope, not followed")
@@ -656,10 +660,7 @@ func (w *worker) pushLinks(l *frontier.Lease, page *pipeline.Page) error {
 	c := w.c
 	batch := w.links[:0]
 	for _, ln := range page.Links {
-		if ln.NoFollow {
-			continue
-		}
-		if c.scope.check(ln.URL, false) != inScope || !c.followLink(page, ln) {
+		if !c.followsLink(page, ln) {
 			continue
 		}
 		batch = append(batch, frontier.Entry{URL: ln.URL, Depth: l.Depth + 1, Referrer: l.URL})

@@ -155,6 +155,9 @@
 //   - sitemap.go: sitemap discovery and parsing (XML, index, gzip, text).
 //   - stats.go: live and final Stats (no I/O: Queued is cached),
 //     per-host figures (TopHosts).
+//   - query.go: the crawl's rules for code working beside it on the same
+//     session (Follows, Allowed, HostPolicy, RetryDelay),
+//     as package linkcheck does.
 //
 // Package crawler/metrics exports these figures, with the session's and
 // the pipeline's, as Prometheus metrics.

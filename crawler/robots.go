@@ -15,13 +15,14 @@ import (
 
 // robotsRules is what the crawler keeps of one host's robots.txt.
 type robotsRules struct {
-	group      *robots.Group // nil allows all
-	reason     string        // why the group disallows all, for the error record
-	down       error         // the host itself cannot be reached (DNS, refused): it, not robots.txt, is the cause
-	crawlDelay time.Duration // for our group, capped
-	sitemaps   []string      // Sitemap: lines, as written
-	url        string        // where it came from
-	fetched    time.Time     // when, for RobotsMaxAge
+	group       *robots.Group // nil allows all
+	reason      string        // why the group disallows all, for the error record
+	down        error         // the host itself cannot be reached (DNS, refused): it, not robots.txt, is the cause
+	unreachable bool          // robots.txt could not be fetched at all (down, TLS, timeout): ErrRobotsUnreachable
+	crawlDelay  time.Duration // for our group, capped
+	sitemaps    []string      // Sitemap: lines, as written
+	url         string        // where it came from
+	fetched     time.Time     // when, for RobotsMaxAge
 }
 
 // allowed reports whether path (path and query, escaped) may be fetched.
@@ -101,7 +102,7 @@ func (c *Crawler) fetchRobots(ctx context.Context, scheme string, h *hostState) 
 		var rules *robotsRules
 		var delay time.Duration
 		if err != nil {
-			rules = &robotsRules{group: robots.DisallowAll().Group(""), url: u, reason: "robots.txt unreachable: " + err.Error()}
+			rules = &robotsRules{group: robots.DisallowAll().Group(""), url: u, reason: "robots.txt unreachable: " + err.Error(), unreachable: true}
 			if down := hostDown(h.key, err); down != nil {
 				rules.down = down
 				rules.reason = down.Error()
@@ -166,7 +167,12 @@ func (c *Crawler) robotsLoaded(ctx context.Context, h *hostState, r *robotsRules
 	h.mu.Lock()
 	h.crawlDelay = r.crawlDelay
 	h.robotsKnown = true
-	err := c.applyPolicyLocked(ctx, h)
+	var err error
+	if h.registered.Load() {
+		// A host not registered yet (one asked about by Allowed) gets its
+		// policy, with this Crawl-delay, when its first URL is pushed.
+		err = c.applyPolicyLocked(ctx, h)
+	}
 	h.mu.Unlock()
 	if err != nil && !errors.Is(err, context.Canceled) {
 		c.log.Warn("set host policy", "host", h.key, "err", err)
@@ -183,6 +189,8 @@ func errRobots(r *robotsRules, path string) error {
 	switch {
 	case r.down != nil:
 		return r.down
+	case r.unreachable:
+		return fmt.Errorf("%w: %s (%w: %s)", ErrRobots, path, ErrRobotsUnreachable, r.reason)
 	case r.group.DisallowsAll():
 		return fmt.Errorf("%w: %s (%s)", ErrRobots, path, r.reason)
 	}

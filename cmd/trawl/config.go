@@ -96,6 +96,7 @@ type Config struct {
 	WarcMaxSize Size   `yaml:"warc_max_size"` // size at which the next WARC file starts
 	WarcCDX     bool   `yaml:"warc_cdx"`      // also write PREFIX.cdxj
 	WarcLevel   int    `yaml:"warc_level"`    // gzip level: 1 (fastest) to 9 (smallest), -2 (Huffman only), 0 (stored)
+
 	// Rendering in a headless browser (render.go).
 	Render        bool          `yaml:"render"`         // same as render_when: always
 	RenderWhen    string        `yaml:"render_when"`    // never, always or auto
@@ -105,6 +106,17 @@ type Config struct {
 	RenderTimeout time.Duration `yaml:"render_timeout"` // cap per page
 	RenderBlock   string        `yaml:"render_block"`   // resource types not loaded; "" = image,font,media; "none"
 	RenderMarker  string        `yaml:"render_marker"`  // with render_when auto: render pages whose HTML matches
+
+	// Link checking: trawl check (check.go).
+	Accept      []string `yaml:"accept"`       // statuses that count as OK ("403", "999")
+	NoFragments bool     `yaml:"no_fragments"` // do not check #fragments
+	All         bool     `yaml:"all"`          // list the OK targets too (jsonl, junit)
+	Report      string   `yaml:"report"`       // HTML report file; "" = none
+	MaxSources  int      `yaml:"max_sources"`  // sources listed per target; 0 = 100, -1 = all
+
+	// cmd is the subcommand the configuration is for ("check" allows other
+	// formats); not a key.
+	cmd string
 }
 
 // Defaults of the values that are not the zero value.
@@ -191,7 +203,7 @@ func (c *Config) Validate() error {
 		return nil
 	}
 	checks := []error{
-		oneOf("format", c.Format, "jsonl", "csv"),
+		c.validateFormat(oneOf),
 		oneOf("log_level", strings.ToLower(c.LogLevel), "debug", "info", "warn", "error"),
 		oneOf("log_format", c.LogFormat, "text", "json"),
 		atLeast("depth", c.Depth, -1),
@@ -213,6 +225,7 @@ func (c *Config) Validate() error {
 		c.validateMetrics(),
 		c.validateWarc(),
 		c.validateRender(),
+		c.validateCheck(),
 	}
 	if c.Rate < 0 || c.Rate != c.Rate {
 		checks = append(checks, invalid("rate", "must be a number of requests per second >= 0, got %v", c.Rate))

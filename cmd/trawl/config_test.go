@@ -42,7 +42,8 @@ func TestKeysFlagsAndFile(t *testing.T) {
 	}
 	cfg := DefaultConfig()
 	var path string
-	fs := newCrawlFlags(&cfg, &path)
+	// The check command has the crawl's flags and its own.
+	fs := newCheckFlags(&cfg, &path)
 	keys := yamlFields()
 	for key := range keys {
 		if _, ok := doc[key]; !ok {

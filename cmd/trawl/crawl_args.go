@@ -33,6 +33,20 @@ type crawlingCommand struct {
 	usage func(io.Writer)      // prints the command's help
 	flags func(*pflag.FlagSet) // registers the command's own flags; nil for none
 	seeds bool                 // seed URLs are required; when false, arguments are refused
+
+	// defaults returns the command's defaults; nil means DefaultConfig.
+	defaults func() Config
+	// configFlags registers the command's own flags that set Config keys
+	// (check.go); nil for none.
+	configFlags func(c *Config, fs *pflag.FlagSet)
+}
+
+// defaultConfig is the command's default configuration.
+func (cmd crawlingCommand) defaultConfig() Config {
+	if cmd.defaults != nil {
+		return cmd.defaults()
+	}
+	return DefaultConfig()
 }
 
 var crawlCommand = crawlingCommand{name: "crawl", usage: printCrawlUsage, seeds: true}
@@ -51,13 +65,16 @@ func (cmd crawlingCommand) newFlags(c *Config, configPath *string) *pflag.FlagSe
 	if cmd.flags != nil {
 		cmd.flags(fs)
 	}
+	if cmd.configFlags != nil {
+		cmd.configFlags(c, fs)
+	}
 	return fs
 }
 
 // parseCommandArgs is parseCrawlArgs for any crawling command.
 func parseCommandArgs(cmd crawlingCommand, args []string, stdout io.Writer) (*crawlArgs, error) {
 	// First pass: find the config file and which flags were given.
-	probe := DefaultConfig()
+	probe := cmd.defaultConfig()
 	var configPath string
 	fs := cmd.newFlags(&probe, &configPath)
 	fs.SetOutput(io.Discard)
@@ -71,7 +88,7 @@ func parseCommandArgs(cmd crawlingCommand, args []string, stdout io.Writer) (*cr
 	a := &crawlArgs{changed: map[string]bool{}}
 	fs.Visit(func(f *pflag.Flag) { a.changed[f.Name] = true })
 
-	cfg := DefaultConfig()
+	cfg := cmd.defaultConfig()
 	var lines map[string]int
 	switch {
 	case fs.Changed("config"):
@@ -126,7 +143,7 @@ func parseCommandArgs(cmd crawlingCommand, args []string, stdout io.Writer) (*cr
 		return a, nil
 	}
 	if fs2.NArg() == 0 {
-		return nil, usagef("crawl: no URL given (usage: trawl crawl [flags] URL...)")
+		return nil, usagef("%s: no URL given (usage: trawl %s [flags] URL...)", cmd.name, cmd.name)
 	}
 	seen := map[string]bool{}
 	for _, raw := range fs2.Args() {

@@ -13,6 +13,7 @@ const usageText = `trawl crawls web sites: politely, with bounded memory, to JSO
 
 Usage:
   trawl crawl [flags] URL...   crawl the sites of the given seed URLs
+  trawl check [flags] URL...   find the broken links of the sites of the seed URLs
   trawl demo [flags]           crawl the built-in demo site (no internet needed)
   trawl status --redis URL     show a crawl shared through Redis, without crawling
   trawl version                print the version
@@ -24,6 +25,7 @@ Examples:
   trawl crawl https://example.com/ | jq -r .url
   trawl crawl https://example.com/ --depth 2 --max-pages 500 --format csv -o pages.csv
   trawl crawl https://example.com/ --select 'title=h1' --select 'image=img@src'
+  trawl check https://example.com/ --report report.html
 
 Run 'trawl help crawl' for every crawl flag.
 `
@@ -93,6 +95,9 @@ func flagUsages(fs *pflag.FlagSet) string {
 	var rows []row
 	width := 0
 	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Hidden {
+			return
+		}
 		left := "      --" + f.Name
 		if f.Shorthand != "" {
 			left = "  -" + f.Shorthand + ", --" + f.Name
@@ -129,6 +134,8 @@ func runHelp(args []string, stdout io.Writer) error {
 		printUsage(stdout)
 	case args[0] == "crawl":
 		printCrawlUsage(stdout)
+	case args[0] == "check":
+		printCheckUsage(stdout)
 	case args[0] == "demo":
 		printDemoUsage(stdout)
 	case args[0] == "status":
@@ -141,4 +148,44 @@ func runHelp(args []string, stdout io.Writer) error {
 		return usagef("help: unknown command %q", args[0])
 	}
 	return nil
+}
+
+const checkUsageHead = `Usage: trawl check [flags] URL...
+
+Crawls the sites of the seed URLs as 'trawl crawl' does (same scope,
+politeness, robots.txt, retries, --state, --redis and config file) and checks
+every link and asset its pages reference. Pages of the site are fetched and
+their links followed; everything else (other hosts, images, scripts,
+stylesheets, media, URLs beyond --depth) is checked once with HEAD (GET when
+HEAD is refused or fails), never expanded, obeying its host's robots.txt.
+A link's #fragment must name an element (id, or <a name>) of its page.
+
+Broken: status 400 or more after retries (429 and 503 are retried per
+Retry-After), DNS, connection, TLS and timeout errors, redirect loops and
+chains longer than --max-redirects, redirects ending broken. --accept 403,999
+counts statuses as OK; --exclude REGEX keeps URLs from being crawled or
+checked. Links robots.txt disallows are listed as skipped, not broken.
+
+Output (standard output or --output): text, a summary grouped by page
+(default); jsonl, one object per target {url, ok, status, error, skipped,
+kind, redirects, sources: [{page, tag, attr, text, line}]} (broken and
+skipped ones, every one with --all); junit, JUnit XML for CI. --report FILE
+writes a self-contained HTML report.
+
+Exit status: 0 nothing broken, 1 something broken (or a fatal error), 2 bad
+flag, config key or URL, 130 interrupted.
+
+Examples:
+  trawl check https://example.com/
+  trawl check https://example.com/ --format jsonl -o broken.jsonl --report report.html
+  trawl check https://example.com/ --accept 403,999 --exclude '\?replytocom=' --format junit -o links.xml
+
+Flags:
+`
+
+func printCheckUsage(w io.Writer) {
+	cfg := defaultCheckConfig()
+	var path string
+	fmt.Fprint(w, checkUsageHead)
+	fmt.Fprint(w, flagUsages(newCheckFlags(&cfg, &path)))
 }

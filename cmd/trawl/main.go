@@ -26,7 +26,7 @@ import (
 
 func main() {
 	err := Run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)
-	if err != nil && !errors.Is(err, errInterrupted) {
+	if err != nil && !errors.Is(err, errInterrupted) && !errors.Is(err, errBroken) {
 		// One line, even for joined errors.
 		fmt.Fprintln(os.Stderr, "trawl: "+strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
@@ -82,6 +82,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "crawl":
 		return runCrawl(ctx, rest, stdout, stderr)
+	case "check":
+		return runCheck(ctx, rest, stdout, stderr)
 	case "status":
 		return runStatus(ctx, rest, stdout)
 	case "demo":

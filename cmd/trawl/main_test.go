@@ -38,6 +38,8 @@ func TestRunCommands(t *testing.T) {
 		{[]string{"help"}, 0, "trawl crawl [flags] URL...", ""},
 		{[]string{"--help"}, 0, "Examples:", ""},
 		{[]string{"help", "crawl"}, 0, "--per-host N", ""},
+		{[]string{"help", "check"}, 0, "--accept STATUSES", ""},
+		{[]string{"check", "-h"}, 0, "Usage: trawl check", ""},
 		{[]string{"help", "version"}, 0, "Usage: trawl version", ""},
 		{[]string{"help", "frobnicate"}, 2, "", `help: unknown command "frobnicate"`},
 		{[]string{"version"}, 0, "trawl ", ""},

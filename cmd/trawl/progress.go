@@ -309,16 +309,22 @@ const progressInterval = 250 * time.Millisecond
 // runProgress redraws the status line from stats every interval until ctx
 // ends, then erases it.
 func runProgress(ctx context.Context, c *console, stats func() crawlStats, interval time.Duration) {
+	runStatusLine(ctx, c, func() string { return statusLine(stats()) }, interval)
+}
+
+// runStatusLine redraws the status line from line() every interval until ctx
+// ends, then erases it.
+func runStatusLine(ctx context.Context, c *console, line func() string, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	defer c.ClearStatus()
-	c.SetStatus(statusLine(stats()))
+	c.SetStatus(line())
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			c.SetStatus(statusLine(stats()))
+			c.SetStatus(line())
 		}
 	}
 }
