@@ -133,15 +133,34 @@ func clean(v string) string {
 }
 
 // checkRecord reports a record the writer cannot write.
+// isToken reports whether s is a non-empty token (RFC 9110 §5.6.2), as a
+// WARC record type and a field name must be (ISO 28500 §5): no spaces,
+// controls or separators, which a reader would trim or split on.
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 func checkRecord(r *Record) error {
-	if r.Type == "" || strings.ContainsAny(r.Type, "\r\n ") {
+	if !isToken(r.Type) {
 		return fmt.Errorf("warc: bad record type %q", r.Type)
 	}
 	if r.Length < 0 || (r.Block == nil && r.Length != 0) {
 		return fmt.Errorf("warc: %s record: bad block length %d", r.Type, r.Length)
 	}
 	for _, f := range r.Fields {
-		if f.Name == "" || strings.ContainsAny(f.Name, ":\r\n ") {
+		if !isToken(f.Name) {
 			return fmt.Errorf("warc: %s record: bad field name %q", r.Type, f.Name)
 		}
 		switch strings.ToLower(f.Name) {
