@@ -8,11 +8,8 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
-	"os/signal"
 	"strings"
 	"sync"
-	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/trawlhq/trawl/crawler"
@@ -137,38 +134,15 @@ func crawl(ctx context.Context, a *crawlArgs, stdout, stderr io.Writer) error {
 	// in-flight ones finish within the grace period, the output is flushed.
 	// A second one exits at once; every record already written is whole,
 	// because exporters write each record in one Write.
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	runCtx, sigs := watchSignals(ctx, logger, cfg.GracePeriod, func() {
+		_ = exporter.Flush()
+		con.ClearStatus()
+		fmt.Fprintln(con, "trawl: interrupted again: exiting now")
+	})
+	defer sigs.Stop()
 	if arc != nil {
-		arc.setCancel(cancel) // a failed WARC write stops the crawl
+		arc.setCancel(sigs.cancel) // a failed WARC write stops the crawl
 	}
-	var interrupted atomic.Bool
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	done := make(chan struct{})
-	var sigWG sync.WaitGroup
-	sigWG.Add(1)
-	go func() {
-		defer sigWG.Done()
-		select {
-		case sig := <-sigs:
-			interrupted.Store(true)
-			logger.Warn("stopping: letting in-flight requests finish (interrupt again to exit now)",
-				"signal", sig.String(), "grace_period", cfg.GracePeriod.String())
-			cancel()
-		case <-done:
-			return
-		}
-		select {
-		case <-sigs:
-			_ = exporter.Flush()
-			con.ClearStatus()
-			fmt.Fprintln(con, "trawl: interrupted again: exiting now")
-			exitNow(exitInterrupted)
-		case <-done:
-		}
-	}()
 
 	// The status line, the summary and --stats read the counters /metrics
 	// exports, so that they agree; a Redis crawl adds its totals over all
@@ -213,10 +187,9 @@ func crawl(ctx context.Context, a *crawlArgs, stdout, stderr io.Writer) error {
 			closeErr = err
 		}
 	}
-	close(done)
-	sigWG.Wait()
+	sigs.Stop()
 
-	stopped := interrupted.Load() || (ctx.Err() != nil && errors.Is(runErr, ctx.Err()))
+	stopped := sigs.Interrupted() || (ctx.Err() != nil && errors.Is(runErr, ctx.Err()))
 	if stopped && errors.Is(runErr, context.Canceled) {
 		runErr = nil
 	}

@@ -21,6 +21,7 @@ type signals struct {
 	done        chan struct{}
 	wg          sync.WaitGroup
 	sigs        chan os.Signal
+	stop        sync.Once
 }
 
 // watchSignals starts watching. lastWords runs before a second signal
@@ -54,10 +55,13 @@ func watchSignals(ctx context.Context, logger *slog.Logger, grace time.Duration,
 // Interrupted reports whether a signal stopped the run.
 func (s *signals) Interrupted() bool { return s.interrupted.Load() }
 
-// Stop stops watching; a signal after Stop has the default effect.
+// Stop stops watching and cancels the run's context; a signal after Stop
+// has the default effect. It is idempotent.
 func (s *signals) Stop() {
-	signal.Stop(s.sigs)
-	close(s.done)
-	s.wg.Wait()
-	s.cancel()
+	s.stop.Do(func() {
+		signal.Stop(s.sigs)
+		close(s.done)
+		s.wg.Wait()
+		s.cancel()
+	})
 }
