@@ -42,6 +42,12 @@
 // (package pipeline) see pages, never the network; AfterResponse may use
 // the network.
 //
+// A fourth seam, Config.Renderer, replaces a fetched HTML page's body with
+// the DOM a browser builds from it (package crawler/render, headless
+// Chromium). The browser's own requests go out through FetchFunc: the
+// session, robots.txt of their host, and per-host request slots that page
+// and subresource requests share, so PerHost bounds both together.
+//
 // # The model
 //
 // Run pushes the seeds (depth 0) and starts Config.Workers goroutines — a
@@ -55,6 +61,7 @@
 //	session.Do with CheckRedirect   // every hop: loop, scope, robots, gate (the session counts hops)
 //	AfterResponse                   // may ask for a retry
 //	retryable failure?  frontier.Retry(lease, backoff or Retry-After) and loop
+//	Renderer, if set                // 2xx HTML rendered in a browser (crawler/render)
 //	pipeline.Process(page)          // exactly one record per lease
 //	push followable in-scope links  // depth+1, one batch, each passed by Follow
 //	frontier.Ack(lease)             // not when the push failed
@@ -158,6 +165,9 @@
 //   - query.go: the crawl's rules for code working beside it on the same
 //     session (Follows, Allowed, HostPolicy, RetryDelay),
 //     as package linkcheck does.
+//   - rendering.go: the Renderer seam (package crawler/render implements
+//     it) and the subresource fetches it makes through the session, robots.txt
+//     and the per-host request slots.
 //
 // Package crawler/metrics exports these figures, with the session's and
 // the pipeline's, as Prometheus metrics.
