@@ -30,9 +30,12 @@ func scanRefsTokenizer(doc string) scanned {
 			inA = -1
 		}
 	}
+	prevText := false // the token before this one was text
 	for {
 		tt := z.Next()
 		raw := z.Raw()
+		wasText := prevText
+		prevText = tt == html.TextToken
 		tagLine := line
 		line += bytes.Count(raw, []byte{'\n'})
 		switch tt {
@@ -45,6 +48,11 @@ func scanRefsTokenizer(doc string) scanned {
 				continue
 			}
 			if inA >= 0 && len(text) < 4*maxText {
+				if wasText && len(text) > 0 && text[len(text)-1] == ' ' {
+					// The tokenizer splits one run of text at a '<' that
+					// starts no tag ("0</" at the end): no tag came between.
+					text = text[:len(text)-1]
+				}
 				text = append(text, z.Text()...)
 				text = append(text, ' ')
 			}
