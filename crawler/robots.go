@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/trawlhq/trawl/crawler/robots"
+	"github.com/trawlhq/trawl/frontier"
 	"github.com/trawlhq/trawl/session"
 )
 
@@ -78,9 +79,68 @@ func (c *Crawler) robots(ctx context.Context, h *hostState, scheme string) (*rob
 	}
 }
 
-// fetchRobots fetches and parses robots.txt of a host. It returns an
-// error only when ctx ended; every other failure becomes rules.
+// robotsClaimTTL is how long a process sharing a crawl (frontier.RobotsStore)
+// may take to fetch a host's robots.txt before another process fetches it
+// itself; also the longest the others wait for it.
+const robotsClaimTTL = 15 * time.Second
+
+// maxSharedRobots is the largest robots.txt body kept in a shared store:
+// bounds what a crawl of many hosts leaves in it (typical files are a few
+// KiB); a larger one is fetched by each process.
+const maxSharedRobots = 64 << 10
+
+// robotsPoll is how often a process waiting for another's robots.txt asks
+// the store again.
+const robotsPoll = 50 * time.Millisecond
+
+// fetchRobots returns the rules of a host's robots.txt. With a frontier
+// shared by several processes (frontier.RobotsStore) one process fetches it
+// for the whole crawl and the others read its answer from the store; a
+// store that fails only means this process fetches it itself. It returns an
+// error only when ctx ended.
 func (c *Crawler) fetchRobots(ctx context.Context, scheme string, h *hostState) (*robotsRules, error) {
+	store, ok := c.front.(frontier.RobotsStore)
+	if !ok {
+		return c.fetchRobotsOwn(ctx, scheme, h, nil)
+	}
+	u := scheme + "://" + h.key + "/robots.txt"
+	key := scheme + "://" + h.key
+	keep := func(status int, body []byte) {
+		if len(body) > maxSharedRobots {
+			return // the other processes fetch it themselves
+		}
+		if err := store.StoreRobots(ctx, key, status, body, RobotsMaxAge); err != nil {
+			c.log.Debug("robots.txt not shared", "url", u, "err", err)
+		}
+	}
+	for waited := time.Duration(0); ; waited += robotsPoll {
+		status, body, ok, err := store.LoadRobots(ctx, key)
+		if err != nil {
+			return c.fetchRobotsOwn(ctx, scheme, h, nil)
+		}
+		if ok {
+			return c.parseRobots(u, status, body), nil
+		}
+		claimed, err := store.ClaimRobots(ctx, key, robotsClaimTTL)
+		switch {
+		case err != nil:
+			return c.fetchRobotsOwn(ctx, scheme, h, nil)
+		case claimed:
+			return c.fetchRobotsOwn(ctx, scheme, h, keep)
+		case waited >= robotsClaimTTL:
+			return c.fetchRobotsOwn(ctx, scheme, h, nil)
+		}
+		if err := c.s.sleep(ctx, robotsPoll); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// fetchRobotsOwn fetches and parses robots.txt of a host. It returns an
+// error only when ctx ended; every other failure becomes rules. keep, when
+// not nil, is given the answer that decided the rules (a status and body;
+// not a failure, 429 or 5xx).
+func (c *Crawler) fetchRobotsOwn(ctx context.Context, scheme string, h *hostState, keep func(status int, body []byte)) (*robotsRules, error) {
 	u := scheme + "://" + h.key + "/robots.txt"
 	for attempt := 0; ; attempt++ {
 		// robots.txt is a request like any other: it keeps the host's gap.
@@ -116,6 +176,9 @@ func (c *Crawler) fetchRobots(ctx context.Context, scheme string, h *hostState) 
 			delay = c.s.backoff(attempt)
 		} else {
 			rules = c.parseRobots(u, resp.StatusCode, resp.Body)
+			if keep != nil && !rules.group.DisallowsAll() {
+				keep(resp.StatusCode, resp.Body)
+			}
 			h := resp.Header
 			resp.Release()
 			if !rules.group.DisallowsAll() {

@@ -112,6 +112,27 @@ type HostPauser interface {
 	PauseHost(ctx context.Context, host string, until time.Time) error
 }
 
+// RobotsStore is implemented by backends shared by several processes
+// (frontier/redis), so that one host's robots.txt is fetched once for the
+// whole crawl instead of once per process. The crawler uses it when the
+// frontier has it; it stores only answers that decide the host's rules (a
+// status and a body), never a failed fetch.
+//
+// Contract:
+//
+//   - LoadRobots returns the answer stored for host by any process (ok
+//     true), as long as it is younger than the maxAge it was stored with.
+//   - ClaimRobots reports whether the caller may fetch host's robots.txt
+//     now: true for exactly one caller until ttl passes or an answer is
+//     stored; the others wait and LoadRobots again.
+//   - All methods are safe for concurrent use; an error means the caller
+//     fetches robots.txt itself, as without a store.
+type RobotsStore interface {
+	LoadRobots(ctx context.Context, host string) (status int, body []byte, ok bool, err error)
+	ClaimRobots(ctx context.Context, host string, ttl time.Duration) (bool, error)
+	StoreRobots(ctx context.Context, host string, status int, body []byte, maxAge time.Duration) error
+}
+
 // Stats is a snapshot of a frontier's size.
 type Stats struct {
 	Queued  int64 // entries waiting to be leased, including delayed retries

@@ -73,3 +73,26 @@ func TestE2EPerHostLimitOneProcess(t *testing.T) {
 		})
 	}
 }
+
+// TestE2ERedisRobotsFetchedOnce: three processes of one Redis crawl, robots.txt
+// obeyed, fetch the host's robots.txt once between them (one process
+// fetches it, the others read its answer from Redis), and still every page
+// exactly once.
+func TestE2ERedisRobotsFetchedOnce(t *testing.T) {
+	redisURL := redistest.URL(t)
+	site := newPaddedSite(t, 300, 5*time.Millisecond, 4<<10)
+	procs := startShared(t, 3, site, redisURL, redistest.Name(t), "--workers", "4", "--per-host", "4")
+	for i, p := range procs {
+		if code := p.wait(t, 60*time.Second); code != 0 {
+			t.Fatalf("process %d exited %d; stderr:\n%s", i, code, p.stderr.String())
+		}
+	}
+	if n := site.hitsOf("/robots.txt"); n != 1 {
+		t.Errorf("robots.txt fetched %d times by 3 processes; want once for the whole crawl", n)
+	}
+	for i := range site.pages {
+		if n := site.hitsOf(fmt.Sprintf("/p/%d", i)); n != 1 {
+			t.Errorf("page %d fetched %d times; want exactly once across processes", i, n)
+		}
+	}
+}
