@@ -2,6 +2,7 @@ package linkcheck
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -133,6 +134,9 @@ func FuzzScanRefs(f *testing.F) {
 			strings.Contains(doc, "<![CDATA[") {
 			t.Skip("foreign content")
 		}
+		if unquotedSlashEnd.MatchString(doc) {
+			t.Skip("x/net/html reads '/>' after an unquoted attribute value as a self-closing tag; the HTML standard reads the '/' as part of the value, as scanRefs does")
+		}
 		got, want := clipped(scanRefs(doc)), clipped(scanRefsTokenizer(doc))
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("fast scanner:\n%+v\ntokenizer:\n%+v", got, want)
@@ -182,3 +186,7 @@ func clipped(s scanned) scanned {
 	}
 	return s
 }
+
+// unquotedSlashEnd matches an unquoted attribute value ending in '/' right
+// before '>' (<a href=/>): see FuzzScanRefs.
+var unquotedSlashEnd = regexp.MustCompile("=[ \t\n\f]*[^ \t\n\f\"'=<>`]*/>")
