@@ -200,12 +200,7 @@ func TestDemoServe(t *testing.T) {
 }
 
 func TestDemoUsage(t *testing.T) {
-	tests := []struct {
-		args     []string
-		code     int
-		stdout   string
-		errorHas string
-	}{
+	runCases(t, []runCase{
 		{[]string{"help", "demo"}, 0, "trawl demo --serve [--addr HOST:PORT]", ""},
 		{[]string{"demo", "-h"}, 0, "--per-host N", ""},
 		{[]string{"help"}, 0, "trawl demo [flags]", ""},
@@ -213,20 +208,6 @@ func TestDemoUsage(t *testing.T) {
 		{[]string{"demo", "--serve", "-o", "x.jsonl"}, 2, "", "--output would have no effect"},
 		{[]string{"demo", "--workers", "0"}, 2, "", "--workers: must be at least 1"},
 		{[]string{"demo", "--bogus"}, 2, "", "demo: unknown flag: --bogus"},
-	}
-	for _, tt := range tests {
-		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			var out, errb strings.Builder
-			err := Run(context.Background(), tt.args, &out, &errb)
-			if got := exitCode(err); got != tt.code {
-				t.Fatalf("exit %d (err %v), want %d", got, err, tt.code)
-			}
-			if tt.errorHas != "" && (err == nil || !strings.Contains(err.Error(), tt.errorHas)) {
-				t.Fatalf("err = %v, want it to contain %q", err, tt.errorHas)
-			}
-			if !strings.Contains(out.String(), tt.stdout) {
-				t.Fatalf("stdout %q lacks %q", out.String(), tt.stdout)
-			}
-		})
-	}
+	})
+
 }

@@ -28,12 +28,7 @@ func TestExitCode(t *testing.T) {
 }
 
 func TestRunCommands(t *testing.T) {
-	tests := []struct {
-		args     []string
-		code     int
-		stdout   string // substring
-		errorHas string // substring of the error
-	}{
+	runCases(t, []runCase{
 		{nil, 2, "", "no command given"},
 		{[]string{"help"}, 0, "trawl crawl [flags] URL...", ""},
 		{[]string{"--help"}, 0, "Examples:", ""},
@@ -47,7 +42,22 @@ func TestRunCommands(t *testing.T) {
 		{[]string{"crawll"}, 2, "", `unknown command "crawll" (try 'trawl help')`},
 		{[]string{"https://example.com/"}, 2, "", `did you mean 'trawl crawl https://example.com/'?`},
 		{[]string{"crawl", "-h"}, 0, "Usage: trawl crawl", ""},
-	}
+	})
+
+}
+
+// runCase is one command line given to Run: its exit code, a substring of
+// its standard output and of its error.
+type runCase struct {
+	args     []string
+	code     int
+	stdout   string // substring
+	errorHas string // substring of the error
+}
+
+// runCases runs each case as a subtest.
+func runCases(t *testing.T, tests []runCase) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			var out, errb strings.Builder
