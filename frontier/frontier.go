@@ -133,6 +133,33 @@ type RobotsStore interface {
 	StoreRobots(ctx context.Context, host string, status int, body []byte, maxAge time.Duration) error
 }
 
+// PassStarter is implemented by backends that can start a new pass over a
+// finished crawl (an incremental recrawl, see crawler/recrawl): the URLs a
+// pass has seen may then be pushed and fetched again. frontier/memory,
+// frontier/disk and frontier/redis implement it.
+//
+// Contract (frontiertest.Run checks it for backends that implement it):
+//
+//   - NewPass starts a new pass only when the crawl is finished: nothing
+//     queued, leased or delayed, and at least one URL pushed since the
+//     current pass began. It then forgets every fingerprint seen (Push
+//     adds them again; Stats.Seen is 0) and zeroes what the backend counts
+//     per pass (pages acknowledged, for a resumed crawl's page budget),
+//     and reports true.
+//   - Otherwise it changes nothing and reports false without error: a pass
+//     is in progress (to be resumed), or one was just started (by another
+//     process, for a shared backend) and nothing pushed yet. So every
+//     process of a shared crawl may call it at start: exactly one of those
+//     that find the crawl finished starts the pass.
+//   - Host policies, pauses and other state kept beside the queue (the
+//     backend's key/value state, stored robots.txt answers) survive it.
+//   - It is safe for concurrent use with every other method, and is meant
+//     to be called before the pass's first Push; after Close it returns
+//     ErrClosed.
+type PassStarter interface {
+	NewPass(ctx context.Context) (started bool, err error)
+}
+
 // Stats is a snapshot of a frontier's size.
 type Stats struct {
 	Queued  int64 // entries waiting to be leased, including delayed retries

@@ -1,0 +1,255 @@
+package recrawl
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+)
+
+// codecVersion is the first byte of every encoded Page.
+const codecVersion = 1
+
+// Limits of what is encoded: a Page beyond them is refused by AppendBinary
+// (the crawler cuts titles and link lists before it saves).
+const (
+	// MaxLinks is the most links a stored Page holds.
+	MaxLinks = 1 << 16
+	// maxString bounds every string of the encoding.
+	maxString = 1 << 20
+)
+
+var errCorrupt = errors.New("recrawl: corrupt page record")
+
+// Flags of the encoding.
+const (
+	flagNoCache = 1 << iota
+	flagNoIndex
+	flagNoFollow
+)
+
+// AppendBinary appends p's encoding, without its URL (the key), to b.
+// Links are front-coded: each stores only what differs from the one before
+// it (the first from the page's URL), so a page's same-site links cost
+// little more than their paths.
+//
+// Layout: version byte, uvarint depth, varint Fetched (Unix ns), uvarint
+// status, string ETag, string LastModified, varint FreshUntil, flags byte,
+// 8-byte digest, string content type, string title, varint Lastmod, varint
+// LastmodSeen, uvarint link count, then per link: a byte (1 = nofollow),
+// uvarint bytes shared with the previous URL, string of the rest. Times
+// are 0 when zero; strings are a uvarint length and the bytes.
+func (p *Page) AppendBinary(b []byte) ([]byte, error) {
+	if len(p.Links) > MaxLinks {
+		return b, fmt.Errorf("recrawl: %s: %d links, more than %d", p.URL, len(p.Links), MaxLinks)
+	}
+	if p.Depth < 0 || p.Status < 0 {
+		return b, fmt.Errorf("recrawl: %s: negative depth or status", p.URL)
+	}
+	for _, s := range [...]string{p.ETag, p.LastModified, p.ContentType, p.Title} {
+		if len(s) > maxString {
+			return b, fmt.Errorf("recrawl: %s: field longer than %d bytes", p.URL, maxString)
+		}
+	}
+	b = append(b, codecVersion)
+	b = binary.AppendUvarint(b, uint64(p.Depth))
+	b = binary.AppendVarint(b, unixNano(p.Fetched))
+	b = binary.AppendUvarint(b, uint64(p.Status))
+	b = appendString(b, p.ETag)
+	b = appendString(b, p.LastModified)
+	b = binary.AppendVarint(b, unixNano(p.FreshUntil))
+	var flags byte
+	if p.NoCache {
+		flags |= flagNoCache
+	}
+	if p.NoIndex {
+		flags |= flagNoIndex
+	}
+	if p.NoFollow {
+		flags |= flagNoFollow
+	}
+	b = append(b, flags)
+	b = binary.BigEndian.AppendUint64(b, p.Digest)
+	b = appendString(b, p.ContentType)
+	b = appendString(b, p.Title)
+	b = binary.AppendVarint(b, unixNano(p.Lastmod))
+	b = binary.AppendVarint(b, unixNano(p.LastmodSeen))
+	b = binary.AppendUvarint(b, uint64(len(p.Links)))
+	prev := p.URL
+	for _, l := range p.Links {
+		if len(l.URL) > maxString {
+			return b, fmt.Errorf("recrawl: %s: link longer than %d bytes", p.URL, maxString)
+		}
+		if l.NoFollow {
+			b = append(b, 1)
+		} else {
+			b = append(b, 0)
+		}
+		n := sharedPrefix(prev, l.URL)
+		b = binary.AppendUvarint(b, uint64(n))
+		b = appendString(b, l.URL[n:])
+		prev = l.URL
+	}
+	return b, nil
+}
+
+// UnmarshalBinary decodes what AppendBinary wrote into p, whose URL must
+// already be set (the first link is coded against it). It never panics on
+// damaged input: it returns an error.
+func (p *Page) UnmarshalBinary(data []byte) error {
+	d := decoder{b: data}
+	if d.byte() != codecVersion {
+		return errCorrupt
+	}
+	depth := d.uvarint()
+	p.Depth = int(min(depth, math.MaxInt32))
+	p.Fetched = fromUnixNano(d.varint())
+	p.Status = int(min(d.uvarint(), math.MaxInt32))
+	p.ETag = d.string()
+	p.LastModified = d.string()
+	p.FreshUntil = fromUnixNano(d.varint())
+	flags := d.byte()
+	p.NoCache = flags&flagNoCache != 0
+	p.NoIndex = flags&flagNoIndex != 0
+	p.NoFollow = flags&flagNoFollow != 0
+	p.Digest = d.uint64()
+	p.ContentType = d.string()
+	p.Title = d.string()
+	p.Lastmod = fromUnixNano(d.varint())
+	p.LastmodSeen = fromUnixNano(d.varint())
+	n := d.uvarint()
+	if d.err != nil || n > MaxLinks || n > uint64(len(d.b)) {
+		return errCorrupt
+	}
+	p.Links = nil
+	if n > 0 {
+		p.Links = make([]Link, 0, n)
+	}
+	prev := p.URL
+	for range n {
+		nf := d.byte()
+		shared := d.uvarint()
+		rest := d.string()
+		if d.err != nil || nf > 1 || shared > uint64(len(prev)) {
+			return errCorrupt
+		}
+		u := prev[:shared] + rest
+		p.Links = append(p.Links, Link{URL: u, NoFollow: nf == 1})
+		prev = u
+	}
+	if d.err != nil || len(d.b) != 0 {
+		return errCorrupt
+	}
+	return nil
+}
+
+// DecodeDepth returns the depth of an encoded Page without decoding the
+// rest (for Range).
+func DecodeDepth(data []byte) (int, error) {
+	d := decoder{b: data}
+	if d.byte() != codecVersion {
+		return 0, errCorrupt
+	}
+	depth := d.uvarint()
+	if d.err != nil {
+		return 0, errCorrupt
+	}
+	return int(min(depth, math.MaxInt32)), nil
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func sharedPrefix(a, b string) int {
+	n := min(len(a), len(b))
+	for i := range n {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return n
+}
+
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromUnixNano(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
+}
+
+// decoder reads the encoding; the first error sticks and later reads
+// return zero values.
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) byte() byte {
+	if d.err != nil || len(d.b) < 1 {
+		d.err = errCorrupt
+		return 0
+	}
+	c := d.b[0]
+	d.b = d.b[1:]
+	return c
+}
+
+func (d *decoder) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.err = errCorrupt
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.err = errCorrupt
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) uint64() uint64 {
+	if d.err != nil || len(d.b) < 8 {
+		d.err = errCorrupt
+		return 0
+	}
+	v := binary.BigEndian.Uint64(d.b)
+	d.b = d.b[8:]
+	return v
+}
+
+func (d *decoder) string() string {
+	n := d.uvarint()
+	if d.err != nil {
+		return ""
+	}
+	if n > maxString || n > uint64(len(d.b)) {
+		d.err = errCorrupt
+		return ""
+	}
+	s := string(d.b[:n])
+	d.b = d.b[n:]
+	return s
+}
