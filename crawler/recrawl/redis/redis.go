@@ -13,12 +13,14 @@
 // every 10 s) until it succeeds, its ctx ends or Config.MaxOutage passes,
 // as frontier/redis does.
 //
-// Memory per URL: a page with a 60-byte URL, 20 same-site links, a title,
-// an ETag and a Last-Modified costs about 620 bytes of Redis memory
-// (used_memory, Redis 7.0, 100,000 pages: BenchmarkMemoryPerURL), of
-// which 462 are the encoded page; the same pages as one Redis string per
-// URL cost about 650. A million such pages need about 620 MB of Redis
-// memory besides the frontier's.
+// Memory per URL: a page with a 58-byte URL, 20 same-site links (site
+// navigation and related items), a title, an ETag and a Last-Modified
+// costs about 490 bytes of Redis memory (growth of used_memory after
+// saving 100,000 such pages, Redis 7.0, jemalloc: BenchmarkMemoryPerURL),
+// of which 335 are the encoded page and 58 the URL, the rest the hash
+// entry's overhead and allocator rounding. One string key per URL, the
+// alternative, costs about 520. A million such pages take about 0.5 GB
+// besides the frontier's keys; pages with more or longer links take more.
 //
 // Keys are deleted with the crawl's (frontier/redis.DropCrawl); a new pass
 // (frontier/redis NewPass) keeps them: they are what the pass revalidates.
