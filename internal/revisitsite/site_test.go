@@ -377,7 +377,7 @@ func TestStats(t *testing.T) {
 	st := stats()
 	want := Stats{Requests: 5, OK: 3, NotModified: 1, Other: 1, Conditional: 2,
 		BodyBytes: int64(len(a.body)) + int64(len(get(t, srv.URL, "/p/2.html", nil).body)) + int64(len("not found\n")),
-		Paths200: []string{"/p/1.html", "/p/2.html", "/p/3.html"}, Changed: []string{}}
+		Paths200:  []string{"/p/1.html", "/p/2.html", "/p/3.html"}, Changed: []string{}}
 	if fmt.Sprint(st) != fmt.Sprint(want) {
 		t.Errorf("stats\n %+v\nwant\n %+v", st, want)
 	}
