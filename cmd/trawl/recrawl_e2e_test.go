@@ -365,10 +365,8 @@ func TestE2ERecrawlMaxAge(t *testing.T) {
 		}
 	}
 
-	// Everything is older than 1ns: every page is revalidated, the
-	// "fresh" ones (max-age=86400) too, as fetched more than --max-age ago
-	// is reason enough... unless the lead chose that server freshness also
-	// keeps them: that is checked apart.
+	// Every page was fetched more than 1ns ago: every page is revalidated,
+	// the ones the server says are fresh (max-age=86400) too.
 	s.reset()
 	p3 := recrawlRun(t, s, filepath.Join(dir, "p3.jsonl"), append(state, "--recrawl", "--max-age", "1ns")...)
 	for _, path := range s.Paths() {
@@ -460,9 +458,8 @@ func TestE2ERecrawlKillResume(t *testing.T) {
 		isChanged := slices.Contains(changed, path)
 		ok := false
 		for _, r := range rs {
-			// A page changed is fetched with a 200 and changed:true,
-			// unless a killed run saved it before its record was
-			// acknowledged: then a resumed run gets a 304.
+			// A changed page must have its 200 record with changed:true
+			// (a resumed run may add a 304 one); an unchanged one a 304.
 			if isChanged && r["status"] == 200.0 && r["changed"] == true || !isChanged && r["status"] == 304.0 {
 				ok = true
 			}
