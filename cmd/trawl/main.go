@@ -11,7 +11,8 @@
 // DefaultConfig and Validate; convert.go turns a Config into the library's
 // session, crawler and pipeline configurations; frontier.go opens the
 // frontier backend (state.go: the disk frontier and resume, redis.go: the
-// Redis frontier); progress.go the live status line, the summary and the
+// Redis frontier); recrawl.go the recrawl store and --recrawl's new pass;
+// progress.go the live status line, the summary and the
 // --stats file; size.go the size parser.
 package main
 
