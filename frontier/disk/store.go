@@ -16,7 +16,9 @@ import (
 //
 //	meta   "magic" -> "trawl-frontier"; "format" -> uint32 FormatVersion;
 //	       "seq" -> uint64 last sequence number used; "seen" -> uint64 count;
-//	       "acked" -> uint64 leases acknowledged (absent: none)
+//	       "acked" -> uint64 leases acknowledged in the current pass
+//	       (absent: none); NewPass empties seen and seenlog and zeroes both
+//	       counts in one transaction
 //	seen   fingerprint (8 bytes, big-endian) -> 0x01: the merged seen set
 //	seenlog  sequence number (8 bytes) -> fingerprints (8 bytes each) of the
 //	       entries one commit pushed, not yet merged into seen (merge.go)
@@ -338,6 +340,7 @@ const (
 	opPromote
 	opState
 	opSync
+	opNewPass
 )
 
 // op is one operation for the committer. Fields are set by the caller
@@ -355,6 +358,7 @@ type op struct {
 	async     bool      // ack: returned to the caller before its commit
 	at        time.Time // push: when Push was called
 	applied   bool      // push: committed and applied (under d.mu)
+	started   bool      // new pass: a pass was started
 
 	pushed []string  // push: host of each entry
 	moved  []string  // promote: host of each entry queued again
@@ -426,7 +430,7 @@ func (d *Disk) commitLoop(seq uint64) {
 		if timer != nil {
 			timer.Stop()
 		}
-		seq = d.commit(batch, seq)
+		seq = d.commitOps(batch, seq)
 		clear(batch)
 		batch = batch[:0]
 		// Busy: one merge chunk per commit.
@@ -445,7 +449,7 @@ func (d *Disk) drain(batch []*op, seq uint64) {
 		case o := <-d.ops:
 			batch = append(batch, o)
 			if len(batch) == d.cfg.MaxBatch {
-				seq = d.commit(batch, seq)
+				seq = d.commitOps(batch, seq)
 				batch = batch[:0]
 			}
 			continue
@@ -454,7 +458,7 @@ func (d *Disk) drain(batch []*op, seq uint64) {
 		break
 	}
 	if len(batch) > 0 {
-		d.commit(batch, seq)
+		d.commitOps(batch, seq)
 	}
 }
 
@@ -467,6 +471,74 @@ func (d *Disk) mergePending() bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.failed == nil
+}
+
+// commitOps commits batch in order: each NewPass in it on its own, the ops
+// between them as one transaction each. It returns the new last sequence
+// number.
+func (d *Disk) commitOps(batch []*op, seq uint64) uint64 {
+	start := 0
+	for i, o := range batch {
+		if o.kind != opNewPass {
+			continue
+		}
+		if i > start {
+			seq = d.commit(batch[start:i], seq)
+		}
+		d.newPass(o)
+		start = i + 1
+	}
+	if start < len(batch) {
+		seq = d.commit(batch[start:], seq)
+	}
+	return seq
+}
+
+// newPass starts a new pass when the crawl is finished (see NewPass).
+// Called by the committer, so that no commit or merge runs meanwhile; it
+// holds pushMu throughout, so that no Push deduplicates against the seen
+// set being forgotten.
+func (d *Disk) newPass(o *op) {
+	d.pushMu.Lock()
+	defer d.pushMu.Unlock()
+	d.mu.Lock()
+	err := d.failed
+	// With pushMu held, no Push can add to pendingN or seen; with nothing
+	// leased or delayed, nothing else changes these counts.
+	finished := d.queued == 0 && d.pendingN == 0 && d.delayed == 0 && d.leased == 0 && d.ackQueued == 0 && d.seen > 0
+	d.mu.Unlock()
+	if err != nil || !finished {
+		o.done <- err
+		return
+	}
+	err = d.update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketSeen, bucketLog} {
+			if err := tx.DeleteBucket(b); err != nil {
+				return err
+			}
+			if _, err := tx.CreateBucket(b); err != nil {
+				return err
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		if err := meta.Delete(keyAcked); err != nil {
+			return err
+		}
+		return meta.Put(keySeen, u64(0))
+	})
+	if err != nil {
+		o.done <- d.fail(err)
+		return
+	}
+	d.trimAll()
+	d.unmerged = make(map[uint64]struct{})
+	d.cache.reset()
+	d.merge = merger{}
+	d.mu.Lock()
+	d.seen, d.acked = 0, 0
+	d.mu.Unlock()
+	o.started = true
+	o.done <- nil
 }
 
 // commit writes one batch and applies it. It returns the new last sequence
@@ -676,6 +748,7 @@ func (d *Disk) commit(batch []*op, seq uint64) uint64 {
 			o.entries, o.fps, o.pushed = nil, nil, nil
 		case opAck:
 			// Released by Ack already.
+			d.ackQueued--
 			if o.async {
 				d.unacked--
 			}
