@@ -28,6 +28,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"runtime/debug"
 	"sort"
@@ -227,6 +228,15 @@ func (s *Store) update(fn func(*bolt.Tx) error) (err error) {
 func (s *Store) init() error {
 	fresh := false
 	err := s.view(func(tx *bolt.Tx) error {
+		// A file cut short (a copy, a full disk): bbolt would read pages
+		// past its end.
+		fi, err := os.Stat(s.path)
+		if err != nil {
+			return fmt.Errorf("recrawl/disk: %s: %w", s.path, err)
+		}
+		if tx.Size() > fi.Size() {
+			return s.corrupt("the file is %d bytes, its header says %d: cut short", fi.Size(), tx.Size())
+		}
 		meta := tx.Bucket(bucketMeta)
 		if meta == nil {
 			empty := true
