@@ -84,6 +84,7 @@ type runsState struct {
 type resume struct {
 	d        *disk.Disk // nil without --state
 	resumed  bool       // the state directory holds an earlier run
+	newPass  bool       // --recrawl started a new pass over a finished crawl
 	finished bool       // ... which completed: nothing is left to do
 	runs     runsState
 	logger   *slog.Logger
@@ -127,10 +128,23 @@ func resumeCrawl(ctx context.Context, cfg *Config, fr frontier.Frontier, seeds [
 	// Every record written was acknowledged once: earlier runs' records
 	// count against --max-pages, also those of runs that were killed.
 	done := d.Acked()
+	if st.Queued == 0 && st.Leased == 0 && cfg.Recrawl {
+		started, err := startPass(ctx, d, logger)
+		if err != nil {
+			return nil, fmt.Errorf("--state: %w", err)
+		}
+		if started {
+			// A new pass is a new crawl over the same state: a fresh
+			// output, the whole --max-pages budget.
+			r.resumed = false
+			r.newPass = true
+			return r, nil
+		}
+	}
 	if st.Queued == 0 && st.Leased == 0 {
 		r.finished = true
 		if !cfg.Quiet {
-			fmt.Fprintf(stderr, "trawl: the crawl in %s has already finished (%d URLs seen, %d pages written in %d runs): nothing to do; use a new --state directory to crawl again\n",
+			fmt.Fprintf(stderr, "trawl: the crawl in %s has already finished (%d URLs seen, %d pages written in %d runs): nothing to do; use --recrawl to start a new pass (conditional requests), or a new --state directory to crawl afresh\n",
 				cfg.State, st.Seen, done, r.runs.Runs)
 		}
 		return r, nil
