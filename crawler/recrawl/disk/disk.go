@@ -210,7 +210,11 @@ func (s *Store) view(fn func(*bolt.Tx) error) (err error) {
 			err = s.corrupt("%v", r)
 		}
 	}()
-	return s.db.View(fn)
+	err = s.db.View(fn)
+	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
+		err = recrawl.ErrClosed // closed since the caller checked
+	}
+	return err
 }
 
 // update runs fn in a write transaction; a panic becomes ErrCorrupt.
