@@ -376,5 +376,9 @@ func (r *resume) finish(s *session.Session) {
 }
 
 // stateCommitInterval is how long the disk frontier gathers writes into one
-// commit.
-const stateCommitInterval = 2 * time.Millisecond
+// commit: none, a commit takes whatever queued up while the previous one
+// was written (natural group commit). Acknowledgements wait for their
+// commit, so the interval is latency every page pays: a recrawl pass of
+// 304s over a 20,000-page local site ran in 3.7 s with 0 against 5.3 s
+// with 2 ms (and a first pass in 8.2 s against 8.9 s; load 6, 2 cores).
+const stateCommitInterval = 0
