@@ -491,3 +491,31 @@ func TestE2ERecrawlKillResume(t *testing.T) {
 		t.Errorf("pass 3: %d bodies (%v), %d 304s; want 0 and %d", st.OK, st.Paths200[:min(5, len(st.Paths200))], st.NotModified, len(sent))
 	}
 }
+
+// TestE2ERecrawlFollowsStoredLinks: a page the store does not hold
+// (no-store), linked only from pages that answer 304, is still reached:
+// the 304 records' links, taken from the store, are followed.
+func TestE2ERecrawlFollowsStoredLinks(t *testing.T) {
+	t.Parallel()
+	s := newRevisitServer(t, revisitsite.Config{Sections: []revisitsite.Section{
+		{Prefix: "/p/", Pages: 30},
+		{Prefix: "/ns/", Pages: 1, CacheControl: "no-store"}, // linked by /p/29.html's "Next"
+	}, Size: 1024, Links: 3}, 0)
+	dir := t.TempDir()
+	state := []string{"--state", filepath.Join(dir, "state")}
+	recrawlRun(t, s, filepath.Join(dir, "p1.jsonl"), state...)
+	s.reset()
+	p2 := recrawlRun(t, s, filepath.Join(dir, "p2.jsonl"), append(state, "--recrawl")...)
+	for _, path := range s.Paths() {
+		if path == "/ns/0.html" {
+			continue
+		}
+		if rec := p2[path]; rec == nil || rec["status"] != 304.0 {
+			t.Fatalf("%s: record %v; want a 304 (the test needs every linking page unchanged)", path, rec)
+		}
+	}
+	reqs := s.requests("/ns/0.html")
+	if rec := p2["/ns/0.html"]; len(reqs) != 1 || reqs[0] != (condHeaders{}) || rec == nil || rec["status"] != 200.0 {
+		t.Errorf("the no-store page linked only from 304 pages: requests %v, record %v; want one unconditional request, a 200", reqs, rec)
+	}
+}
