@@ -148,21 +148,46 @@ func parseSitemapXML(r io.Reader, maxURLs int) (sitemapKind, []string, []time.Ti
 	return kind, locs, mods, nil
 }
 
-// w3cLayouts are the W3C Datetime forms sitemaps use for <lastmod>.
-var w3cLayouts = []string{
-	time.RFC3339Nano,
-	"2006-01-02T15:04Z07:00",
-	"2006-01-02",
-	"2006-01",
-	"2006",
+// w3cLayouts are the W3C Datetime forms sitemaps use for <lastmod>, each
+// with the span of time one value covers. A date without a time has no
+// zone: it covers that day in every zone, from UTC+14 to UTC-12.
+var w3cLayouts = []struct {
+	layout string
+	span   func(time.Time) time.Time // the end of the span starting at t
+}{
+	{"2006-01-02T15:04:05Z07:00", func(t time.Time) time.Time { return t.Add(time.Second) }},
+	{"2006-01-02T15:04Z07:00", func(t time.Time) time.Time { return t.Add(time.Minute) }},
+	{"2006-01-02", func(t time.Time) time.Time { return t.AddDate(0, 0, 1).Add(12 * time.Hour) }},
+	{"2006-01", func(t time.Time) time.Time { return t.AddDate(0, 1, 0).Add(12 * time.Hour) }},
+	{"2006", func(t time.Time) time.Time { return t.AddDate(1, 0, 0).Add(12 * time.Hour) }},
 }
 
-// parseW3CDate parses a W3C Datetime (the <lastmod> format); zero when it
-// is not one.
+// parseW3CDate parses a W3C Datetime (the <lastmod> format) and returns the
+// end of the span it covers: "2026-11-28T10:00:00Z" says the page changed
+// at some time within that second, "2026-11-28" within that day, so only a
+// fetch made at or after the returned time is known to be as new as the
+// page. Fractions of a second narrow the span to their last digit. Zero
+// when s is not a W3C Datetime.
 func parseW3CDate(s string) time.Time {
-	for _, layout := range w3cLayouts {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t
+	if i := strings.IndexByte(s, '.'); i > 0 && strings.Contains(s, "T") {
+		// Seconds with a fraction: the span is one unit of the last digit.
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return time.Time{}
+		}
+		digits := 0
+		for j := i + 1; j < len(s) && s[j] >= '0' && s[j] <= '9'; j++ {
+			digits++
+		}
+		unit := time.Second
+		for range min(digits, 9) {
+			unit /= 10
+		}
+		return t.Add(unit)
+	}
+	for _, f := range w3cLayouts {
+		if t, err := time.Parse(f.layout, s); err == nil {
+			return f.span(t)
 		}
 	}
 	return time.Time{}

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
+	"runtime/debug"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -58,6 +60,7 @@ var errPanic = errors.New("store panicked")
 
 // openBolt opens the store, turning a panic on a damaged file into an error.
 func openBolt(path string, timeout time.Duration) (db *bolt.DB, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
 			db, err = nil, fmt.Errorf("%w: %v", errPanic, r)
@@ -70,8 +73,11 @@ func openBolt(path string, timeout time.Duration) (db *bolt.DB, err error) {
 }
 
 // view runs fn in a read transaction; a panic of the store (a damaged page)
-// becomes ErrCorrupt.
+// becomes ErrCorrupt. So does a memory fault: bbolt reads the file through
+// a memory map, and a damaged page number beyond the map faults, which
+// SetPanicOnFault turns into a panic.
 func (d *Disk) view(fn func(*bolt.Tx) error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%w: %s: %v", ErrCorrupt, d.dir, r)
@@ -81,6 +87,7 @@ func (d *Disk) view(fn func(*bolt.Tx) error) (err error) {
 }
 
 func (d *Disk) update(fn func(*bolt.Tx) error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%w: %s: %v", ErrCorrupt, d.dir, r)
@@ -95,6 +102,9 @@ func (d *Disk) load(existed bool) (uint64, error) {
 	fresh := false
 	var format uint32
 	err := d.view(func(tx *bolt.Tx) error {
+		if err := checkSize(tx); err != nil {
+			return fmt.Errorf("%w: %s", ErrCorrupt, err)
+		}
 		meta := tx.Bucket(bucketMeta)
 		if meta == nil {
 			empty := true
@@ -261,6 +271,21 @@ func (d *Disk) readEntry(name string, seq uint64) (e frontier.Entry, attempt int
 		return nil
 	})
 	return e, attempt, err
+}
+
+// checkSize refuses a file shorter than its header says (a file cut short,
+// by a copy or a full disk): bbolt would read pages past its end, and the
+// map trimming (trim_linux.go) would release memory past the map, which may
+// be the Go heap's.
+func checkSize(tx *bolt.Tx) error {
+	fi, err := os.Stat(tx.DB().Path())
+	if err != nil {
+		return err
+	}
+	if tx.Size() > fi.Size() {
+		return fmt.Errorf("%s is %d bytes, its header says %d: cut short", tx.DB().Path(), fi.Size(), tx.Size())
+	}
+	return nil
 }
 
 func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }

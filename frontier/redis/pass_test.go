@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -359,13 +361,22 @@ func TestNewPassClosed(t *testing.T) {
 	}
 }
 
-// BenchmarkNewPass measures the new-pass script over a finished crawl of
-// -seen URLs (1M by default): the seen buckets are filled directly, as
-// Push fills them, before each run.
+// BenchmarkNewPass measures NewPass over a finished crawl of 100k and 1M
+// seen URLs (the seen buckets are filled directly, as Push fills them,
+// before each run), and reports the script's time as the Redis server's
+// CPU time during the call ("redis-cpu-ms").
 //
 //	go test -run '^$' -bench NewPass -benchtime 3x ./frontier/redis/
 func BenchmarkNewPass(b *testing.B) {
-	for _, seen := range []int{100_000, 1_000_000} {
+	seens := []int{100_000, 1_000_000}
+	if v := os.Getenv("NEWPASS_SEEN"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			b.Fatal(err)
+		}
+		seens = []int{n}
+	}
+	for _, seen := range seens {
 		b.Run(fmt.Sprintf("seen=%d", seen), func(b *testing.B) {
 			url := redistest.URL(b)
 			ctx := context.Background()
@@ -377,11 +388,15 @@ func BenchmarkNewPass(b *testing.B) {
 			for range b.N {
 				b.StopTimer()
 				fillSeen(ctx, b, f, seen)
+				cpu0 := redisCPU(ctx, b, f.client)
 				b.StartTimer()
 				ok, err := f.NewPass(ctx)
 				if err != nil || !ok {
 					b.Fatalf("NewPass = %v, %v", ok, err)
 				}
+				b.StopTimer()
+				b.ReportMetric(float64(redisCPU(ctx, b, f.client)-cpu0)/float64(time.Millisecond), "redis-cpu-ms")
+				b.StartTimer()
 			}
 		})
 	}
@@ -406,4 +421,21 @@ func fillSeen(ctx context.Context, b *testing.B, f *Frontier, n int) {
 	if err := f.client.HSet(ctx, f.prefix+"stats", "seen", n).Err(); err != nil {
 		b.Fatal(err)
 	}
+}
+
+// redisCPU returns the CPU time the Redis server has used (INFO cpu).
+func redisCPU(ctx context.Context, b *testing.B, c goredis.UniversalClient) time.Duration {
+	info, err := c.Info(ctx, "cpu").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var total float64
+	for _, f := range []string{"used_cpu_user", "used_cpu_sys"} {
+		x, err := strconv.ParseFloat(infoField(info, f), 64)
+		if err != nil {
+			b.Fatal(err)
+		}
+		total += x
+	}
+	return time.Duration(total * float64(time.Second))
 }

@@ -3,7 +3,10 @@ package disk_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -40,6 +43,7 @@ func runSavers(b *testing.B, save func(p *recrawl.Page) error) {
 	var wg sync.WaitGroup
 	b.ResetTimer()
 	start := time.Now()
+	written := writtenBytes()
 	for range benchSavers {
 		wg.Add(1)
 		go func() {
@@ -61,6 +65,28 @@ func runSavers(b *testing.B, save func(p *recrawl.Page) error) {
 	wg.Wait()
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "pages/s")
+	if w := writtenBytes(); w >= 0 && written >= 0 {
+		b.ReportMetric(float64(w-written)/float64(b.N), "written-B/page")
+	}
+}
+
+// writtenBytes returns the bytes this process has written with write
+// system calls (wchar in /proc/self/io), or -1 where that is not known.
+func writtenBytes() int64 {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "wchar: "); ok {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return -1
+			}
+			return n
+		}
+	}
+	return -1
 }
 
 // BenchmarkSave measures Save with benchSavers concurrent savers, against

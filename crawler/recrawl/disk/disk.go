@@ -28,6 +28,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"runtime/debug"
 	"sort"
@@ -209,7 +210,11 @@ func (s *Store) view(fn func(*bolt.Tx) error) (err error) {
 			err = s.corrupt("%v", r)
 		}
 	}()
-	return s.db.View(fn)
+	err = s.db.View(fn)
+	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
+		err = recrawl.ErrClosed // closed since the caller checked
+	}
+	return err
 }
 
 // update runs fn in a write transaction; a panic becomes ErrCorrupt.
@@ -227,6 +232,15 @@ func (s *Store) update(fn func(*bolt.Tx) error) (err error) {
 func (s *Store) init() error {
 	fresh := false
 	err := s.view(func(tx *bolt.Tx) error {
+		// A file cut short (a copy, a full disk): bbolt would read pages
+		// past its end.
+		fi, err := os.Stat(s.path)
+		if err != nil {
+			return fmt.Errorf("recrawl/disk: %s: %w", s.path, err)
+		}
+		if tx.Size() > fi.Size() {
+			return s.corrupt("the file is %d bytes, its header says %d: cut short", fi.Size(), tx.Size())
+		}
 		meta := tx.Bucket(bucketMeta)
 		if meta == nil {
 			empty := true

@@ -49,12 +49,17 @@ func realisticPage(i int) *recrawl.Page {
 }
 
 func usedMemory(ctx context.Context, b *testing.B, c *goredis.Client) int64 {
-	info, err := c.Info(ctx, "memory").Result()
+	return infoInt(ctx, b, c, "memory", "used_memory")
+}
+
+// infoInt returns one integer field of an INFO section.
+func infoInt(ctx context.Context, b *testing.B, c *goredis.Client, section, field string) int64 {
+	info, err := c.Info(ctx, section).Result()
 	if err != nil {
 		b.Fatal(err)
 	}
 	for _, line := range strings.Split(info, "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "used_memory:"); ok {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), field+":"); ok {
 			n, err := strconv.ParseInt(v, 10, 64)
 			if err != nil {
 				b.Fatal(err)
@@ -62,7 +67,7 @@ func usedMemory(ctx context.Context, b *testing.B, c *goredis.Client) int64 {
 			return n
 		}
 	}
-	b.Fatal("INFO memory has no used_memory")
+	b.Fatalf("INFO %s has no %s", section, field)
 	return 0
 }
 
@@ -138,4 +143,69 @@ func BenchmarkMemoryPerURL(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkRange ranges over 100,000 realistic pages and reports the bytes
+// Redis sent per page ("net-B/URL", from total_net_output_bytes).
+//
+//	go test -run '^$' -bench Range -benchtime 3x ./crawler/recrawl/redis/
+func BenchmarkRange(b *testing.B) {
+	const n = 100_000
+	srv := redistest.Start(b, redistest.Options{})
+	c := goredis.NewClient(&goredis.Options{Addr: srv.Addr})
+	defer c.Close()
+	ctx := context.Background()
+	s := New(c, Config{Name: "range"})
+	for i := 0; i < n; i += 1000 {
+		_, err := c.Pipelined(ctx, func(p goredis.Pipeliner) error {
+			for j := i; j < min(i+1000, n); j++ {
+				pg := realisticPage(j)
+				v, err := pg.AppendBinary(nil)
+				if err != nil {
+					return err
+				}
+				p.HSet(ctx, s.key, pg.URL, v)
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for range b.N {
+		before := infoInt(ctx, b, c, "stats", "total_net_output_bytes")
+		cpu0 := redisCPU(ctx, b, c)
+		got := 0
+		if err := s.Range(ctx, func(string, int) error { got++; return nil }); err != nil {
+			b.Fatal(err)
+		}
+		if got < n {
+			b.Fatalf("Range gave %d; want %d", got, n)
+		}
+		after := infoInt(ctx, b, c, "stats", "total_net_output_bytes")
+		b.ReportMetric(float64(after-before)/n, "net-B/URL")
+		b.ReportMetric((redisCPU(ctx, b, c)-cpu0).Seconds()*1e9/n, "redis-cpu-ns/URL")
+	}
+}
+
+// redisCPU returns the CPU time the Redis server has used (INFO cpu).
+func redisCPU(ctx context.Context, b *testing.B, c *goredis.Client) time.Duration {
+	info, err := c.Info(ctx, "cpu").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var total float64
+	for _, line := range strings.Split(info, "\n") {
+		for _, f := range []string{"used_cpu_user:", "used_cpu_sys:"} {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(line), f); ok {
+				x, err := strconv.ParseFloat(v, 64)
+				if err != nil {
+					b.Fatal(err)
+				}
+				total += x
+			}
+		}
+	}
+	return time.Duration(total * float64(time.Second))
 }

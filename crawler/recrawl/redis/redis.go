@@ -213,6 +213,11 @@ func (s *Store) Delete(ctx context.Context, url string) error {
 // resized during Range (pages saved or deleted meanwhile), and the
 // frontier's seen set drops the second. A field whose value does not
 // decode stops Range with an error naming its URL.
+//
+// HSCAN sends each page's whole value (about 410 bytes a page of
+// BenchmarkRange's, 1.5 µs of Redis CPU). A Lua HSCAN returning only each
+// value's depth prefix was measured too: 83 bytes a page, but 2.6 µs of
+// Redis CPU, the resource a Redis crawl shares; Range runs once a pass.
 func (s *Store) Range(ctx context.Context, fn func(url string, depth int) error) error {
 	var cursor uint64
 	for {
