@@ -101,10 +101,12 @@ func TestNewPassAckedAndState(t *testing.T) {
 // seen set (tree, log, cache) survives it.
 func TestNewPassDuringMerge(t *testing.T) {
 	dir := t.TempDir()
-	ctx := ctxT(t)
-	cfg := disk.Config{NoSync: true, SeenLog: 64, MaxBatch: 32, SeenCache: 256}
+	// Generous: thousands of commits, slow under -race on a loaded machine.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg := disk.Config{NoSync: true, SeenLog: 64, MaxBatch: 32, SeenCache: 256, AckWindow: 8}
 	d := open(t, dir, cfg)
-	const n = 3000
+	const n = 1500
 	es := urls("m.test", n)
 	for pass := range 4 {
 		if added, err := d.Push(ctx, es...); err != nil || added != n {
