@@ -383,17 +383,33 @@ func TestE2ERecrawlMaxAge(t *testing.T) {
 // pass (5% of the pages changed) and resumes until the pass completes:
 // every page has a record, each changed page a changed:true one, and the
 // next pass revalidates every page with the validators the server sends
-// now (0 bodies fetched).
+// now (0 bodies fetched). With --redis, a rerun takes over the killed
+// process's leases after --redis-lease-timeout.
 func TestE2ERecrawlKillResume(t *testing.T) {
 	t.Parallel()
+	for _, backend := range []string{"state", "redis"} {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			testRecrawlKillResume(t, backend)
+		})
+	}
+}
+
+func testRecrawlKillResume(t *testing.T, backend string) {
 	const pages, workers = 2000, 8
 	s := newRevisitServer(t, revisitsite.Config{Sections: []revisitsite.Section{{Pages: pages}}, Size: 2048, Seed: 5},
 		time.Millisecond)
 	dir := t.TempDir()
-	state := filepath.Join(dir, "state")
+	var store []string
+	if backend == "redis" {
+		store = []string{"--redis", redistest.URL(t), "--redis-prefix", redistest.Name(t), "--redis-lease-timeout", "1s"}
+	} else {
+		store = []string{"--state", filepath.Join(dir, "state")}
+	}
 	args := func(out string, extra ...string) []string {
-		return append([]string{"crawl", s.URL + "/", "--quiet", "--ignore-robots", "--workers", fmt.Sprint(workers),
-			"--per-host", fmt.Sprint(workers), "--state", state, "-o", out}, extra...)
+		a := append([]string{"crawl", s.URL + "/", "--quiet", "--ignore-robots", "--workers", fmt.Sprint(workers),
+			"--per-host", fmt.Sprint(workers), "-o", out}, store...)
+		return append(a, extra...)
 	}
 	if r := trawl(t, args(filepath.Join(dir, "p1.jsonl"))...); r.code != 0 {
 		t.Fatalf("pass 1: exit %d: %s", r.code, r.stderr)
@@ -401,12 +417,21 @@ func TestE2ERecrawlKillResume(t *testing.T) {
 	changed := s.ChangeFraction(0.05, 11)
 	s.reset()
 
-	out := filepath.Join(dir, "p2.jsonl")
+	// With --state a resumed run appends to the output of the pass; with
+	// --redis every process writes its own.
+	var outs []string
 	rng := rand.New(rand.NewPCG(5, 5))
 	kills := 0
 	for run := 0; ; run++ {
 		if run == 12 {
 			t.Fatalf("recrawl not finished after %d runs", run)
+		}
+		out := filepath.Join(dir, "p2.jsonl")
+		if backend == "redis" {
+			out = filepath.Join(dir, fmt.Sprintf("p2-%d.jsonl", run))
+		}
+		if !slices.Contains(outs, out) {
+			outs = append(outs, out)
 		}
 		cmd := trawlCommand(t.Context(), args(out, "--recrawl")...)
 		cmd.Dir = dir
@@ -440,11 +465,14 @@ func TestE2ERecrawlKillResume(t *testing.T) {
 	if kills == 0 {
 		t.Log("the recrawl finished before the first kill: the site is too fast for this test")
 	}
-	raw, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
+	var recs []map[string]any
+	for _, out := range outs {
+		raw, err := os.ReadFile(out)
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		recs = append(recs, records(t, string(raw))...)
 	}
-	recs := records(t, string(raw))
 	byURL := map[string][]map[string]any{}
 	for _, r := range recs {
 		byURL[fmt.Sprint(r["url"])] = append(byURL[fmt.Sprint(r["url"])], r)
@@ -471,8 +499,8 @@ func TestE2ERecrawlKillResume(t *testing.T) {
 	if dups := len(recs) - len(byURL); dups > kills*workers {
 		t.Errorf("%d duplicate records after %d kills; want at most %d", dups, kills, kills*workers)
 	}
-	t.Logf("%d kills, %d records, %d duplicates, %d bodies fetched for %d changed pages",
-		kills, len(recs), len(recs)-len(byURL), s.Stats().OK, len(changed))
+	t.Logf("%s: %d kills, %d records, %d duplicates, %d bodies fetched for %d changed pages",
+		backend, kills, len(recs), len(recs)-len(byURL), s.Stats().OK, len(changed))
 
 	// The validators survived: the next pass revalidates every page with
 	// what the server sends now, and fetches no body.
@@ -489,5 +517,33 @@ func TestE2ERecrawlKillResume(t *testing.T) {
 	}
 	if st := s.Stats(); st.OK != 0 || st.NotModified != int64(len(sent)) {
 		t.Errorf("pass 3: %d bodies (%v), %d 304s; want 0 and %d", st.OK, st.Paths200[:min(5, len(st.Paths200))], st.NotModified, len(sent))
+	}
+}
+
+// TestE2ERecrawlFollowsStoredLinks: a page the store does not hold
+// (no-store), linked only from pages that answer 304, is still reached:
+// the 304 records' links, taken from the store, are followed.
+func TestE2ERecrawlFollowsStoredLinks(t *testing.T) {
+	t.Parallel()
+	s := newRevisitServer(t, revisitsite.Config{Sections: []revisitsite.Section{
+		{Prefix: "/p/", Pages: 30},
+		{Prefix: "/ns/", Pages: 1, CacheControl: "no-store"}, // linked by /p/29.html's "Next"
+	}, Size: 1024, Links: 3}, 0)
+	dir := t.TempDir()
+	state := []string{"--state", filepath.Join(dir, "state")}
+	recrawlRun(t, s, filepath.Join(dir, "p1.jsonl"), state...)
+	s.reset()
+	p2 := recrawlRun(t, s, filepath.Join(dir, "p2.jsonl"), append(state, "--recrawl")...)
+	for _, path := range s.Paths() {
+		if path == "/ns/0.html" {
+			continue
+		}
+		if rec := p2[path]; rec == nil || rec["status"] != 304.0 {
+			t.Fatalf("%s: record %v; want a 304 (the test needs every linking page unchanged)", path, rec)
+		}
+	}
+	reqs := s.requests("/ns/0.html")
+	if rec := p2["/ns/0.html"]; len(reqs) != 1 || reqs[0] != (condHeaders{}) || rec == nil || rec["status"] != 200.0 {
+		t.Errorf("the no-store page linked only from 304 pages: requests %v, record %v; want one unconditional request, a 200", reqs, rec)
 	}
 }

@@ -8,8 +8,9 @@
 #
 # It prints, per pass: wall seconds, requests, 200s, 304s, conditional
 # requests, body bytes, records written (not_modified / changed:true), the
-# crawler's peak RSS and CPU; then pass 2 / pass 1 (body bytes %, speed-up)
-# and whether pass 3 fetched exactly the bodies that changed.
+# crawler's peak RSS and CPU, the site's CPU and (private Redis only) the
+# redis-server's CPU during the pass; then pass 2 / pass 1 (body bytes %,
+# speed-up) and whether pass 3 fetched exactly the bodies that changed.
 #
 # Usage: bench_recrawl.sh [--redis]
 #   --redis        keep the crawl in Redis instead of --state: a private
@@ -119,11 +120,20 @@ control() { # METHOD PATH
 
 # run_pass N [trawl flags...]: resets the counters, runs one pass, saves
 # the site's counters to stats$N.json and the crawler's time to time$N.
+cputicks() { # PID: user+system clock ticks of a process, "-" if unknown
+	if [ -n "$1" ] && [ -r "/proc/$1/stat" ]; then
+		awk '{print $14+$15}' "/proc/$1/stat"
+	else
+		echo -
+	fi
+}
+
 run_pass() {
 	local n=$1
 	shift
 	control POST /__reset >/dev/null
 	local t0 t1
+	echo "$(cputicks "$SITE_PID") $(cputicks "$REDIS_PID")" >"$WORK/ticks$n.0"
 	t0=$(date +%s.%N)
 	# shellcheck disable=SC2086
 	if ! timeout "$TIMEOUT" /usr/bin/time -f '%M %U %S' -o "$WORK/rusage$n" \
@@ -134,6 +144,7 @@ run_pass() {
 		exit 1
 	fi
 	t1=$(date +%s.%N)
+	echo "$(cputicks "$SITE_PID") $(cputicks "$REDIS_PID")" >"$WORK/ticks$n.1"
 	echo "$t0 $t1" >"$WORK/time$n"
 	control GET /__stats >"$WORK/stats$n.json"
 	echo "pass $n done in $(python3 -c "print(f'{$t1-$t0:.2f}')")s" >&2
@@ -150,9 +161,14 @@ if [ "$PASSES" -ge 3 ]; then
 fi
 echo "load after: $(uptime)" >&2
 
-python3 - "$WORK" "$PASSES" "$BASE" <<'PY'
+python3 - "$WORK" "$PASSES" "$BASE" "$(getconf CLK_TCK)" <<'PY'
 import json, sys
-work, passes, base = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+work, passes, base, hz = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+
+def cpu_of(n):
+    a = open(f"{work}/ticks{n}.0").read().split()
+    b = open(f"{work}/ticks{n}.1").read().split()
+    return [f"{(int(y) - int(x)) / hz:.2f}" if x != "-" and y != "-" else "-" for x, y in zip(a, b)]
 
 def records(n):
     recs = []
@@ -167,9 +183,12 @@ for n in range(1, passes + 1):
     t0, t1 = map(float, open(f"{work}/time{n}").read().split())
     rss, user, sys_ = open(f"{work}/rusage{n}").read().split()[-3:]
     recs = records(n)
-    rows.append(dict(n=n, wall=t1 - t0, st=st, recs=recs, rss=int(rss) / 1024, cpu=float(user) + float(sys_)))
+    site_cpu, redis_cpu = cpu_of(n)
+    rows.append(dict(n=n, wall=t1 - t0, st=st, recs=recs, rss=int(rss) / 1024, cpu=float(user) + float(sys_),
+                     site_cpu=site_cpu, redis_cpu=redis_cpu))
 
-hdr = ["pass", "wall_s", "requests", "200s", "304s", "other", "conditional", "body_bytes", "records", "not_mod", "changed", "gone", "rss_MB", "cpu_s"]
+hdr = ["pass", "wall_s", "requests", "200s", "304s", "other", "conditional", "body_bytes", "records", "not_mod",
+       "changed", "gone", "rss_MB", "cpu_s", "site_cpu_s", "redis_cpu_s"]
 print("\t".join(hdr))
 for r in rows:
     st, recs = r["st"], r["recs"]
@@ -177,7 +196,7 @@ for r in rows:
         r["n"], f"{r['wall']:.2f}", st["requests"], st["status_200"], st["status_304"], st["status_other"],
         st["conditional"], st["body_bytes"], len(recs),
         sum(1 for x in recs if x.get("not_modified")), sum(1 for x in recs if x.get("changed") is True),
-        sum(1 for x in recs if x.get("gone")), f"{r['rss']:.0f}", f"{r['cpu']:.2f}"]))
+        sum(1 for x in recs if x.get("gone")), f"{r['rss']:.0f}", f"{r['cpu']:.2f}", r["site_cpu"], r["redis_cpu"]]))
 
 ok = True
 if passes >= 2:
