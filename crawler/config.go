@@ -255,8 +255,10 @@ type Config struct {
 	// (at its stored depth, if still in scope and within MaxDepth): a new
 	// pass over the known pages, which reaches those no longer linked (and
 	// finds them gone). The frontier drops URLs it has already seen, so a
-	// resumed pass may set it again. False: known URLs are fetched again
-	// only when the crawl reaches them. Ignored without Recrawl.
+	// resumed pass may set it again. The crawl keeps the fingerprints of
+	// the URLs it pushed (8 bytes each) so as not to push them again as
+	// links. False: known URLs are fetched again only when the crawl
+	// reaches them. Ignored without Recrawl.
 	Revisit bool
 	// MaxAge, with Recrawl, leaves unfetched a known page fetched less
 	// than MaxAge ago whose server's own freshness (max-age, Expires,

@@ -71,6 +71,10 @@ type Crawler struct {
 	reqSlots  sync.Map            // host key -> chan struct{}: see requestSlot (rendering only)
 	seedHosts map[string]struct{} // host keys of the seeds; read-only during Run
 
+	// knownPushed holds the sorted fingerprints of the known URLs Revisit
+	// pushed at Run's start; read-only once the workers run.
+	knownPushed []uint64
+
 	sitemapMu  sync.Mutex
 	sitemapSet map[string]struct{} // URLs queued as sitemap files
 
@@ -713,7 +717,7 @@ func (w *worker) pushLinks(l *frontier.Lease, page *pipeline.Page) error {
 	c := w.c
 	batch := w.links[:0]
 	for _, ln := range page.Links {
-		if !c.followsLink(page, ln) {
+		if !c.followsLink(page, ln) || c.pushedKnown(ln.URL) {
 			continue
 		}
 		batch = append(batch, frontier.Entry{URL: ln.URL, Depth: l.Depth + 1, Referrer: l.URL})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -149,17 +150,29 @@ func (w *worker) remember(ctx context.Context, page *pipeline.Page, rv *revisit)
 			}
 			return
 		}
+		// A 304 rewrites the stored page only when it changes what the
+		// next pass uses: the validators, the depth, or, with MaxAge, the
+		// fetch time and freshness (without MaxAge neither is read: a
+		// later pass with MaxAge finds the page older, and revalidates
+		// it). Rewriting every page of an unchanged site cost a tenth of
+		// a recrawl pass.
+		dirty := c.s.MaxAge > 0
+		if v := page.Header.Get("ETag"); v != "" && v != p.ETag {
+			p.ETag, dirty = v, true
+		}
+		if v := page.Header.Get("Last-Modified"); v != "" && v != p.LastModified {
+			p.LastModified, dirty = v, true
+		}
+		if page.Depth < p.Depth {
+			p.Depth, dirty = page.Depth, true
+		}
+		if !dirty {
+			return
+		}
 		p.Fetched = rv.received
-		if v := page.Header.Get("ETag"); v != "" {
-			p.ETag = v
-		}
-		if v := page.Header.Get("Last-Modified"); v != "" {
-			p.LastModified = v
-		}
 		if hasFreshness(page.Header) {
 			p.FreshUntil, p.NoCache = cache.FreshUntil, cache.NoCache
 		}
-		p.Depth = min(p.Depth, page.Depth)
 		if err := st.Save(ctx, p); err != nil {
 			c.storeFailed(ctx, "save", page.URL, err)
 		}
@@ -242,6 +255,7 @@ func (c *Crawler) pushKnown(ctx context.Context) (int, error) {
 		batch = batch[:0]
 		return err
 	}
+	var fps []uint64
 	err := c.s.Recrawl.Range(ctx, func(u string, depth int) error {
 		if c.s.MaxDepth != 0 && (c.s.MaxDepth < 0 && depth > 0 || c.s.MaxDepth > 0 && depth > c.s.MaxDepth) {
 			return nil
@@ -249,6 +263,7 @@ func (c *Crawler) pushKnown(ctx context.Context) (int, error) {
 		if v := c.scope.check(u, depth == 0); v != inScope {
 			return nil
 		}
+		fps = append(fps, frontier.Fingerprint(u))
 		batch = append(batch, frontier.Entry{URL: u, Depth: depth})
 		if len(batch) == batchSize {
 			return flush()
@@ -258,7 +273,23 @@ func (c *Crawler) pushKnown(ctx context.Context) (int, error) {
 	if err == nil && len(batch) > 0 {
 		err = flush()
 	}
+	if err == nil {
+		slices.Sort(fps)
+		c.knownPushed = slices.Compact(fps)
+	}
 	return added, err
+}
+
+// pushedKnown reports whether u is one of the known URLs pushed when Run
+// started: the frontier has seen it this pass, so pushing it again as a
+// link would only be dropped (at the cost of a frontier call: for a Redis
+// frontier, half of a recrawl pass of 304s).
+func (c *Crawler) pushedKnown(u string) bool {
+	if len(c.knownPushed) == 0 {
+		return false
+	}
+	_, ok := slices.BinarySearch(c.knownPushed, frontier.Fingerprint(u))
+	return ok
 }
 
 // noteLastmod records the <lastmod> a sitemap gives for a known URL.

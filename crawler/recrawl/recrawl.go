@@ -48,7 +48,9 @@ type Page struct {
 	// Depth is the link depth the URL was fetched at; a new pass queues
 	// the URL at this depth.
 	Depth int
-	// Fetched is when the latest response (full or 304) arrived.
+	// Fetched is when the latest full response arrived, or a 304 that
+	// the crawler recorded (it records one when it changes the
+	// validators, or when the crawl uses a maximum age).
 	Fetched time.Time
 	// Status is the status of the latest full response (2xx).
 	Status int
