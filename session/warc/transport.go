@@ -97,14 +97,19 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	ex.head = responseHead(resp)
 	ex.contentLength = resp.ContentLength
 	b := &body{rc: resp.Body, ex: ex, payload: sha1.New(), block: sha1.New()}
-	b.block.Write(ex.head)
 	b.limit = t.MemoryBody
 	if b.limit <= 0 {
 		b.limit = DefaultMemoryBody
 	}
+	// The record's block, the head and then the body, is kept in one
+	// buffer: the writer copies it from there in one piece.
+	b.mem = memPool.Get().(*bytes.Buffer)
+	b.mem.Reset()
+	appendResponseHead(b.mem, resp)
+	ex.head = b.mem.Bytes()
+	b.block.Write(ex.head)
 	resp.Body = b
 	return resp, nil
 }
@@ -165,12 +170,11 @@ func requestHead(req *http.Request, bodyLen int64) []byte {
 	return b.Bytes()
 }
 
-// responseHead serializes the status line and the header fields of resp.
-// net/http has removed the chunked transfer coding from the body below
-// this point, and with it the Transfer-Encoding field, so the message
-// recorded is framed by the record's length.
-func responseHead(resp *http.Response) []byte {
-	var b bytes.Buffer
+// appendResponseHead writes the status line and the header fields of resp
+// to b. net/http has removed the chunked transfer coding from the body
+// below this point, and with it the Transfer-Encoding field, so the
+// message recorded is framed by the record's length.
+func appendResponseHead(b *bytes.Buffer, resp *http.Response) {
 	proto := resp.Proto
 	if proto == "" {
 		proto = "HTTP/1.1"
@@ -179,10 +183,12 @@ func responseHead(resp *http.Response) []byte {
 	if status == "" {
 		status = strconv.Itoa(resp.StatusCode) + " " + http.StatusText(resp.StatusCode)
 	}
-	b.WriteString(proto + " " + status + "\r\n")
-	_ = resp.Header.Write(&b)
+	b.WriteString(proto)
+	b.WriteByte(' ')
+	b.WriteString(status)
 	b.WriteString("\r\n")
-	return b.Bytes()
+	_ = resp.Header.Write(b)
+	b.WriteString("\r\n")
 }
 
 // exchange is what RoundTrip knows of one request and its response.
@@ -192,7 +198,7 @@ type exchange struct {
 	uri, method   string
 	request       []byte // request line and headers
 	reqBody       []byte
-	head          []byte // status line and headers
+	head          []byte // status line and headers: the start of body.mem
 	contentLength int64
 	ip            atomic.Pointer[string]
 }
@@ -205,9 +211,9 @@ type body struct {
 	ex    *exchange
 	limit int64
 
-	mem            *bytes.Buffer
-	file           *os.File
-	n              int64
+	mem            *bytes.Buffer // the head, then the body while n <= limit
+	file           *os.File      // the head, then the body, once n > limit
+	n              int64         // bytes of the body read
 	payload, block hash.Hash
 	eof            bool
 	readErr        error
@@ -237,11 +243,7 @@ func (b *body) keep(p []byte) {
 		return
 	}
 	if b.file == nil {
-		if b.mem == nil {
-			b.mem = memPool.Get().(*bytes.Buffer)
-			b.mem.Reset()
-		}
-		if int64(b.mem.Len()+len(p)) <= b.limit {
+		if b.n <= b.limit {
 			b.mem.Write(p)
 			return
 		}
@@ -255,7 +257,6 @@ func (b *body) keep(p []byte) {
 			b.keepErr = err
 			return
 		}
-		b.mem.Reset()
 	}
 	if _, err := b.file.Write(p); err != nil {
 		b.keepErr = err
@@ -287,7 +288,7 @@ func (b *body) release() {
 		if b.mem.Cap() <= 4*DefaultMemoryBody {
 			memPool.Put(b.mem)
 		}
-		b.mem = nil
+		b.mem, b.ex.head = nil, nil
 	}
 	if b.file != nil {
 		b.file.Close()
@@ -356,24 +357,21 @@ func (b *body) record() error {
 		if trunc != "" {
 			resp.Fields = append(resp.Fields, Field{"WARC-Truncated", trunc})
 		}
-		var rest io.Reader
-		switch {
-		case b.file != nil:
+		if b.file != nil {
 			if _, err := b.file.Seek(0, io.SeekStart); err != nil {
 				return fmt.Errorf("warc: %w", err)
 			}
-			rest = b.file
-		case b.mem != nil:
-			rest = bytes.NewReader(b.mem.Bytes())
-		default:
-			rest = bytes.NewReader(nil)
+			resp.Block = b.file
+		} else {
+			resp.Block = bytes.NewReader(b.mem.Bytes())
 		}
-		resp.Block = io.MultiReader(bytes.NewReader(ex.head), rest)
 		resp.Length = int64(len(ex.head)) + b.n
 	}
 
-	reqBlock := make([]byte, 0, len(ex.request)+len(ex.reqBody))
-	reqBlock = append(append(reqBlock, ex.request...), ex.reqBody...)
+	reqBlock := ex.request
+	if len(ex.reqBody) > 0 {
+		reqBlock = append(reqBlock[:len(reqBlock):len(reqBlock)], ex.reqBody...)
+	}
 	req := &Record{Type: TypeRequest, ID: NewID(), Date: ex.date,
 		Fields: append(fields[:common:common],
 			Field{"WARC-Concurrent-To", resp.ID},
