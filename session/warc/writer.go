@@ -115,7 +115,7 @@ type Writer struct {
 	next   int // number of the next file
 	cdx    *os.File
 	lines  []byte // with bw, index lines of records that may still be in it
-	err    error // sticky: a failed write leaves a file that must not grow
+	err    error  // sticky: a failed write leaves a file that must not grow
 	closed bool
 
 	repairedFile string
@@ -372,7 +372,9 @@ func (w *Writer) Write(recs ...*Record) ([]Location, error) {
 		}
 		total += r.Length
 	}
-	if total > memRecord {
+	if total > memRecord || (w.cfg.Level == Store && w.bw != nil) {
+		// Large records, and stored ones going to the buffer: straight
+		// in, under the lock (stored members cost only a copy).
 		return w.writeStream(recs)
 	}
 	// Compress off the lock, so that workers compress in parallel, into
@@ -414,7 +416,8 @@ func (w *Writer) Write(recs ...*Record) ([]Location, error) {
 	return locs, w.index(locs, cdxs, hasCDX)
 }
 
-// writeStream writes large records straight into the file, under the lock.
+// writeStream writes records straight into the file (or the buffer), under
+// the lock.
 func (w *Writer) writeStream(recs []*Record) ([]Location, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
