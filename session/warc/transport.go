@@ -3,10 +3,8 @@ package warc
 import (
 	"bytes"
 	"context"
-	"crypto/sha1"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"net"
 	"net/http"
@@ -98,7 +96,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	ex.contentLength = resp.ContentLength
-	b := &body{rc: resp.Body, ex: ex, payload: sha1.New(), block: sha1.New()}
+	b := &body{rc: resp.Body, ex: ex, digests: newDigests()}
 	b.limit = t.MemoryBody
 	if b.limit <= 0 {
 		b.limit = DefaultMemoryBody
@@ -109,7 +107,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	b.mem.Reset()
 	appendResponseHead(b.mem, resp)
 	ex.head = b.mem.Bytes()
-	b.block.Write(ex.head)
+	b.digests.writeHead(ex.head)
 	resp.Body = b
 	return resp, nil
 }
@@ -211,14 +209,14 @@ type body struct {
 	ex    *exchange
 	limit int64
 
-	mem            *bytes.Buffer // the head, then the body while n <= limit
-	file           *os.File      // the head, then the body, once n > limit
-	n              int64         // bytes of the body read
-	payload, block hash.Hash
-	eof            bool
-	readErr        error
-	keepErr        error
-	done           bool
+	mem     *bytes.Buffer // the head, then the body while n <= limit
+	file    *os.File      // the head, then the body, once n > limit
+	n       int64         // bytes of the body read
+	digests *digests
+	eof     bool
+	readErr error
+	keepErr error
+	done    bool
 }
 
 func (b *body) Read(p []byte) (int, error) {
@@ -237,8 +235,7 @@ func (b *body) Read(p []byte) (int, error) {
 // keep hashes and stores bytes read.
 func (b *body) keep(p []byte) {
 	b.n += int64(len(p))
-	b.payload.Write(p)
-	b.block.Write(p)
+	b.digests.write(p)
 	if b.keepErr != nil {
 		return
 	}
@@ -320,7 +317,8 @@ func (b *body) record() error {
 		return fmt.Errorf("warc: keeping the body of %s: %w", ex.uri, b.keepErr)
 	}
 	trunc := b.truncated()
-	payloadDigest := DigestOf(b.payload.Sum(nil))
+	blockSum, payloadSum := b.digests.sums()
+	payloadDigest := DigestOf(payloadSum[:])
 	fields := []Field{{"WARC-Target-URI", ex.uri}}
 	if ip := ex.ip.Load(); ip != nil {
 		fields = append(fields, Field{"WARC-IP-Address", *ip})
@@ -351,7 +349,7 @@ func (b *body) record() error {
 	if resp.Type == TypeResponse {
 		resp.Fields = append(fields[:common:common],
 			Field{"Content-Type", "application/http; msgtype=response"},
-			Field{"WARC-Block-Digest", DigestOf(b.block.Sum(nil))},
+			Field{"WARC-Block-Digest", DigestOf(blockSum[:])},
 			Field{"WARC-Payload-Digest", payloadDigest},
 		)
 		if trunc != "" {
