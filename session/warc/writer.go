@@ -80,10 +80,11 @@ type Config struct {
 	// before it writes them out, together: one large write costs the
 	// system far less than one per record (a third of the CPU of a
 	// stored archive's writes). Records held are lost if the process is
-	// killed (Flush, and Close, write them out). 0 means no buffer: the
-	// records of a Write are in the file (the operating system's cache)
-	// when Write returns, so that they survive the process, as a crawl that
-	// resumes after a kill needs.
+	// killed (Flush, and Close, write them out), and an Index that outlives
+	// the process may then refer to one of them: use it with MemoryIndex.
+	// 0 means no buffer: the records of a Write are in the file (the
+	// operating system's cache) when Write returns, so that they survive
+	// the process, as a crawl that resumes after a kill needs.
 	Buffer int
 	// Now is the clock for WARC-Date when a record has none. nil means time.Now.
 	Now func() time.Time
