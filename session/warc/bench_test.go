@@ -15,8 +15,9 @@ import (
 
 // BenchmarkSession measures a session fetching a 16 KiB HTML page over
 // loopback, without and with the recording transport (at the default level,
-// at gzip level 1 and stored): the cost of archiving per exchange. Run it
-// with -cpu 1 for the CPU time of one exchange (server included).
+// stored, and as trawl crawl --warc writes: stored or level 1, buffered):
+// the cost of archiving per exchange. Run it with -cpu 1 for the CPU time
+// of one exchange (server included).
 func BenchmarkSession(b *testing.B) {
 	page := benchPage(16 << 10)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -25,16 +26,22 @@ func BenchmarkSession(b *testing.B) {
 	}))
 	defer srv.Close()
 	for _, c := range []struct {
-		name    string
-		archive bool
-		level   int
-	}{{"plain", false, 0}, {"warc", true, 0}, {"warc-level1", true, 1}, {"warc-store", true, warc.Store}} {
+		name          string
+		archive       bool
+		level, buffer int
+	}{
+		{"plain", false, 0, 0},
+		{"warc", true, 0, 0},
+		{"warc-store", true, warc.Store, 0},
+		{"warc-store-buffered", true, warc.Store, 256 << 10}, // as trawl crawl --warc without --state
+		{"warc-level1-buffered", true, 1, 256 << 10},         // and with --warc-level 1
+	} {
 		b.Run(c.name, func(b *testing.B) {
 			cfg := session.Config{}
 			var w *warc.Writer
 			if c.archive {
 				var err error
-				if w, err = warc.Open(warc.Config{Prefix: filepath.Join(b.TempDir(), "bench"), Level: c.level}); err != nil {
+				if w, err = warc.Open(warc.Config{Prefix: filepath.Join(b.TempDir(), "bench"), Level: c.level, Buffer: c.buffer}); err != nil {
 					b.Fatal(err)
 				}
 				cfg.WrapTransport = func(next http.RoundTripper) http.RoundTripper {
