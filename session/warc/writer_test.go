@@ -413,6 +413,11 @@ func TestWriterBuffer(t *testing.T) {
 			t.Fatal(err)
 		}
 		want = append(want, l...)
+		if i == 7 { // 80 KiB: the buffer was written out, up to a page boundary
+			if st, _ := os.Stat(name); st.Size() <= head || st.Size()%4096 != 0 {
+				t.Errorf("file of %d bytes once the buffer filled: want more than %d, a multiple of 4096", st.Size(), head)
+			}
+		}
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
