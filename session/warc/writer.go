@@ -111,7 +111,7 @@ type Writer struct {
 	mu     sync.Mutex
 	f      *os.File
 	bw     *batch // buffers the writes to f; nil without Config.Buffer
-	name   string        // base name of f
+	name   string // base name of f
 	size   int64
 	next   int // number of the next file
 	cdx    *os.File
