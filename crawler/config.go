@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/trawlhq/trawl/crawler/recrawl"
 	"github.com/trawlhq/trawl/crawler/robots"
 	"github.com/trawlhq/trawl/frontier"
 	"github.com/trawlhq/trawl/pipeline"
@@ -237,6 +238,36 @@ type Config struct {
 	// block. Response.Body must not be kept after it returns.
 	AfterResponse func(ctx context.Context, s *session.Session, r *Response) error
 
+	// Recrawl, when set, remembers each page the crawl fetches (its
+	// validators, freshness, body digest, title and links; see package
+	// crawler/recrawl) and makes fetches of URLs it already knows
+	// conditional: If-None-Match and If-Modified-Since from what it
+	// stored. A 304 answer gives a record with NotModified set, the
+	// stored title and links (which are followed as usual), and no body;
+	// a 2xx has Known and Changed set by comparing digests; a known URL
+	// now answering 404 or 410 is Gone and forgotten. Pages whose server
+	// says Cache-Control: no-store are not kept. Sitemap files are not
+	// kept; the <lastmod> sitemaps give is. The store is the caller's: the
+	// crawler does not close it. Nil means none: every fetch is
+	// unconditional and nothing is remembered.
+	Recrawl recrawl.Store
+	// Revisit makes Run push, besides the seeds, every URL Recrawl knows
+	// (at its stored depth, if still in scope and within MaxDepth): a new
+	// pass over the known pages, which reaches those no longer linked (and
+	// finds them gone). The frontier drops URLs it has already seen, so a
+	// resumed pass may set it again. False: known URLs are fetched again
+	// only when the crawl reaches them. Ignored without Recrawl.
+	Revisit bool
+	// MaxAge, with Recrawl, leaves unfetched a known page fetched less
+	// than MaxAge ago whose server's own freshness (max-age, Expires,
+	// no-cache: RFC 9111 §4.2) does not say it is stale; its stored links
+	// are still followed, and it gets no record (it is counted in
+	// Stats.Fresh). A page a sitemap read after its last fetch gives a
+	// <lastmod> no later than that fetch is left unfetched the same way,
+	// whatever MaxAge. Zero means every known page is fetched
+	// (conditionally); negative is an error.
+	MaxAge time.Duration
+
 	// Renderer, when set, renders fetched HTML pages in a browser before the
 	// pipeline sees them (see Renderer; package crawler/render). Nil means
 	// pages are processed as served.
@@ -315,6 +346,9 @@ func (c Config) resolve() (*settings, error) {
 	}
 	if c.MaxRetryAfter <= 0 {
 		s.MaxRetryAfter = DefaultMaxRetryAfter
+	}
+	if c.MaxAge < 0 {
+		return nil, errConfig("MaxAge", "%v is negative", c.MaxAge)
 	}
 	if c.TargetConcurrency < 0 {
 		return nil, errConfig("TargetConcurrency", "%v is negative", c.TargetConcurrency)

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/trawlhq/trawl/crawler/recrawl"
 	"github.com/trawlhq/trawl/frontier"
 	"github.com/trawlhq/trawl/frontier/memory"
 	"github.com/trawlhq/trawl/pipeline"
@@ -214,6 +215,13 @@ func (c *Crawler) run(ctx context.Context, entries []frontier.Entry) error {
 
 	if _, err := c.push(ctx, entries); err != nil {
 		return fmt.Errorf("crawler: push seeds: %w", err)
+	}
+	if c.s.Recrawl != nil && c.s.Revisit {
+		n, err := c.pushKnown(ctx)
+		if err != nil {
+			return fmt.Errorf("crawler: push known URLs: %w", err)
+		}
+		c.log.Info("recrawl: known URLs queued", "new", n)
 	}
 	c.refreshQueued(ctx)
 
@@ -480,7 +488,20 @@ func (w *worker) handle(ctx context.Context, l *frontier.Lease) bool {
 		w.giveBack(l)
 		return false
 	}
-	header, err := c.beforeRequest(ctx, l.URL, l.Depth, l.Referrer, l.Attempt)
+	var rv *revisit
+	var header http.Header
+	if prev := c.loadKnown(ctx, l.URL); prev != nil {
+		if why := prev.Skip(c.s.Now(), c.s.MaxAge); why != recrawl.SkipNone {
+			w.skipKnown(l, prev, why)
+			return false
+		}
+		header = http.Header{}
+		rv = &revisit{prev: prev}
+		prev.Conditional(header)
+	} else if c.s.Recrawl != nil {
+		rv = &revisit{}
+	}
+	header, err := c.beforeRequest(ctx, l.URL, l.Depth, l.Referrer, l.Attempt, header)
 	if err != nil {
 		if ctx.Err() != nil {
 			w.giveBack(l)
@@ -495,6 +516,9 @@ func (w *worker) handle(ctx context.Context, l *frontier.Lease) bool {
 		return false
 	}
 
+	if rv != nil && rv.prev != nil {
+		rv.conditional = header.Get("If-None-Match") != "" || header.Get("If-Modified-Since") != ""
+	}
 	rd := redirectCheck{c: c, seed: seed, hops: []string{l.URL}}
 	req := &session.Request{URL: l.URL, Header: header, CheckRedirect: func(next *url.URL, _ []*url.URL) error {
 		rd.err = rd.refuse(ctx, next) // ctx is this request's
@@ -589,14 +613,37 @@ func (w *worker) handle(ctx context.Context, l *frontier.Lease) bool {
 	page.Body = resp.Body
 	page.Truncated = resp.Truncated
 	page.Elapsed = resp.Elapsed
-	w.render(ctx, page)
-	return w.finish(ctx, l, page, resp)
+	if rv != nil && page.Err == nil {
+		rv.received = c.s.Now()
+		switch {
+		case rv.conditional && resp.StatusCode == http.StatusNotModified:
+			notModified(page, rv.prev, resp.Header)
+		case resp.StatusCode >= 200 && resp.StatusCode < 300:
+			rv.digest = recrawl.Digest(resp.Body)
+			if rv.prev != nil {
+				page.Known = true
+				page.Changed = rv.prev.Digest != rv.digest
+			}
+		case rv.prev != nil && (resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone):
+			page.Gone = true
+		}
+	}
+	if !page.NotModified {
+		w.render(ctx, page)
+	}
+	return w.finishRevisit(ctx, l, page, resp, rv)
 }
 
 // finish sends the page through the pipeline, pushes its followable links,
 // acknowledges the lease and counts the record. resp, when not nil, is
 // released once the pipeline is done with the body.
 func (w *worker) finish(ctx context.Context, l *frontier.Lease, page *pipeline.Page, resp *session.Response) bool {
+	return w.finishRevisit(ctx, l, page, resp, nil)
+}
+
+// finishRevisit is finish for a fetch with a recrawl store (rv not nil):
+// the store is updated after the record is written, before the Ack.
+func (w *worker) finishRevisit(ctx context.Context, l *frontier.Lease, page *pipeline.Page, resp *session.Response, rv *revisit) bool {
 	c := w.c
 	var sitemapURLs int
 	if resp != nil && page.Err == nil && page.Status >= 200 && page.Status < 300 {
@@ -623,7 +670,13 @@ func (w *worker) finish(ctx context.Context, l *frontier.Lease, page *pipeline.P
 	if page.Err == nil && !page.NoFollow && sitemapURLs == 0 && c.follows(l.Depth) {
 		pushErr = w.pushLinks(l, page)
 	}
+	if rv != nil && sitemapURLs == 0 && pushErr == nil {
+		w.remember(w.settle, page, rv)
+	}
 	c.stats.record(page)
+	if c.s.Recrawl != nil {
+		c.stats.countRevisit(page)
+	}
 	if resp != nil {
 		resp.Release()
 		page.Body = nil

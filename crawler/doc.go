@@ -138,6 +138,21 @@
 // neither a worker nor a host slot. After the last attempt the URL gets one
 // error record.
 //
+// # Recrawls
+//
+// With Config.Recrawl (a crawler/recrawl.Store), every 2xx page is
+// remembered after its record is written and before its lease is
+// acknowledged: validators, freshness, a body digest, title and links.
+// A URL the store knows is fetched with If-None-Match and
+// If-Modified-Since; a 304 becomes a record with NotModified set and the
+// stored title and links, which are followed, so new pages behind
+// unchanged ones are still found. Known pages answered 2xx get Known and
+// Changed (by digest), known pages now 404 or 410 Gone (and are
+// forgotten). Revisit queues every known URL at Run's start (a new pass),
+// MaxAge and sitemap <lastmod> leave fresh pages unfetched (their stored
+// links are still pushed; they get no record). A new pass over a
+// persistent frontier starts with frontier.PassStarter.
+//
 // # Stopping
 //
 // Run returns when the frontier is exhausted and all workers are idle,
@@ -165,6 +180,9 @@
 //   - query.go: the crawl's rules for code working beside it on the same
 //     session (Follows, Allowed, HostPolicy, RetryDelay),
 //     as package linkcheck does.
+//   - revisit.go: recrawls (Config.Recrawl): conditional requests, 304s
+//     answered from the store, digests, fresh pages, the known URLs of a
+//     new pass.
 //   - rendering.go: the Renderer seam (package crawler/render implements
 //     it) and the subresource fetches it makes through the session, robots.txt
 //     and the per-host request slots.

@@ -27,8 +27,11 @@ type Request struct {
 	Referrer string // the page it was found on; "" for seeds; read-only
 	Attempt  int    // 0 on the first attempt, 1 on the first retry; read-only
 	// Header holds headers sent with this request only, merged over the
-	// session's default headers key by key. It starts empty. To remove a
-	// session default (an Authorization, say) call Remove.
+	// session's default headers key by key. It starts empty, except in a
+	// recrawl (Config.Recrawl), where a URL fetched before starts with its
+	// conditional headers (If-None-Match, If-Modified-Since): deleting
+	// them makes the fetch unconditional. To remove a session default (an
+	// Authorization, say) call Remove.
 	Header http.Header
 }
 
@@ -60,11 +63,14 @@ func (c *Crawler) followLink(from *pipeline.Page, l pipeline.Link) bool {
 
 // beforeRequest runs Config.BeforeRequest; it returns the request's own
 // headers, or the veto.
-func (c *Crawler) beforeRequest(ctx context.Context, u string, depth int, referrer string, attempt int) (http.Header, error) {
+func (c *Crawler) beforeRequest(ctx context.Context, u string, depth int, referrer string, attempt int, header http.Header) (http.Header, error) {
 	if c.s.BeforeRequest == nil {
-		return nil, nil
+		return header, nil
 	}
-	r := &Request{URL: u, Depth: depth, Referrer: referrer, Attempt: attempt, Header: http.Header{}}
+	if header == nil {
+		header = http.Header{}
+	}
+	r := &Request{URL: u, Depth: depth, Referrer: referrer, Attempt: attempt, Header: header}
 	if err := c.s.BeforeRequest(ctx, r); err != nil {
 		return nil, err
 	}

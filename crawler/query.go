@@ -97,3 +97,7 @@ func (c *Crawler) RetryDelay(attempt, status int, h http.Header, err error) (tim
 	}
 	return c.s.retryDelay(attempt, h), true
 }
+
+// Recrawling reports whether the crawl has a recrawl store
+// (Config.Recrawl).
+func (c *Crawler) Recrawling() bool { return c.s.Recrawl != nil }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/trawlhq/trawl/frontier"
 )
@@ -36,11 +37,19 @@ var gzipMagic = []byte{0x1f, 0x8b}
 // what it parsed before a syntax error (the error is then returned too).
 // It never panics, whatever the input.
 func parseSitemap(body []byte, text bool, maxSize int64, maxURLs int) (sitemapKind, []string, error) {
+	kind, locs, _, err := parseSitemapLastmod(body, text, maxSize, maxURLs)
+	return kind, locs, err
+}
+
+// parseSitemapLastmod is parseSitemap also returning, for each <loc> of
+// an XML sitemap, its <lastmod> (zero when absent or not a W3C date); nil
+// for a text sitemap.
+func parseSitemapLastmod(body []byte, text bool, maxSize int64, maxURLs int) (sitemapKind, []string, []time.Time, error) {
 	var r io.Reader = bytes.NewReader(body)
 	if bytes.HasPrefix(body, gzipMagic) {
 		zr, err := gzip.NewReader(r)
 		if err != nil {
-			return notSitemap, nil, err
+			return notSitemap, nil, nil, err
 		}
 		defer zr.Close()
 		r = zr
@@ -52,20 +61,25 @@ func parseSitemap(body []byte, text bool, maxSize int64, maxURLs int) (sitemapKi
 		return parseSitemapXML(br, maxURLs)
 	}
 	if !text {
-		return notSitemap, nil, errNotSitemap
+		return notSitemap, nil, nil, errNotSitemap
 	}
-	return parseSitemapText(br, maxURLs)
+	kind, locs, err := parseSitemapText(br, maxURLs)
+	return kind, locs, nil, err
 }
 
-// parseSitemapXML collects the <loc> of every <url> or <sitemap> element.
-func parseSitemapXML(r io.Reader, maxURLs int) (sitemapKind, []string, error) {
+// parseSitemapXML collects the <loc> and <lastmod> of every <url> or
+// <sitemap> element.
+func parseSitemapXML(r io.Reader, maxURLs int) (sitemapKind, []string, []time.Time, error) {
 	d := xml.NewDecoder(r)
 	d.Strict = false
 	d.CharsetReader = func(_ string, in io.Reader) (io.Reader, error) { return in, nil }
 	kind := notSitemap
 	var locs []string
-	var inLoc bool
-	var loc strings.Builder
+	var mods []time.Time
+	var inLoc, inMod bool
+	var loc, mod strings.Builder
+	var entryLoc string    // the <loc> of the element being read
+	var entryMod time.Time // its <lastmod>
 	depth := 0
 	for len(locs) < maxURLs {
 		tok, err := d.Token()
@@ -77,9 +91,9 @@ func parseSitemapXML(r io.Reader, maxURLs int) (sitemapKind, []string, error) {
 				if err == nil {
 					err = errNotSitemap
 				}
-				return notSitemap, nil, err
+				return notSitemap, nil, nil, err
 			}
-			return kind, locs, err
+			return kind, locs, mods, err
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
@@ -92,29 +106,91 @@ func parseSitemapXML(r io.Reader, maxURLs int) (sitemapKind, []string, error) {
 				case "sitemapindex":
 					kind = sitemapIndex
 				default:
-					return notSitemap, nil, errNotSitemap
+					return notSitemap, nil, nil, errNotSitemap
 				}
 				continue
+			}
+			if depth == 2 {
+				entryLoc, entryMod = "", time.Time{}
 			}
 			if depth == 3 && name == "loc" {
 				inLoc = true
 				loc.Reset()
 			}
+			if depth == 3 && name == "lastmod" {
+				inMod = true
+				mod.Reset()
+			}
 		case xml.EndElement:
 			if inLoc && depth == 3 {
 				inLoc = false
-				if u := strings.TrimSpace(loc.String()); u != "" {
-					locs = append(locs, u)
-				}
+				entryLoc = strings.TrimSpace(loc.String())
+			}
+			if inMod && depth == 3 {
+				inMod = false
+				entryMod = parseW3CDate(strings.TrimSpace(mod.String()))
+			}
+			if depth == 2 && entryLoc != "" {
+				locs = append(locs, entryLoc)
+				mods = append(mods, entryMod)
+				entryLoc = ""
 			}
 			depth--
 		case xml.CharData:
 			if inLoc && loc.Len() < 8192 {
 				loc.Write(t)
 			}
+			if inMod && mod.Len() < 64 {
+				mod.Write(t)
+			}
 		}
 	}
-	return kind, locs, nil
+	return kind, locs, mods, nil
+}
+
+// w3cLayouts are the W3C Datetime forms sitemaps use for <lastmod>, each
+// with the span of time one value covers. A date without a time has no
+// zone: it covers that day in every zone, from UTC+14 to UTC-12.
+var w3cLayouts = []struct {
+	layout string
+	span   func(time.Time) time.Time // the end of the span starting at t
+}{
+	{"2006-01-02T15:04:05Z07:00", func(t time.Time) time.Time { return t.Add(time.Second) }},
+	{"2006-01-02T15:04Z07:00", func(t time.Time) time.Time { return t.Add(time.Minute) }},
+	{"2006-01-02", func(t time.Time) time.Time { return t.AddDate(0, 0, 1).Add(12 * time.Hour) }},
+	{"2006-01", func(t time.Time) time.Time { return t.AddDate(0, 1, 0).Add(12 * time.Hour) }},
+	{"2006", func(t time.Time) time.Time { return t.AddDate(1, 0, 0).Add(12 * time.Hour) }},
+}
+
+// parseW3CDate parses a W3C Datetime (the <lastmod> format) and returns the
+// end of the span it covers: "2026-11-28T10:00:00Z" says the page changed
+// at some time within that second, "2026-11-28" within that day, so only a
+// fetch made at or after the returned time is known to be as new as the
+// page. Fractions of a second narrow the span to their last digit. Zero
+// when s is not a W3C Datetime.
+func parseW3CDate(s string) time.Time {
+	if i := strings.IndexByte(s, '.'); i > 0 && strings.Contains(s, "T") {
+		// Seconds with a fraction: the span is one unit of the last digit.
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return time.Time{}
+		}
+		digits := 0
+		for j := i + 1; j < len(s) && s[j] >= '0' && s[j] <= '9'; j++ {
+			digits++
+		}
+		unit := time.Second
+		for range min(digits, 9) {
+			unit /= 10
+		}
+		return t.Add(unit)
+	}
+	for _, f := range w3cLayouts {
+		if t, err := time.Parse(f.layout, s); err == nil {
+			return f.span(t)
+		}
+	}
+	return time.Time{}
 }
 
 // parseSitemapText reads a text sitemap: one absolute http(s) URL a line.
@@ -197,7 +273,7 @@ func (c *Crawler) queueSitemaps(ctx context.Context, urls []string, referrer str
 // depth (a sitemap is a list of seeds) but, unlike seeds, pass every scope
 // rule. It returns the number of URLs found.
 func (c *Crawler) expandSitemap(ctx context.Context, l *frontier.Lease, finalURL string, body []byte, known bool) int {
-	kind, locs, err := parseSitemap(body, known, DefaultMaxSitemapSize, DefaultMaxSitemapURLs)
+	kind, locs, mods, err := parseSitemapLastmod(body, known, DefaultMaxSitemapSize, DefaultMaxSitemapURLs)
 	if kind == notSitemap {
 		if known {
 			c.log.Debug("sitemap unreadable", "url", l.URL, "err", err)
@@ -213,13 +289,17 @@ func (c *Crawler) expandSitemap(ctx context.Context, l *frontier.Lease, finalURL
 	}
 	base, _ := url.Parse(finalURL)
 	entries := make([]frontier.Entry, 0, len(locs))
-	for _, raw := range locs {
+	for i, raw := range locs {
 		u, err := c.s.Normalizer.Resolve(base, raw)
 		if err != nil {
 			continue
 		}
 		if c.scope.check(u, false) != inScope {
 			continue
+		}
+		if i < len(mods) {
+			// Before the push, so that the URL's fetch sees it.
+			c.noteLastmod(ctx, u, mods[i])
 		}
 		entries = append(entries, frontier.Entry{URL: u, Depth: l.Depth, Referrer: l.URL})
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 func gz(t testing.TB, s string) []byte {
@@ -151,4 +152,37 @@ func TestSitemaps(t *testing.T) {
 			t.Errorf("fetched %v, want only the seed", hits)
 		}
 	})
+}
+
+func TestParseW3CDate(t *testing.T) {
+	tests := map[string]string{
+		"2026-11-28T10:00:00Z":        "2026-11-28T10:00:01Z",
+		"2026-11-28T10:00:00+02:00":   "2026-11-28T08:00:01Z",
+		"2026-11-28T10:00Z":           "2026-11-28T10:01:00Z",
+		"2026-11-28T10:00:00.5Z":      "2026-11-28T10:00:00.6Z",
+		"2026-11-28T10:00:00.123456Z": "2026-11-28T10:00:00.123457Z",
+		"2026-11-28":                  "2026-11-29T12:00:00Z",
+		"2026-11":                     "2026-12-01T12:00:00Z",
+		"2026":                        "2027-01-01T12:00:00Z",
+		"yesterday":                   "",
+		"2026-11-28T10:00:00":         "", // a time needs a zone
+		"2026-11-28T10:00:00.Z":       "",
+		"2026-13-01":                  "",
+	}
+	for in, want := range tests {
+		got := parseW3CDate(in)
+		if want == "" {
+			if !got.IsZero() {
+				t.Errorf("parseW3CDate(%q) = %v, want zero", in, got)
+			}
+			continue
+		}
+		w, err := time.Parse(time.RFC3339Nano, want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.Equal(w) {
+			t.Errorf("parseW3CDate(%q) = %v, want %v", in, got.UTC(), w)
+		}
+	}
 }

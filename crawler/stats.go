@@ -36,6 +36,18 @@ type Stats struct {
 	Elapsed         time.Duration    `json:"-"`             // since Run started (until it returned)
 	ElapsedSec      float64          `json:"elapsed_s"`     // Elapsed in seconds
 	PagesPerSec     float64          `json:"pages_per_s"`   // Pages / Elapsed
+	// With Config.Recrawl: records of known URLs answered 304
+	// (NotModified), answered 2xx with a changed or an unchanged body,
+	// known URLs now 404 or 410 (Gone), known URLs left unfetched because
+	// they were fresh (MaxAge, sitemap lastmod; they have no record), and
+	// failed store operations (the fetch then went unconditional, or the
+	// page was not remembered).
+	NotModified   int64 `json:"not_modified,omitempty"`
+	Changed       int64 `json:"changed,omitempty"`
+	Unchanged     int64 `json:"unchanged,omitempty"`
+	Gone          int64 `json:"gone,omitempty"`
+	Fresh         int64 `json:"fresh,omitempty"`
+	RecrawlErrors int64 `json:"recrawl_errors,omitempty"`
 	// SlowHosts are the hosts adaptive politeness holds above their floor
 	// interval or pauses (HostBackoff, AutoThrottle), slowest first, at
 	// most 20; nil when there are none.
@@ -50,6 +62,7 @@ type counters struct {
 	inFlight, hosts, pushed, robotsFetches atomic.Int64
 	retryReasons                           [numRetryReasons]atomic.Int64
 	rendered                               atomic.Int64
+	recrawl                                recrawlCounters
 	status                                 [600]atomic.Int64 // by status 0..599
 
 	queued   atomic.Int64 // the frontier's Queued, cached
@@ -100,8 +113,15 @@ func (c *Crawler) Stats() Stats {
 		Hosts:        k.hosts.Load(),
 		Rendered:     k.rendered.Load(),
 		Discovered:   k.pushed.Load(),
-		ByStatus:     map[int]int64{},
-		Queued:       k.queued.Load(),
+
+		NotModified:   k.recrawl.notModified.Load(),
+		Changed:       k.recrawl.changed.Load(),
+		Unchanged:     k.recrawl.unchanged.Load(),
+		Gone:          k.recrawl.gone.Load(),
+		Fresh:         k.recrawl.fresh.Load(),
+		RecrawlErrors: k.recrawl.errs.Load(),
+		ByStatus:      map[int]int64{},
+		Queued:        k.queued.Load(),
 
 		RetriesByReason: make(map[string]int64, numRetryReasons),
 	}

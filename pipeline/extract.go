@@ -56,6 +56,17 @@ func (pl *Pipeline) extract(p *Page) {
 			rb.parseHeader(v, pl.cfg.RobotsAgent)
 		}
 	}
+	if p.NotModified {
+		// The stored title, links and robots flags stand; the 304's own
+		// header can only add to the flags.
+		p.NoIndex, p.NoFollow = p.NoIndex || rb.noindex, p.NoFollow || rb.nofollow
+		if p.NoFollow {
+			for i := range p.Links {
+				p.Links[i].NoFollow = true
+			}
+		}
+		return
+	}
 	if p.IsHTML() {
 		s := scanHTML(p.decoded(), pl.cfg.RobotsAgent)
 		if !pl.cfg.IgnoreRobots {

@@ -31,6 +31,23 @@ type Page struct {
 	Truncated bool          // the body was longer than the cap and was cut
 	Rendered  bool          // Body is the document a browser rendered, not the served HTML
 
+	// NotModified is set by the crawler when the server answered 304 Not
+	// Modified to a conditional request of a recrawl (see crawler/recrawl):
+	// Body is empty and Title, Links, NoIndex, NoFollow are those stored
+	// from the page's last full response (Links with URL and NoFollow
+	// only). Extraction keeps them (an X-Robots-Tag of the 304 still adds
+	// noindex or nofollow).
+	NotModified bool
+	// Known is set by the crawler when the crawl had fetched the URL in an
+	// earlier pass (its recrawl store held it). Changed is then whether
+	// the body differs from that fetch's (a 304 is not changed); both are
+	// false for URLs new to the crawl.
+	Known   bool
+	Changed bool
+	// Gone is set by the crawler when a URL the crawl had fetched before
+	// now answers 404 or 410.
+	Gone bool
+
 	// Err is the fetch or crawl error; nil on success. A failed URL still
 	// becomes a Page, and so a record whose error field is Err's message.
 	// Pages with an Err are not parsed.

@@ -30,6 +30,16 @@ type Record struct {
 	Data        map[string][]string `json:"data"`               // extraction stage name -> values
 	Error       string              `json:"error"`              // "" on success
 	Rendered    bool                `json:"rendered,omitempty"` // rendered in a browser; written only when true
+	// NotModified: the server answered 304 to a recrawl's conditional
+	// request; Title and Links are the stored ones. Written only when true.
+	NotModified bool `json:"not_modified,omitempty"`
+	// Changed: for a URL fetched in an earlier pass of the crawl and
+	// answered now with a 2xx or 304, whether the body changed since. Nil
+	// (not written) for URLs new to the crawl and for other statuses.
+	Changed *bool `json:"changed,omitempty"`
+	// Gone: a URL fetched in an earlier pass now answers 404 or 410.
+	// Written only when true.
+	Gone bool `json:"gone,omitempty"`
 }
 
 // Record returns the page's record. Error is "" when the page has no Err
@@ -47,6 +57,8 @@ func (p *Page) Record() Record {
 		Bytes:       int64(len(p.Body)),
 		Truncated:   p.Truncated,
 		Rendered:    p.Rendered,
+		NotModified: p.NotModified,
+		Gone:        p.Gone,
 		ElapsedMS:   p.Elapsed.Milliseconds(),
 		FetchedAt:   p.FetchedAt,
 		Links:       make([]string, len(p.Links)),
@@ -60,6 +72,10 @@ func (p *Page) Record() Record {
 	}
 	for i, l := range p.Links {
 		r.Links[i] = l.URL
+	}
+	if p.Known && (p.Status == 304 || p.Status >= 200 && p.Status < 300) && p.Err == nil {
+		changed := p.Changed && !p.NotModified
+		r.Changed = &changed
 	}
 	if r.Data == nil {
 		r.Data = map[string][]string{}
@@ -122,6 +138,16 @@ func (r Record) AppendJSON(b []byte) []byte {
 	b = appendJSONString(b, r.Error)
 	if r.Rendered {
 		b = append(b, `,"rendered":true`...)
+	}
+	if r.NotModified {
+		b = append(b, `,"not_modified":true`...)
+	}
+	if r.Changed != nil {
+		b = append(b, `,"changed":`...)
+		b = strconv.AppendBool(b, *r.Changed)
+	}
+	if r.Gone {
+		b = append(b, `,"gone":true`...)
 	}
 	return append(b, '}')
 }

@@ -82,6 +82,10 @@ type Config struct {
 	State     string `yaml:"state"`      // state directory; "" = the frontier lives in memory and a crawl cannot resume
 	StateSync bool   `yaml:"state_sync"` // fsync every commit of the state: survives power loss, not only kill -9
 
+	// Incremental recrawl (recrawl.go): with state or redis.
+	Recrawl bool          `yaml:"recrawl"` // start a new pass over a finished crawl, with conditional requests
+	MaxAge  time.Duration `yaml:"max_age"` // do not refetch pages younger than this unless stale; 0 = refetch all
+
 	// Distributed crawl: the Redis frontier (redis.go).
 	Redis             string        `yaml:"redis"`               // Redis URL; "" = the frontier lives in this process
 	RedisPrefix       string        `yaml:"redis_prefix"`        // crawl name; processes with the same one share the crawl; "" = "default"
@@ -221,6 +225,7 @@ func (c *Config) Validate() error {
 		nonNegative("read_timeout", c.ReadTimeout),
 		c.validateRedis(),
 		c.validateState(),
+		c.validateRecrawl(),
 		c.validateMetrics(),
 		c.validateWarc(),
 		c.validateRender(),

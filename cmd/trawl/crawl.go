@@ -77,6 +77,12 @@ func crawl(ctx context.Context, a *crawlArgs, stdout, stderr io.Writer) error {
 		defer statsFile.Close()
 	}
 
+	store, closeStore, err := openRecrawlStore(cfg, fr)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+
 	arc, err := openArchive(cfg, fr, a.seeds, logger)
 	if err != nil {
 		return err
@@ -106,6 +112,11 @@ func crawl(ctx context.Context, a *crawlArgs, stdout, stderr io.Writer) error {
 	ccfg, err := crawlerConfig(cfg, logger)
 	if err != nil {
 		return err
+	}
+	if store != nil {
+		ccfg.Recrawl = store
+		ccfg.Revisit = cfg.Recrawl
+		ccfg.MaxAge = cfg.MaxAge
 	}
 	// The crawler builds the pipeline from these stages, giving it its own
 	// normalizer, robots product token and --ignore-robots, and closes it

@@ -69,6 +69,9 @@ func newCrawlFlags(c *Config, configPath *string) *pflag.FlagSet {
 	// Distributed crawl.
 	addRedisFlags(fs, c)
 
+	// Incremental recrawl.
+	addRecrawlFlags(fs, c)
+
 	// Metrics.
 	addMetricsFlags(fs, c)
 

@@ -11,7 +11,8 @@
 // DefaultConfig and Validate; convert.go turns a Config into the library's
 // session, crawler and pipeline configurations; frontier.go opens the
 // frontier backend (state.go: the disk frontier and resume, redis.go: the
-// Redis frontier); progress.go the live status line, the summary and the
+// Redis frontier); recrawl.go the recrawl store and --recrawl's new pass;
+// progress.go the live status line, the summary and the
 // --stats file; size.go the size parser.
 package main
 
@@ -21,11 +22,37 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"strings"
 )
 
+// startProfile writes a CPU profile of the whole run to path when it is not
+// empty (TRAWL_CPUPROFILE, for developers measuring trawl); the returned
+// function ends it.
+func startProfile(path string) func() {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "trawl: TRAWL_CPUPROFILE:", err)
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		fmt.Fprintln(os.Stderr, "trawl: TRAWL_CPUPROFILE:", err)
+		f.Close()
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
+}
+
 func main() {
+	stopProfile := startProfile(os.Getenv("TRAWL_CPUPROFILE"))
 	err := Run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)
+	stopProfile()
 	if err != nil && !errors.Is(err, errInterrupted) && !errors.Is(err, errBroken) {
 		// One line, even for joined errors.
 		fmt.Fprintln(os.Stderr, "trawl: "+strings.ReplaceAll(err.Error(), "\n", "; "))

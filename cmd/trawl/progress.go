@@ -42,6 +42,10 @@ type crawlStats struct {
 
 	SlowHosts []crawler.HostDelay
 
+	// Incremental recrawl (with a recrawl store: --state, --redis).
+	recrawling                                                  bool
+	NotModified, Changed, Unchanged, Gone, Fresh, RecrawlErrors int64
+
 	RetriesByReason map[string]int64
 	RequestsByCode  map[string]int64 // every request sent (robots.txt, redirect hops): trawl_requests_total
 	Exported        int64            // records written: trawl_pages_exported_total
@@ -51,6 +55,7 @@ type crawlStats struct {
 // session's and pipeline's counters that /metrics exports too.
 func fromCrawl(cr *crawler.Crawler) crawlStats {
 	st := fromCrawler(cr.Stats())
+	st.recrawling = cr.Recrawling()
 	if sess := cr.Session(); sess != nil { // nil until Run has set up its parts
 		st.RequestsByCode = map[string]int64{"error": sess.Stats().Failed}
 		sess.StatusCounts().Range(func(code int, n int64) { st.RequestsByCode[metrics.CodeLabel(code)] += n })
@@ -72,6 +77,9 @@ func fromCrawler(s crawler.Stats) crawlStats {
 		Requests: s.Requests, Retries: s.Retries, Robots: s.RobotsDenied,
 		TooLong:   s.TooLong,
 		SlowHosts: s.SlowHosts,
+
+		NotModified: s.NotModified, Changed: s.Changed, Unchanged: s.Unchanged,
+		Gone: s.Gone, Fresh: s.Fresh, RecrawlErrors: s.RecrawlErrors,
 	}
 }
 
@@ -99,6 +107,19 @@ type statsJSON struct {
 	// SlowHosts: hosts adaptive politeness slows or pauses (--host-backoff,
 	// --auto-throttle), slowest first; absent when none.
 	SlowHosts []crawler.HostDelay `json:"slow_hosts,omitempty"`
+	// Recrawl: what the pass found of the pages earlier passes fetched
+	// (present with --state or --redis).
+	Recrawl *recrawlJSON `json:"recrawl,omitempty"`
+}
+
+// recrawlJSON is the "recrawl" object of the --stats file.
+type recrawlJSON struct {
+	NotModified int64 `json:"not_modified"` // 304 to a conditional request
+	Unchanged   int64 `json:"unchanged"`    // 200 with the same body digest
+	Changed     int64 `json:"changed"`      // 200 with another body
+	Gone        int64 `json:"gone"`         // now 404 or 410
+	Fresh       int64 `json:"fresh"`        // not fetched: --max-age or sitemap lastmod
+	StoreErrors int64 `json:"store_errors"` // failed reads or writes of the store
 }
 
 // crawlJSON is the "crawl" object of the --stats file of a Redis crawl.
@@ -133,7 +154,16 @@ func (s crawlStats) json(interrupted bool) statsJSON {
 
 		RetriesByReason: s.RetriesByReason, RequestsByCode: s.RequestsByCode, PagesExported: s.Exported,
 		SlowHosts: s.SlowHosts,
+		Recrawl:   s.recrawlJSON(),
 	}
+}
+
+func (s crawlStats) recrawlJSON() *recrawlJSON {
+	if !s.recrawling {
+		return nil
+	}
+	return &recrawlJSON{NotModified: s.NotModified, Unchanged: s.Unchanged, Changed: s.Changed,
+		Gone: s.Gone, Fresh: s.Fresh, StoreErrors: s.RecrawlErrors}
 }
 
 func roundTo(f float64, digits int) float64 {
@@ -187,6 +217,7 @@ func summaryLine(s crawlStats, word string) string {
 	line := fmt.Sprintf("trawl: %s: %d pages (%d ok, %d errors)%s in %s, %.1f pages/s, %s, connections %d opened / %d reused",
 		word, s.Pages, s.OK, s.Errors, status, s.Elapsed.Round(time.Millisecond), s.PagesPerSec,
 		humanBytes(s.Bytes), s.ConnsOpened, s.ConnsReused)
+	line += recrawlSummary(s)
 	if t := s.Crawl; t != nil {
 		line += fmt.Sprintf("; crawl (%d processes): %d pages (%d ok, %d errors), %d queued, %d hosts",
 			t.Processes, t.Pages, t.OK, t.Errors, t.Queued, t.Hosts)

@@ -72,8 +72,13 @@ func openRedisFrontier(ctx context.Context, cfg *Config) (frontier.Frontier, fun
 	if st, err := f.Stats(ctx); err == nil {
 		logger.Info("joined Redis crawl", "name", f.Name(), "redis", redactURL(cfg.Redis),
 			"queued", st.Queued, "leased", st.Leased, "seen", st.Seen)
-		if st.Seen > 0 && st.Queued == 0 && st.Leased == 0 {
-			logger.Warn("this Redis crawl has already finished: seeds it has seen are not fetched again (use a new --redis-prefix for a new crawl)",
+		if st.Seen > 0 && st.Queued == 0 && st.Leased == 0 && cfg.Recrawl {
+			if _, err := startPass(ctx, f, logger); err != nil {
+				f.Close()
+				return nil, nil, err
+			}
+		} else if st.Seen > 0 && st.Queued == 0 && st.Leased == 0 {
+			logger.Warn("this Redis crawl has already finished: seeds it has seen are not fetched again (use --recrawl for a new pass, or a new --redis-prefix for a new crawl)",
 				"name", f.Name(), "seen", st.Seen)
 		}
 	}

@@ -84,6 +84,7 @@ type runsState struct {
 type resume struct {
 	d        *disk.Disk // nil without --state
 	resumed  bool       // the state directory holds an earlier run
+	newPass  bool       // --recrawl started a new pass over a finished crawl
 	finished bool       // ... which completed: nothing is left to do
 	runs     runsState
 	logger   *slog.Logger
@@ -127,10 +128,23 @@ func resumeCrawl(ctx context.Context, cfg *Config, fr frontier.Frontier, seeds [
 	// Every record written was acknowledged once: earlier runs' records
 	// count against --max-pages, also those of runs that were killed.
 	done := d.Acked()
+	if st.Queued == 0 && st.Leased == 0 && cfg.Recrawl {
+		started, err := startPass(ctx, d, logger)
+		if err != nil {
+			return nil, fmt.Errorf("--state: %w", err)
+		}
+		if started {
+			// A new pass is a new crawl over the same state: a fresh
+			// output, the whole --max-pages budget.
+			r.resumed = false
+			r.newPass = true
+			return r, nil
+		}
+	}
 	if st.Queued == 0 && st.Leased == 0 {
 		r.finished = true
 		if !cfg.Quiet {
-			fmt.Fprintf(stderr, "trawl: the crawl in %s has already finished (%d URLs seen, %d pages written in %d runs): nothing to do; use a new --state directory to crawl again\n",
+			fmt.Fprintf(stderr, "trawl: the crawl in %s has already finished (%d URLs seen, %d pages written in %d runs): nothing to do; use --recrawl to start a new pass (conditional requests), or a new --state directory to crawl afresh\n",
 				cfg.State, st.Seen, done, r.runs.Runs)
 		}
 		return r, nil
@@ -362,5 +376,9 @@ func (r *resume) finish(s *session.Session) {
 }
 
 // stateCommitInterval is how long the disk frontier gathers writes into one
-// commit.
-const stateCommitInterval = 2 * time.Millisecond
+// commit: none, a commit takes whatever queued up while the previous one
+// was written (natural group commit). Acknowledgements wait for their
+// commit, so the interval is latency every page pays: a recrawl pass of
+// 304s over a 20,000-page local site ran in 3.7 s with 0 against 5.3 s
+// with 2 ms (and a first pass in 8.2 s against 8.9 s; load 6, 2 cores).
+const stateCommitInterval = 0

@@ -60,12 +60,21 @@ func runStatus(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("status: %w", err)
 	}
+	pass, passStart, err := f.Pass(ctx)
+	if err != nil {
+		return fmt.Errorf("status: %w", err)
+	}
 	state := "running"
 	switch {
+	case t.Seen == 0 && pass > 0:
+		state = "new pass started, nothing pushed yet"
 	case t.Seen == 0:
 		state = "empty (nothing pushed under this name)"
 	case t.Queued == 0 && t.Leased == 0:
 		state = "finished"
+	}
+	if pass > 0 {
+		state += fmt.Sprintf(" (pass %d, since %s)", pass+1, passStart.UTC().Format(time.RFC3339))
 	}
 	_, err = fmt.Fprintf(stdout, `crawl      %s on %s: %s
 pages      %d (%d ok, %d errors) from %d processes

@@ -8,8 +8,10 @@ import (
 	"time"
 )
 
-// codecVersion is the first byte of every encoded Page.
-const codecVersion = 1
+// codecVersion is the first byte of every encoded Page. Version 1 coded
+// times as Unix nanoseconds, which confused the epoch with the zero time
+// and wrapped times after 2262 (an Expires of 9999) or before 1678.
+const codecVersion = 2
 
 // Limits of what is encoded: a Page beyond them is refused by AppendBinary
 // (the crawler cuts titles and link lists before it saves).
@@ -38,14 +40,16 @@ const (
 // status, string ETag, string LastModified, varint FreshUntil, flags byte,
 // 8-byte digest, string content type, string title, varint Lastmod, varint
 // LastmodSeen, uvarint link count, then per link: a byte (1 = nofollow),
-// uvarint bytes shared with the previous URL, string of the rest. Times
-// are 0 when zero; strings are a uvarint length and the bytes.
+// uvarint bytes shared with the previous URL, string of the rest. A time
+// is a varint of its seconds since January 1, year 1 UTC (0 for the zero
+// time) and a uvarint of its nanoseconds: every time.Time round-trips
+// (as the same instant). Strings are a uvarint length and the bytes.
 func (p *Page) AppendBinary(b []byte) ([]byte, error) {
 	if len(p.Links) > MaxLinks {
 		return b, fmt.Errorf("recrawl: %s: %d links, more than %d", p.URL, len(p.Links), MaxLinks)
 	}
-	if p.Depth < 0 || p.Status < 0 {
-		return b, fmt.Errorf("recrawl: %s: negative depth or status", p.URL)
+	if p.Depth < 0 || p.Status < 0 || p.Depth > math.MaxInt32 || p.Status > math.MaxInt32 {
+		return b, fmt.Errorf("recrawl: %s: depth or status out of range", p.URL)
 	}
 	for _, s := range [...]string{p.ETag, p.LastModified, p.ContentType, p.Title} {
 		if len(s) > maxString {
@@ -54,11 +58,11 @@ func (p *Page) AppendBinary(b []byte) ([]byte, error) {
 	}
 	b = append(b, codecVersion)
 	b = binary.AppendUvarint(b, uint64(p.Depth))
-	b = binary.AppendVarint(b, unixNano(p.Fetched))
+	b = appendTime(b, p.Fetched)
 	b = binary.AppendUvarint(b, uint64(p.Status))
 	b = appendString(b, p.ETag)
 	b = appendString(b, p.LastModified)
-	b = binary.AppendVarint(b, unixNano(p.FreshUntil))
+	b = appendTime(b, p.FreshUntil)
 	var flags byte
 	if p.NoCache {
 		flags |= flagNoCache
@@ -73,8 +77,8 @@ func (p *Page) AppendBinary(b []byte) ([]byte, error) {
 	b = binary.BigEndian.AppendUint64(b, p.Digest)
 	b = appendString(b, p.ContentType)
 	b = appendString(b, p.Title)
-	b = binary.AppendVarint(b, unixNano(p.Lastmod))
-	b = binary.AppendVarint(b, unixNano(p.LastmodSeen))
+	b = appendTime(b, p.Lastmod)
+	b = appendTime(b, p.LastmodSeen)
 	b = binary.AppendUvarint(b, uint64(len(p.Links)))
 	prev := p.URL
 	for _, l := range p.Links {
@@ -104,11 +108,11 @@ func (p *Page) UnmarshalBinary(data []byte) error {
 	}
 	depth := d.uvarint()
 	p.Depth = int(min(depth, math.MaxInt32))
-	p.Fetched = fromUnixNano(d.varint())
+	p.Fetched = d.time()
 	p.Status = int(min(d.uvarint(), math.MaxInt32))
 	p.ETag = d.string()
 	p.LastModified = d.string()
-	p.FreshUntil = fromUnixNano(d.varint())
+	p.FreshUntil = d.time()
 	flags := d.byte()
 	p.NoCache = flags&flagNoCache != 0
 	p.NoIndex = flags&flagNoIndex != 0
@@ -116,8 +120,8 @@ func (p *Page) UnmarshalBinary(data []byte) error {
 	p.Digest = d.uint64()
 	p.ContentType = d.string()
 	p.Title = d.string()
-	p.Lastmod = fromUnixNano(d.varint())
-	p.LastmodSeen = fromUnixNano(d.varint())
+	p.Lastmod = d.time()
+	p.LastmodSeen = d.time()
 	n := d.uvarint()
 	if d.err != nil || n > MaxLinks || n > uint64(len(d.b)) {
 		return errCorrupt
@@ -173,18 +177,15 @@ func sharedPrefix(a, b string) int {
 	return n
 }
 
-func unixNano(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
+// zeroUnix is the Unix time of the zero time.Time (January 1, year 1 UTC).
+var zeroUnix = time.Time{}.Unix()
 
-func fromUnixNano(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n)
+// appendTime appends t's seconds since the zero time and its nanoseconds.
+// (The subtraction may wrap for times hundreds of billions of years away;
+// time.Unix in decoding wraps back the same way.)
+func appendTime(b []byte, t time.Time) []byte {
+	b = binary.AppendVarint(b, t.Unix()-zeroUnix)
+	return binary.AppendUvarint(b, uint64(t.Nanosecond()))
 }
 
 // decoder reads the encoding; the first error sticks and later reads
@@ -228,6 +229,22 @@ func (d *decoder) varint() int64 {
 	}
 	d.b = d.b[n:]
 	return v
+}
+
+func (d *decoder) time() time.Time {
+	sec := d.varint()
+	nsec := d.uvarint()
+	if d.err != nil {
+		return time.Time{}
+	}
+	if nsec >= 1e9 {
+		d.err = errCorrupt
+		return time.Time{}
+	}
+	if sec == 0 && nsec == 0 {
+		return time.Time{}
+	}
+	return time.Unix(sec+zeroUnix, int64(nsec))
 }
 
 func (d *decoder) uint64() uint64 {

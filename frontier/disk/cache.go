@@ -38,3 +38,6 @@ func (c *fpCache) add(fp uint64) {
 		c.slots[c.slot(fp)] = fp
 	}
 }
+
+// reset empties the cache.
+func (c *fpCache) reset() { clear(c.slots) }

@@ -31,11 +31,15 @@ var crashConfig = disk.Config{NoSync: true, SeenLog: 64, MaxBatch: 16, AckWindow
 
 func crashURL(i int) string { return fmt.Sprintf("http://h%d.crash.test/p/%d", i%5, i) }
 
-// TestMain runs crashChild instead of the tests in a child process of
-// TestKillResume.
+// TestMain runs crashChild (passChild) instead of the tests in a child
+// process of TestKillResume (TestNewPassKill).
 func TestMain(m *testing.M) {
 	if dir := os.Getenv(crashChildEnv); dir != "" {
 		crashChild(dir)
+		os.Exit(0)
+	}
+	if dir := os.Getenv(passChildEnv); dir != "" {
+		passChild(dir)
 		os.Exit(0)
 	}
 	os.Exit(m.Run())

@@ -31,6 +31,10 @@
 // calls Ack (as the crawler does) therefore loses nothing, and sees at most
 // one duplicate per lease outstanding at the kill plus AckWindow.
 //
+// NewPass (frontier.PassStarter) starts a new pass over a finished crawl,
+// for an incremental recrawl: it forgets the seen set in one transaction,
+// so a kill leaves the directory in the old pass or in the new one.
+//
 // Files: disk.go holds Config, Open and the Frontier methods; store.go the
 // on-disk layout, encoding and the committer; merge.go the seen log and its
 // merges; sched.go the in-RAM host records and leasing (their schedule is
@@ -186,11 +190,12 @@ type Disk struct {
 	queued    int64                    // entries on host queues not leased
 	pendingN  int64                    // entries pushed, not yet committed
 	unacked   int                      // acknowledgements returned, not yet committed (AckWindow)
+	ackQueued int64                    // acknowledgements released, not yet committed (any AckWindow)
 	pushWait  []pushWait               // uncommitted pushes to unscheduled hosts, oldest first
 	delayed   int64                    // entries waiting for a retry time
 	leased    int64                    // outstanding leases, including ones being settled
 	seen      int64
-	acked     int64     // acknowledgements, over all runs
+	acked     int64     // acknowledgements in this pass, over all runs
 	nextDue   time.Time // earliest retry time; zero when none
 	promoting bool      // a promote op is in flight
 	wake      chan struct{}
@@ -250,8 +255,9 @@ type lease struct {
 }
 
 var (
-	_ frontier.Frontier   = (*Disk)(nil)
-	_ frontier.HostPauser = (*Disk)(nil)
+	_ frontier.Frontier    = (*Disk)(nil)
+	_ frontier.HostPauser  = (*Disk)(nil)
+	_ frontier.PassStarter = (*Disk)(nil)
 )
 
 // Open opens the state directory dir, creating it (and a fresh store) when it
@@ -397,10 +403,11 @@ func (d *Disk) Dir() string { return d.dir }
 // ever pushed or saved), as opposed to a fresh directory.
 func (d *Disk) Resumed() bool { return d.resumed }
 
-// Acked returns how many leases were acknowledged in this directory, over
-// all runs: those of earlier runs as committed (an acknowledgement lost to a
-// kill is not counted, and its URL is leased again) and this run's so far.
-// The CLI uses it to count --max-pages across resumed runs.
+// Acked returns how many leases were acknowledged in this directory in the
+// current pass (see NewPass), over all runs: those of earlier runs as
+// committed (an acknowledgement lost to a kill is not counted, and its URL
+// is leased again) and this run's so far. The CLI uses it to count
+// --max-pages across resumed runs.
 func (d *Disk) Acked() int64 {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -660,6 +667,7 @@ func (d *Disk) Ack(ctx context.Context, l *frontier.Lease) error {
 	d.mu.Lock()
 	d.release(ls, d.now())
 	d.acked++
+	d.ackQueued++
 	o.async = d.unacked < d.cfg.AckWindow
 	if o.async {
 		d.unacked++
@@ -774,6 +782,29 @@ func (d *Disk) PauseHost(ctx context.Context, hostKey string, until time.Time) e
 	d.sched.Hold(&h.sched, until.UnixNano(), d.eligible(h, d.policyOf(h)), d.now().UnixNano())
 	d.broadcast()
 	return nil
+}
+
+// NewPass implements frontier.PassStarter. When the crawl is finished
+// (nothing queued, leased, delayed, or pushed or acknowledged and not yet
+// committed) and something was pushed since the current pass began, it
+// forgets the seen set — the seen buckets on disk, the fingerprint cache and
+// the seen log's fingerprints in RAM — and zeroes the seen and acknowledged
+// counts, in one transaction of the committer, and reports true: after a
+// kill at any point the directory holds either the old pass or the new one.
+// Otherwise it changes nothing and reports false. The state area (SaveState)
+// and host policies and pauses are kept.
+//
+// It waits for the commit. Forgetting the seen set costs a walk over its
+// pages (bbolt frees them): about a second per few million URLs seen.
+func (d *Disk) NewPass(ctx context.Context) (bool, error) {
+	if err := d.usable(); err != nil {
+		return false, err
+	}
+	o := &op{kind: opNewPass}
+	if err := d.submit(ctx, o); err != nil {
+		return false, err
+	}
+	return o.started, nil
 }
 
 // Stats returns the frontier's size.

@@ -81,6 +81,25 @@ func TestOpenBadState(t *testing.T) {
 			want: disk.ErrCorrupt,
 		},
 		{
+			// Cut short in the middle (a copy or a full disk): bbolt's
+			// map then reaches past the file's end. This crashed the
+			// process (SIGBUS, or "bad sweepgen" from the map trimming
+			// releasing memory past the map) before Open checked the size
+			// and faults became panics.
+			name: "cut short",
+			prepare: func(t *testing.T, dir string) {
+				d := open(t, dir, disk.Config{NoSync: true, SeenLog: 100})
+				for i := range 20 {
+					d.Push(ctxT(t), urls(fmt.Sprintf("cut%d.test", i), 500)...)
+				}
+				d.Close()
+				p := filepath.Join(dir, "frontier.db")
+				st, _ := os.Stat(p)
+				os.Truncate(p, st.Size()/3/4096*4096)
+			},
+			want: disk.ErrCorrupt,
+		},
+		{
 			name: "bbolt store of another program",
 			prepare: func(t *testing.T, dir string) {
 				db, err := bolt.Open(filepath.Join(dir, "frontier.db"), 0o644, nil)

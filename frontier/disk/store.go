@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
+	"runtime/debug"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -16,7 +18,9 @@ import (
 //
 //	meta   "magic" -> "trawl-frontier"; "format" -> uint32 FormatVersion;
 //	       "seq" -> uint64 last sequence number used; "seen" -> uint64 count;
-//	       "acked" -> uint64 leases acknowledged (absent: none)
+//	       "acked" -> uint64 leases acknowledged in the current pass
+//	       (absent: none); NewPass empties seen and seenlog and zeroes both
+//	       counts in one transaction
 //	seen   fingerprint (8 bytes, big-endian) -> 0x01: the merged seen set
 //	seenlog  sequence number (8 bytes) -> fingerprints (8 bytes each) of the
 //	       entries one commit pushed, not yet merged into seen (merge.go)
@@ -56,6 +60,7 @@ var errPanic = errors.New("store panicked")
 
 // openBolt opens the store, turning a panic on a damaged file into an error.
 func openBolt(path string, timeout time.Duration) (db *bolt.DB, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
 			db, err = nil, fmt.Errorf("%w: %v", errPanic, r)
@@ -68,8 +73,11 @@ func openBolt(path string, timeout time.Duration) (db *bolt.DB, err error) {
 }
 
 // view runs fn in a read transaction; a panic of the store (a damaged page)
-// becomes ErrCorrupt.
+// becomes ErrCorrupt. So does a memory fault: bbolt reads the file through
+// a memory map, and a damaged page number beyond the map faults, which
+// SetPanicOnFault turns into a panic.
 func (d *Disk) view(fn func(*bolt.Tx) error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%w: %s: %v", ErrCorrupt, d.dir, r)
@@ -79,6 +87,7 @@ func (d *Disk) view(fn func(*bolt.Tx) error) (err error) {
 }
 
 func (d *Disk) update(fn func(*bolt.Tx) error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%w: %s: %v", ErrCorrupt, d.dir, r)
@@ -93,6 +102,9 @@ func (d *Disk) load(existed bool) (uint64, error) {
 	fresh := false
 	var format uint32
 	err := d.view(func(tx *bolt.Tx) error {
+		if err := checkSize(tx); err != nil {
+			return fmt.Errorf("%w: %s", ErrCorrupt, err)
+		}
 		meta := tx.Bucket(bucketMeta)
 		if meta == nil {
 			empty := true
@@ -261,6 +273,21 @@ func (d *Disk) readEntry(name string, seq uint64) (e frontier.Entry, attempt int
 	return e, attempt, err
 }
 
+// checkSize refuses a file shorter than its header says (a file cut short,
+// by a copy or a full disk): bbolt would read pages past its end, and the
+// map trimming (trim_linux.go) would release memory past the map, which may
+// be the Go heap's.
+func checkSize(tx *bolt.Tx) error {
+	fi, err := os.Stat(tx.DB().Path())
+	if err != nil {
+		return err
+	}
+	if tx.Size() > fi.Size() {
+		return fmt.Errorf("%s is %d bytes, its header says %d: cut short", tx.DB().Path(), fi.Size(), tx.Size())
+	}
+	return nil
+}
+
 func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
 
 func queueKey(host string, seq uint64) []byte {
@@ -338,6 +365,7 @@ const (
 	opPromote
 	opState
 	opSync
+	opNewPass
 )
 
 // op is one operation for the committer. Fields are set by the caller
@@ -355,6 +383,7 @@ type op struct {
 	async     bool      // ack: returned to the caller before its commit
 	at        time.Time // push: when Push was called
 	applied   bool      // push: committed and applied (under d.mu)
+	started   bool      // new pass: a pass was started
 
 	pushed []string  // push: host of each entry
 	moved  []string  // promote: host of each entry queued again
@@ -426,7 +455,7 @@ func (d *Disk) commitLoop(seq uint64) {
 		if timer != nil {
 			timer.Stop()
 		}
-		seq = d.commit(batch, seq)
+		seq = d.commitOps(batch, seq)
 		clear(batch)
 		batch = batch[:0]
 		// Busy: one merge chunk per commit.
@@ -445,7 +474,7 @@ func (d *Disk) drain(batch []*op, seq uint64) {
 		case o := <-d.ops:
 			batch = append(batch, o)
 			if len(batch) == d.cfg.MaxBatch {
-				seq = d.commit(batch, seq)
+				seq = d.commitOps(batch, seq)
 				batch = batch[:0]
 			}
 			continue
@@ -454,7 +483,7 @@ func (d *Disk) drain(batch []*op, seq uint64) {
 		break
 	}
 	if len(batch) > 0 {
-		d.commit(batch, seq)
+		d.commitOps(batch, seq)
 	}
 }
 
@@ -467,6 +496,74 @@ func (d *Disk) mergePending() bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.failed == nil
+}
+
+// commitOps commits batch in order: each NewPass in it on its own, the ops
+// between them as one transaction each. It returns the new last sequence
+// number.
+func (d *Disk) commitOps(batch []*op, seq uint64) uint64 {
+	start := 0
+	for i, o := range batch {
+		if o.kind != opNewPass {
+			continue
+		}
+		if i > start {
+			seq = d.commit(batch[start:i], seq)
+		}
+		d.newPass(o)
+		start = i + 1
+	}
+	if start < len(batch) {
+		seq = d.commit(batch[start:], seq)
+	}
+	return seq
+}
+
+// newPass starts a new pass when the crawl is finished (see NewPass).
+// Called by the committer, so that no commit or merge runs meanwhile; it
+// holds pushMu throughout, so that no Push deduplicates against the seen
+// set being forgotten.
+func (d *Disk) newPass(o *op) {
+	d.pushMu.Lock()
+	defer d.pushMu.Unlock()
+	d.mu.Lock()
+	err := d.failed
+	// With pushMu held, no Push can add to pendingN or seen; with nothing
+	// leased or delayed, nothing else changes these counts.
+	finished := d.queued == 0 && d.pendingN == 0 && d.delayed == 0 && d.leased == 0 && d.ackQueued == 0 && d.seen > 0
+	d.mu.Unlock()
+	if err != nil || !finished {
+		o.done <- err
+		return
+	}
+	err = d.update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketSeen, bucketLog} {
+			if err := tx.DeleteBucket(b); err != nil {
+				return err
+			}
+			if _, err := tx.CreateBucket(b); err != nil {
+				return err
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		if err := meta.Delete(keyAcked); err != nil {
+			return err
+		}
+		return meta.Put(keySeen, u64(0))
+	})
+	if err != nil {
+		o.done <- d.fail(err)
+		return
+	}
+	d.trimAll()
+	d.unmerged = make(map[uint64]struct{})
+	d.cache.reset()
+	d.merge = merger{}
+	d.mu.Lock()
+	d.seen, d.acked = 0, 0
+	d.mu.Unlock()
+	o.started = true
+	o.done <- nil
 }
 
 // commit writes one batch and applies it. It returns the new last sequence
@@ -676,6 +773,7 @@ func (d *Disk) commit(batch []*op, seq uint64) uint64 {
 			o.entries, o.fps, o.pushed = nil, nil, nil
 		case opAck:
 			// Released by Ack already.
+			d.ackQueued--
 			if o.async {
 				d.unacked--
 			}

@@ -9,6 +9,10 @@
 //		})
 //	}
 //
+// Backends that implement frontier.HostPauser or frontier.PassStarter are
+// checked against those contracts too (pass.go holds the PassStarter part);
+// for the others those tests are skipped.
+//
 // The suite closes every frontier it opens. It uses real time: politeness
 // gaps are asserted as lower bounds only (90% of the configured interval),
 // so it passes on a loaded machine; it runs in a few seconds.
@@ -101,6 +105,12 @@ func RunWithOptions(t *testing.T, o Options) {
 		{"ReopenKeepsQueueAndSeen", s.testReopen},
 		{"ReopenRequeuesLeases", s.testReopenLeases},
 		{"ReopenAfterRelease", s.testReopenRelease},
+		{"NewPassFresh", s.testNewPassFresh},
+		{"NewPass", s.testNewPass},
+		{"NewPassKeepsPause", s.testNewPassKeepsPause},
+		{"NewPassBusy", s.testNewPassBusy},
+		{"NewPassConcurrent", s.testNewPassConcurrent},
+		{"NewPassReopen", s.testNewPassReopen},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, tc.fn)

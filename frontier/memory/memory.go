@@ -69,8 +69,9 @@ type Memory struct {
 }
 
 var (
-	_ frontier.Frontier   = (*Memory)(nil)
-	_ frontier.HostPauser = (*Memory)(nil)
+	_ frontier.Frontier    = (*Memory)(nil)
+	_ frontier.HostPauser  = (*Memory)(nil)
+	_ frontier.PassStarter = (*Memory)(nil)
 )
 
 // host is one host's queue and schedule.
@@ -478,6 +479,24 @@ func (m *Memory) PauseHost(ctx context.Context, hostKey string, until time.Time)
 	m.ready.Hold(&h.sched, until.UnixNano(), h.eligible(), m.nowNS())
 	m.wake(len(m.waiters))
 	return nil
+}
+
+// NewPass implements frontier.PassStarter: when nothing is queued, leased
+// or delayed and something was pushed since the current pass began, it
+// forgets the seen set and reports true. Host policies and pauses stay.
+func (m *Memory) NewPass(ctx context.Context) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return false, frontier.ErrClosed
+	}
+	// The seen set is empty exactly when nothing was pushed since the pass
+	// began: it is emptied only here.
+	if m.queued != 0 || m.nLeased != 0 || m.seen.len() == 0 {
+		return false, nil
+	}
+	m.seen = seenSet{}
+	return true, nil
 }
 
 // Stats returns the frontier's current size.

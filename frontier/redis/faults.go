@@ -4,15 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
-	"strings"
-	"syscall"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/trawlhq/trawl/frontier"
+	"github.com/trawlhq/trawl/internal/redisfault"
 )
 
 const (
@@ -109,26 +106,4 @@ func (f *Frontier) recovered() {
 
 // retryable reports whether err means Redis is (perhaps briefly)
 // unreachable or not serving, rather than that the request is wrong.
-func retryable(err error) bool {
-	if err == nil {
-		return false
-	}
-	var ne net.Error
-	if errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
-		errors.Is(err, syscall.EPIPE) || errors.Is(err, goredis.ErrPoolTimeout) {
-		return true
-	}
-	s := err.Error()
-	for _, p := range []string{"LOADING", "BUSY", "TRYAGAIN", "CLUSTERDOWN", "MASTERDOWN", "READONLY", "NOREPLICAS"} {
-		if strings.HasPrefix(s, p) {
-			return true
-		}
-	}
-	for _, p := range []string{"connection refused", "connection reset", "broken pipe", "i/o timeout", "use of closed network connection"} {
-		if strings.Contains(s, p) {
-			return true
-		}
-	}
-	return false
-}
+func retryable(err error) bool { return redisfault.Retryable(err) }

@@ -29,8 +29,14 @@
 //	hostset     SET   every host ever pushed (for the hosts counter)
 //	procs       HASH  "<frontier id>\n<counter>" -> value: each Frontier's own counters (SetCounters)
 //	seq         STRING lease id sequence
+//	pass        HASH  n (the pass number, 0 or absent before the first NewPass), started (ms)
 //	tok:<token> STRING result of a Push that added entries, kept 2 minutes so a retried Push is exact
 //	wake        pub/sub channel: published when entries are pushed or slots freed
+//
+// Passes (pass.go): NewPass starts a new pass over a finished crawl (an
+// incremental recrawl). It deletes the seen buckets and what is counted per
+// pass (stats, counters, procs, hostset) and keeps what describes the hosts
+// (h:<host> policies and pauses, robots answers).
 //
 // Within a host, entries are leased in push order (FIFO, breadth-first),
 // or, with Config.Priority, highest Entry.Priority first and in push order

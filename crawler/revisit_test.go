@@ -1,0 +1,359 @@
+package crawler
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/trawlhq/trawl/crawler/recrawl"
+	"github.com/trawlhq/trawl/frontier/memory"
+	"github.com/trawlhq/trawl/pipeline"
+)
+
+// versionedSite serves pages with validators and honours conditional
+// requests through http.ServeContent (RFC 9110 §13.2 evaluation).
+type versionedSite struct {
+	*site
+	mu      sync.Mutex
+	pages   map[string]*vpage
+	conds   map[string]string // path -> the If-None-Match of its last request
+	bodies  map[string]int    // path -> 200 responses with a body
+	headers map[string]string // path -> extra Cache-Control
+}
+
+type vpage struct {
+	version int
+	links   []string
+	gone    int // 404 or 410 when set
+}
+
+func newVersionedSite(t *testing.T) *versionedSite {
+	vs := &versionedSite{pages: map[string]*vpage{}, conds: map[string]string{}, bodies: map[string]int{}, headers: map[string]string{}}
+	vs.site = newSite(t, vs.handle)
+	return vs
+}
+
+func (vs *versionedSite) set(path string, links ...string) {
+	vs.mu.Lock()
+	defer vs.mu.Unlock()
+	p := vs.pages[path]
+	if p == nil {
+		p = &vpage{}
+		vs.pages[path] = p
+	}
+	p.version++
+	p.links = links
+	p.gone = 0
+}
+
+func (vs *versionedSite) remove(path string, status int) {
+	vs.mu.Lock()
+	defer vs.mu.Unlock()
+	vs.pages[path].gone = status
+}
+
+func (vs *versionedSite) reset() {
+	vs.mu.Lock()
+	defer vs.mu.Unlock()
+	clear(vs.conds)
+	clear(vs.bodies)
+}
+
+func (vs *versionedSite) handle(w http.ResponseWriter, r *http.Request) {
+	vs.mu.Lock()
+	p := vs.pages[r.URL.Path]
+	if inm := r.Header.Get("If-None-Match"); inm != "" {
+		vs.conds[r.URL.Path] = inm
+	}
+	if p == nil || p.gone != 0 {
+		vs.mu.Unlock()
+		status := http.StatusNotFound
+		if p != nil {
+			status = p.gone
+		}
+		http.Error(w, "gone", status)
+		return
+	}
+	version, links := p.version, append([]string(nil), p.links...)
+	cc := vs.headers[r.URL.Path]
+	vs.mu.Unlock()
+	var b strings.Builder
+	fmt.Fprintf(&b, "<!doctype html><title>%s v%d</title>", r.URL.Path, version)
+	for _, l := range links {
+		fmt.Fprintf(&b, "<a href=%q>x</a>", l)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("ETag", fmt.Sprintf(`"%s-%d"`, strings.Trim(r.URL.Path, "/"), version))
+	if cc != "" {
+		w.Header().Set("Cache-Control", cc)
+	}
+	modified := time.Date(2026, 1, 1, 0, 0, version, 0, time.UTC)
+	rec := &statusRecorder{ResponseWriter: w}
+	http.ServeContent(rec, r, "", modified, strings.NewReader(b.String()))
+	if rec.status == http.StatusOK {
+		vs.mu.Lock()
+		vs.bodies[r.URL.Path]++
+		vs.mu.Unlock()
+	}
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+// pass runs one crawl pass over the site with store, on a fresh frontier.
+func recrawlPass(t *testing.T, cfg Config, seed string) (*rig, map[string]pipeline.Record) {
+	t.Helper()
+	r := newRig(t, cfg, sessionConfig())
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := r.c.Run(ctx, seed); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	return r, r.col.byURL(t)
+}
+
+func TestRecrawl(t *testing.T) {
+	vs := newVersionedSite(t)
+	vs.set("/", "/a", "/b", "/c", "/ns")
+	vs.set("/a", "/d")
+	vs.set("/b")
+	vs.set("/c")
+	vs.set("/d")
+	vs.set("/ns")
+	vs.headers["/ns"] = "no-store"
+	store := new(recrawl.Memory)
+	cfg := Config{IgnoreRobots: true, Recrawl: store, Revisit: true}
+	u := func(p string) string { return vs.URL + p }
+
+	_, recs := recrawlPass(t, cfg, u("/"))
+	if len(recs) != 6 {
+		t.Fatalf("pass 1: %d records, want 6: %v", len(recs), recs)
+	}
+	for _, r := range recs {
+		if r.Status != 200 || r.NotModified || r.Changed != nil || r.Gone {
+			t.Errorf("pass 1: %s: status %d not_modified %v changed %v gone %v; want a plain 200", r.URL, r.Status, r.NotModified, r.Changed, r.Gone)
+		}
+	}
+	if n := store.Len(); n != 5 {
+		t.Errorf("store holds %d pages, want 5 (the no-store page not kept)", n)
+	}
+
+	// Change /b; /d now links a new page /e (reached only through the
+	// unchanged /a); /c is gone.
+	vs.set("/b")
+	vs.set("/d", "/e")
+	vs.set("/e")
+	vs.remove("/c", http.StatusGone)
+	vs.reset()
+	r2, recs := recrawlPass(t, cfg, u("/"))
+	want := map[string]string{
+		"/": "304", "/a": "304", "/b": "changed", "/c": "gone", "/d": "changed", "/e": "new", "/ns": "new",
+	}
+	if len(recs) != len(want) {
+		t.Errorf("pass 2: %d records, want %d", len(recs), len(want))
+	}
+	for path, what := range want {
+		r, ok := recs[u(path)]
+		if !ok {
+			t.Errorf("pass 2: no record for %s", path)
+			continue
+		}
+		got := "new"
+		switch {
+		case r.NotModified && r.Status == 304:
+			got = "304"
+		case r.Gone && r.Status == 410:
+			got = "gone"
+		case r.Changed != nil && *r.Changed:
+			got = "changed"
+		case r.Changed != nil:
+			got = "unchanged"
+		}
+		if got != what {
+			t.Errorf("pass 2: %s is %s (status %d, not_modified %v, changed %v, gone %v), want %s",
+				path, got, r.Status, r.NotModified, r.Changed, r.Gone, what)
+		}
+	}
+	// A 304 record carries the stored title and links.
+	if r := recs[u("/a")]; r.Title != "/a v1" || len(r.Links) != 1 || r.Links[0] != u("/d") || r.Changed == nil || *r.Changed {
+		t.Errorf("pass 2: /a record = title %q links %v changed %v; want the stored title and links, changed false", r.Title, r.Links, r.Changed)
+	}
+	vs.mu.Lock()
+	for _, path := range []string{"/", "/a", "/b", "/d"} {
+		if vs.conds[path] == "" {
+			t.Errorf("pass 2: %s was not requested with If-None-Match", path)
+		}
+	}
+	if c := vs.conds["/ns"]; c != "" {
+		t.Errorf("pass 2: the no-store page was requested with If-None-Match %q", c)
+	}
+	if vs.bodies["/"] != 0 || vs.bodies["/a"] != 0 {
+		t.Errorf("pass 2: bodies sent for unchanged pages: %v", vs.bodies)
+	}
+	vs.mu.Unlock()
+	st := r2.c.Stats()
+	if st.NotModified != 2 || st.Changed != 2 || st.Gone != 1 {
+		t.Errorf("pass 2 stats: not_modified %d changed %d gone %d; want 2, 2, 1", st.NotModified, st.Changed, st.Gone)
+	}
+	if p, _ := store.Load(context.Background(), u("/c")); p != nil {
+		t.Errorf("the gone page is still stored")
+	}
+
+	// Pass 3 with MaxAge: everything known was fetched just now, so only
+	// the no-store page (unknown) and a page whose server says max-age=0
+	// are fetched.
+	vs.set("/b")
+	vs.headers["/b"] = "max-age=0"
+	vs.reset()
+	cfg.MaxAge = time.Hour
+	r3, recs := recrawlPass(t, cfg, u("/"))
+	if len(recs) != 0 {
+		// /b was stored without max-age=0 in pass 2: it is fresh by MaxAge too.
+		for _, r := range recs {
+			// /ns is not stored (no-store) and /c was forgotten when it
+			// was gone, but / still links both.
+			if !strings.HasSuffix(r.URL, "/ns") && !strings.HasSuffix(r.URL, "/c") {
+				t.Errorf("pass 3: fresh page %s fetched", r.URL)
+			}
+		}
+	}
+	if st := r3.c.Stats(); st.Fresh != 5 {
+		t.Errorf("pass 3: %d pages left fresh, want 5 (/, /a, /b, /d, /e)", st.Fresh)
+	}
+	if _, ok := recs[u("/ns")]; !ok {
+		t.Errorf("pass 3: the no-store page, linked from a fresh page, was not reached")
+	}
+
+	// Pass 4 without MaxAge: /b changed and now says max-age=0; pass 5 with
+	// MaxAge fetches it again because its server says it is stale.
+	cfg.MaxAge = 0
+	vs.reset()
+	_, recs = recrawlPass(t, cfg, u("/"))
+	if r := recs[u("/b")]; r.Changed == nil || !*r.Changed {
+		t.Errorf("pass 4: /b changed = %v, want true", r.Changed)
+	}
+	cfg.MaxAge = time.Hour
+	vs.reset()
+	_, recs = recrawlPass(t, cfg, u("/"))
+	if r, ok := recs[u("/b")]; !ok || !r.NotModified {
+		t.Errorf("pass 5: /b (max-age=0) not revalidated despite MaxAge: %+v", r)
+	}
+	if _, ok := recs[u("/a")]; ok {
+		t.Errorf("pass 5: /a fetched though fresh")
+	}
+}
+
+// TestRecrawlNoRevisit: without Revisit a known URL no longer linked is
+// not fetched; with it, it is (and found gone).
+func TestRecrawlRevisitUnlinked(t *testing.T) {
+	vs := newVersionedSite(t)
+	vs.set("/", "/old")
+	vs.set("/old")
+	store := new(recrawl.Memory)
+	u := func(p string) string { return vs.URL + p }
+	recrawlPass(t, Config{IgnoreRobots: true, Recrawl: store}, u("/"))
+	vs.set("/")
+	vs.remove("/old", http.StatusNotFound)
+	_, recs := recrawlPass(t, Config{IgnoreRobots: true, Recrawl: store}, u("/"))
+	if _, ok := recs[u("/old")]; ok {
+		t.Errorf("without Revisit the unlinked known page was fetched")
+	}
+	_, recs = recrawlPass(t, Config{IgnoreRobots: true, Recrawl: store, Revisit: true}, u("/"))
+	if r, ok := recs[u("/old")]; !ok || !r.Gone || r.Status != 404 {
+		t.Errorf("with Revisit the unlinked known page: %+v (present %v), want gone 404", r, ok)
+	}
+}
+
+// TestRecrawlSitemapLastmod: a sitemap read after the last fetch whose
+// <lastmod> is not newer leaves the page unfetched; a newer one fetches it.
+func TestRecrawlSitemapLastmod(t *testing.T) {
+	vs := newVersionedSite(t)
+	vs.set("/", "/a", "/b")
+	vs.set("/a")
+	vs.set("/b")
+	var mu sync.Mutex
+	lastmod := map[string]string{}
+	inner := vs.site.handle
+	vs.site.handle = func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/sitemap.xml" {
+			inner(w, r)
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		w.Header().Set("Content-Type", "application/xml")
+		fmt.Fprint(w, `<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">`)
+		for _, p := range []string{"/a", "/b"} {
+			fmt.Fprintf(w, "<url><loc>%s%s</loc><lastmod>%s</lastmod></url>", vs.URL, p, lastmod[p])
+		}
+		fmt.Fprint(w, "</urlset>")
+	}
+	mu.Lock()
+	lastmod["/a"], lastmod["/b"] = "2020-01-01", "2020-01-01"
+	mu.Unlock()
+	store := new(recrawl.Memory)
+	u := func(p string) string { return vs.URL + p }
+	// One request at a time: the sitemap (queued right after the seed,
+	// before the known URLs) is read before /a and /b are leased.
+	cfg := Config{IgnoreRobots: true, Recrawl: store, Revisit: true, Sitemaps: true, PerHost: 1}
+	recrawlPass(t, cfg, u("/"))
+	// Pass 2 reads the sitemap again (it is not stored): /a's lastmod is
+	// old, /b's is in the future of its last fetch.
+	mu.Lock()
+	lastmod["/b"] = time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	mu.Unlock()
+	vs.reset()
+	r, recs := recrawlPass(t, cfg, u("/"))
+	if _, ok := recs[u("/a")]; ok {
+		t.Errorf("/a fetched though the sitemap's lastmod is older than its last fetch")
+	}
+	if _, ok := recs[u("/b")]; !ok {
+		t.Errorf("/b not fetched though the sitemap's lastmod is newer than its last fetch")
+	}
+	if r.c.Stats().Fresh < 1 {
+		t.Errorf("Stats.Fresh = %d, want >= 1", r.c.Stats().Fresh)
+	}
+}
+
+// TestRecrawlBeforeRequestSeesConditionals: the hook sees the conditional
+// headers and may drop them.
+func TestRecrawlBeforeRequestSeesConditionals(t *testing.T) {
+	vs := newVersionedSite(t)
+	vs.set("/")
+	store := new(recrawl.Memory)
+	u := vs.URL + "/"
+	recrawlPass(t, Config{IgnoreRobots: true, Recrawl: store}, u)
+	var seen string
+	_, recs := recrawlPass(t, Config{IgnoreRobots: true, Recrawl: store, BeforeRequest: func(_ context.Context, r *Request) error {
+		seen = r.Header.Get("If-None-Match")
+		r.Header.Del("If-None-Match")
+		r.Header.Del("If-Modified-Since")
+		return nil
+	}}, u)
+	if seen != `"-1"` {
+		t.Errorf("BeforeRequest saw If-None-Match %q, want %q", seen, `"-1"`)
+	}
+	if r := recs[u]; r.Status != 200 || r.NotModified || r.Changed == nil || *r.Changed {
+		t.Errorf("unconditional refetch of an unchanged page: status %d not_modified %v changed %v; want 200, false, false", r.Status, r.NotModified, r.Changed)
+	}
+}
+
+var _ = memory.New
