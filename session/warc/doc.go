@@ -63,7 +63,7 @@
 //
 // Recording a 16 KiB page costs its two SHA-1 digests (computed together in
 // one pass; about 10 us with the SHA extensions), the copies of the body
-// into the record, and, stored (Level Store), little else: 35-50 us in all
+// into the record, and, stored (Level Store), little else: 33-47 us in all
 // on the benchmark machine, against some 170 us of a trawl crawl's own CPU
 // per page. Compression costs more than all of that (gzip level 1: about
 // 50 us more per 16 KiB of HTML, for records about 3 times smaller).
