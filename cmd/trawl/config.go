@@ -18,7 +18,6 @@ import (
 	"github.com/trawlhq/trawl/crawler"
 	"github.com/trawlhq/trawl/crawler/render"
 	"github.com/trawlhq/trawl/pipeline"
-	"github.com/trawlhq/trawl/session/warc"
 )
 
 // Config is the whole configuration of a crawl: what config.yaml holds and
@@ -99,7 +98,7 @@ type Config struct {
 	Warc        string `yaml:"warc"`          // WARC file prefix; "" = no archive
 	WarcMaxSize Size   `yaml:"warc_max_size"` // size at which the next WARC file starts
 	WarcCDX     bool   `yaml:"warc_cdx"`      // also write PREFIX.cdxj
-	WarcLevel   int    `yaml:"warc_level"`    // gzip level: 1 (fastest) to 9 (smallest), -2 (Huffman only), 0 (stored)
+	WarcLevel   int    `yaml:"warc_level"`    // gzip level: 0 (stored, the default), 1 (fastest) to 9 (smallest), -2 (Huffman only)
 
 	// Rendering in a headless browser (render.go).
 	Render        bool          `yaml:"render"`         // same as render_when: always
@@ -159,7 +158,7 @@ func DefaultConfig() Config {
 		MaxBody:        DefaultMaxBody,
 		MetricsHosts:   DefaultMetricsHosts,
 		WarcMaxSize:    DefaultWarcMaxSize,
-		WarcLevel:      warc.DefaultLevel,
+		WarcLevel:      DefaultWarcLevel,
 		RenderWhen:     "never",
 		RenderTabs:     render.DefaultTabs,
 		RenderTimeout:  render.DefaultTimeout,

@@ -147,6 +147,7 @@ func crawl(ctx context.Context, a *crawlArgs, stdout, stderr io.Writer) error {
 	// because exporters write each record in one Write.
 	runCtx, sigs := watchSignals(ctx, logger, cfg.GracePeriod, func() {
 		_ = exporter.Flush()
+		arc.flush()
 		con.ClearStatus()
 		fmt.Fprintln(con, "trawl: interrupted again: exiting now")
 	})

@@ -14,8 +14,10 @@ import (
 )
 
 // BenchmarkSession measures a session fetching a 16 KiB HTML page over
-// loopback, without and with the recording transport: the cost of
-// archiving per exchange.
+// loopback, without and with the recording transport (at the default level,
+// stored, and as trawl crawl --warc writes: stored or level 1, buffered):
+// the cost of archiving per exchange. Run it with -cpu 1 for the CPU time
+// of one exchange (server included).
 func BenchmarkSession(b *testing.B) {
 	page := benchPage(16 << 10)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -23,17 +25,23 @@ func BenchmarkSession(b *testing.B) {
 		w.Write(page)
 	}))
 	defer srv.Close()
-	for _, archive := range []bool{false, true} {
-		name := "plain"
-		if archive {
-			name = "warc"
-		}
-		b.Run(name, func(b *testing.B) {
+	for _, c := range []struct {
+		name          string
+		archive       bool
+		level, buffer int
+	}{
+		{"plain", false, 0, 0},
+		{"warc", true, 0, 0},
+		{"warc-store", true, warc.Store, 0},
+		{"warc-store-buffered", true, warc.Store, 256 << 10}, // as trawl crawl --warc without --state
+		{"warc-level1-buffered", true, 1, 256 << 10},         // and with --warc-level 1
+	} {
+		b.Run(c.name, func(b *testing.B) {
 			cfg := session.Config{}
 			var w *warc.Writer
-			if archive {
+			if c.archive {
 				var err error
-				if w, err = warc.Open(warc.Config{Prefix: filepath.Join(b.TempDir(), "bench")}); err != nil {
+				if w, err = warc.Open(warc.Config{Prefix: filepath.Join(b.TempDir(), "bench"), Level: c.level, Buffer: c.buffer}); err != nil {
 					b.Fatal(err)
 				}
 				cfg.WrapTransport = func(next http.RoundTripper) http.RoundTripper {

@@ -54,6 +54,19 @@
 // call once compressed (sets over 1 MiB are streamed), so a killed process
 // leaves at most one torn record at the end of the last file. Open cuts it, adds the index lines a kill may
 // have left out, and continues in a new file; it never overwrites one.
+// With Config.Buffer, record sets are held in memory and written together
+// (far cheaper for the system than a write per exchange); a kill loses
+// those held, so a crawl that resumes, or an Index that outlives the
+// process, needs Buffer 0.
+//
+// # Cost
+//
+// Recording a 16 KiB page costs its two SHA-1 digests (computed together in
+// one pass; about 10 us with the SHA extensions), the copies of the body
+// into the record, and, stored (Level Store), little else: 33-47 us in all
+// on the benchmark machine, against some 170 us of a trawl crawl's own CPU
+// per page. Compression costs more than all of that (gzip level 1: about
+// 50 us more per 16 KiB of HTML, for records about 3 times smaller).
 //
 // # Why not a WARC library
 //
@@ -68,7 +81,9 @@
 // resume. The format is small, so this package writes it itself.
 //
 // Files: record.go holds Record, fields and digests; writer.go the Writer
-// and its files; transport.go the middleware; index.go Index and
+// and its files; transport.go the middleware; digest.go the two digests of
+// a response computed together (sha1x2_amd64.s: two SHA-1 streams
+// interleaved with the SHA extensions); index.go Index and
 // MemoryIndex; cdx.go the CDXJ index; reader.go the Reader; lock_unix.go
 // the lock on the file being written.
 package warc

@@ -126,10 +126,10 @@ func appendHeader(b []byte, r *Record) []byte {
 
 // clean keeps a field value on one line.
 func clean(v string) string {
-	if strings.ContainsAny(v, "\r\n") {
-		return strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ").Replace(v)
+	if strings.IndexByte(v, '\n') < 0 && strings.IndexByte(v, '\r') < 0 {
+		return v
 	}
-	return v
+	return strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ").Replace(v)
 }
 
 // checkRecord reports a record the writer cannot write.
@@ -163,8 +163,8 @@ func checkRecord(r *Record) error {
 		if !isToken(f.Name) {
 			return fmt.Errorf("warc: %s record: bad field name %q", r.Type, f.Name)
 		}
-		switch strings.ToLower(f.Name) {
-		case "warc-type", "warc-record-id", "warc-date", "content-length":
+		if strings.EqualFold(f.Name, "WARC-Type") || strings.EqualFold(f.Name, "WARC-Record-ID") ||
+			strings.EqualFold(f.Name, "WARC-Date") || strings.EqualFold(f.Name, "Content-Length") {
 			return fmt.Errorf("warc: %s record: field %s is written from the Record's own fields", r.Type, f.Name)
 		}
 	}

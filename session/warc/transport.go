@@ -3,10 +3,8 @@ package warc
 import (
 	"bytes"
 	"context"
-	"crypto/sha1"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"net"
 	"net/http"
@@ -97,14 +95,19 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	ex.head = responseHead(resp)
 	ex.contentLength = resp.ContentLength
-	b := &body{rc: resp.Body, ex: ex, payload: sha1.New(), block: sha1.New()}
-	b.block.Write(ex.head)
+	b := &body{rc: resp.Body, ex: ex, digests: newDigests()}
 	b.limit = t.MemoryBody
 	if b.limit <= 0 {
 		b.limit = DefaultMemoryBody
 	}
+	// The record's block, the head and then the body, is kept in one
+	// buffer: the writer copies it from there in one piece.
+	b.mem = memPool.Get().(*bytes.Buffer)
+	b.mem.Reset()
+	appendResponseHead(b.mem, resp)
+	ex.head = b.mem.Bytes()
+	b.digests.writeHead(ex.head)
 	resp.Body = b
 	return resp, nil
 }
@@ -165,12 +168,11 @@ func requestHead(req *http.Request, bodyLen int64) []byte {
 	return b.Bytes()
 }
 
-// responseHead serializes the status line and the header fields of resp.
-// net/http has removed the chunked transfer coding from the body below
-// this point, and with it the Transfer-Encoding field, so the message
-// recorded is framed by the record's length.
-func responseHead(resp *http.Response) []byte {
-	var b bytes.Buffer
+// appendResponseHead writes the status line and the header fields of resp
+// to b. net/http has removed the chunked transfer coding from the body
+// below this point, and with it the Transfer-Encoding field, so the
+// message recorded is framed by the record's length.
+func appendResponseHead(b *bytes.Buffer, resp *http.Response) {
 	proto := resp.Proto
 	if proto == "" {
 		proto = "HTTP/1.1"
@@ -179,10 +181,12 @@ func responseHead(resp *http.Response) []byte {
 	if status == "" {
 		status = strconv.Itoa(resp.StatusCode) + " " + http.StatusText(resp.StatusCode)
 	}
-	b.WriteString(proto + " " + status + "\r\n")
-	_ = resp.Header.Write(&b)
+	b.WriteString(proto)
+	b.WriteByte(' ')
+	b.WriteString(status)
 	b.WriteString("\r\n")
-	return b.Bytes()
+	_ = resp.Header.Write(b)
+	b.WriteString("\r\n")
 }
 
 // exchange is what RoundTrip knows of one request and its response.
@@ -192,7 +196,7 @@ type exchange struct {
 	uri, method   string
 	request       []byte // request line and headers
 	reqBody       []byte
-	head          []byte // status line and headers
+	head          []byte // status line and headers: the start of body.mem
 	contentLength int64
 	ip            atomic.Pointer[string]
 }
@@ -205,14 +209,14 @@ type body struct {
 	ex    *exchange
 	limit int64
 
-	mem            *bytes.Buffer
-	file           *os.File
-	n              int64
-	payload, block hash.Hash
-	eof            bool
-	readErr        error
-	keepErr        error
-	done           bool
+	mem     *bytes.Buffer // the head, then the body while n <= limit
+	file    *os.File      // the head, then the body, once n > limit
+	n       int64         // bytes of the body read
+	digests *digests
+	eof     bool
+	readErr error
+	keepErr error
+	done    bool
 }
 
 func (b *body) Read(p []byte) (int, error) {
@@ -231,17 +235,12 @@ func (b *body) Read(p []byte) (int, error) {
 // keep hashes and stores bytes read.
 func (b *body) keep(p []byte) {
 	b.n += int64(len(p))
-	b.payload.Write(p)
-	b.block.Write(p)
+	b.digests.write(p)
 	if b.keepErr != nil {
 		return
 	}
 	if b.file == nil {
-		if b.mem == nil {
-			b.mem = memPool.Get().(*bytes.Buffer)
-			b.mem.Reset()
-		}
-		if int64(b.mem.Len()+len(p)) <= b.limit {
+		if b.n <= b.limit {
 			b.mem.Write(p)
 			return
 		}
@@ -255,7 +254,6 @@ func (b *body) keep(p []byte) {
 			b.keepErr = err
 			return
 		}
-		b.mem.Reset()
 	}
 	if _, err := b.file.Write(p); err != nil {
 		b.keepErr = err
@@ -287,7 +285,7 @@ func (b *body) release() {
 		if b.mem.Cap() <= 4*DefaultMemoryBody {
 			memPool.Put(b.mem)
 		}
-		b.mem = nil
+		b.mem, b.ex.head = nil, nil
 	}
 	if b.file != nil {
 		b.file.Close()
@@ -319,7 +317,8 @@ func (b *body) record() error {
 		return fmt.Errorf("warc: keeping the body of %s: %w", ex.uri, b.keepErr)
 	}
 	trunc := b.truncated()
-	payloadDigest := DigestOf(b.payload.Sum(nil))
+	blockSum, payloadSum := b.digests.sums()
+	payloadDigest := DigestOf(payloadSum[:])
 	fields := []Field{{"WARC-Target-URI", ex.uri}}
 	if ip := ex.ip.Load(); ip != nil {
 		fields = append(fields, Field{"WARC-IP-Address", *ip})
@@ -350,30 +349,27 @@ func (b *body) record() error {
 	if resp.Type == TypeResponse {
 		resp.Fields = append(fields[:common:common],
 			Field{"Content-Type", "application/http; msgtype=response"},
-			Field{"WARC-Block-Digest", DigestOf(b.block.Sum(nil))},
+			Field{"WARC-Block-Digest", DigestOf(blockSum[:])},
 			Field{"WARC-Payload-Digest", payloadDigest},
 		)
 		if trunc != "" {
 			resp.Fields = append(resp.Fields, Field{"WARC-Truncated", trunc})
 		}
-		var rest io.Reader
-		switch {
-		case b.file != nil:
+		if b.file != nil {
 			if _, err := b.file.Seek(0, io.SeekStart); err != nil {
 				return fmt.Errorf("warc: %w", err)
 			}
-			rest = b.file
-		case b.mem != nil:
-			rest = bytes.NewReader(b.mem.Bytes())
-		default:
-			rest = bytes.NewReader(nil)
+			resp.Block = b.file
+		} else {
+			resp.Block = bytes.NewReader(b.mem.Bytes())
 		}
-		resp.Block = io.MultiReader(bytes.NewReader(ex.head), rest)
 		resp.Length = int64(len(ex.head)) + b.n
 	}
 
-	reqBlock := make([]byte, 0, len(ex.request)+len(ex.reqBody))
-	reqBlock = append(append(reqBlock, ex.request...), ex.reqBody...)
+	reqBlock := ex.request
+	if len(ex.reqBody) > 0 {
+		reqBlock = append(reqBlock[:len(reqBlock):len(reqBlock)], ex.reqBody...)
+	}
 	req := &Record{Type: TypeRequest, ID: NewID(), Date: ex.date,
 		Fields: append(fields[:common:common],
 			Field{"WARC-Concurrent-To", resp.ID},

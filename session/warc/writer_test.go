@@ -3,6 +3,7 @@ package warc_test
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -268,14 +269,15 @@ func TestWriterLargeRecord(t *testing.T) {
 }
 
 // TestWriterLevels: every level writes records that read back whole, each
-// its own gzip member; Store does not compress (the file is larger than
-// the blocks) and level 1 does.
+// its own gzip member, and that warcio.js reads; Store does not compress
+// (the file is larger than the blocks; the body takes two stored blocks)
+// and level 1 does.
 func TestWriterLevels(t *testing.T) {
 	body := strings.Repeat("<p>the same paragraph again</p>\n", 2000)
 	size := map[int]int64{}
 	for _, level := range []int{warc.DefaultLevel, 9, warc.HuffmanOnly, warc.Store} {
 		prefix := filepath.Join(t.TempDir(), "set")
-		w, err := warc.Open(warc.Config{Prefix: prefix, Level: level})
+		w, err := warc.Open(warc.Config{Prefix: prefix, Level: level, CDX: true})
 		if err != nil {
 			t.Fatalf("level %d: %v", level, err)
 		}
@@ -293,6 +295,7 @@ func TestWriterLevels(t *testing.T) {
 			t.Errorf("level %d: payload of %d bytes, want %d", level, len(p), len(body))
 		}
 		checkDigests(t, recs[1])
+		checkWarcio(t, prefix, recs)
 		st, err := os.Stat(prefix + "-00000.warc.gz")
 		if err != nil {
 			t.Fatal(err)
@@ -304,5 +307,139 @@ func TestWriterLevels(t *testing.T) {
 	}
 	if _, err := warc.Open(warc.Config{Prefix: filepath.Join(t.TempDir(), "x"), Level: -1}); err == nil {
 		t.Error("Open accepted Level -1")
+	}
+}
+
+// TestWriterStoredBlocks: stored members whose content ends just before,
+// at and just after the end of a 65535-byte deflate block, or spans
+// several, read back whole with their checksums verified, and the blocks
+// given as bytes.Reader (written without a copy buffer) and as other
+// readers give the same file.
+func TestWriterStoredBlocks(t *testing.T) {
+	hdr := len("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n")
+	var sizes []int
+	for _, end := range []int{65535, 2 * 65535} {
+		for d := -400; d <= -280; d++ { // the WARC header is some 340 bytes
+			sizes = append(sizes, end+d-hdr)
+		}
+	}
+	sizes = append(sizes, 0, 1, 1<<20+1) // the last one streamed (over 1 MiB)
+	files := map[bool][]byte{}
+	for _, asBytes := range []bool{false, true} {
+		prefix := filepath.Join(t.TempDir(), "set")
+		date := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+		w, err := warc.Open(warc.Config{Prefix: prefix, Level: warc.Store, Now: func() time.Time { return date }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, n := range sizes {
+			r := response(fmt.Sprintf("/%d", n), strings.Repeat(string(rune('a'+i%26)), n))
+			r.ID = fmt.Sprintf("<urn:uuid:%d>", i)
+			if asBytes {
+				b, _ := io.ReadAll(r.Block)
+				r.Block = bytes.NewReader(b)
+			}
+			if _, err := w.Write(r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		recs := readSet(t, prefix)
+		if len(recs) != len(sizes)+1 {
+			t.Fatalf("%d records, want %d", len(recs), len(sizes)+1)
+		}
+		exact := map[int64]bool{}
+		for i, n := range sizes {
+			if _, p := split(t, recs[i+1].block); len(p) != n || strings.Trim(string(p), string(rune('a'+i%26))) != "" {
+				t.Fatalf("record %d: payload of %d bytes, want %d", i, len(p), n)
+			}
+			checkDigests(t, recs[i+1])
+			exact[recs[i+1].loc.Length] = true
+		}
+		// gzip header 10 bytes, 5 per stored block, trailer 8.
+		if !exact[10+5+65535+8] || !exact[10+2*5+2*65535+8] {
+			t.Error("no record filled one or two stored blocks exactly: move the sizes tried")
+		}
+		b, err := os.ReadFile(prefix + "-00000.warc.gz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[asBytes] = b
+	}
+	// The warcinfo records differ (their IDs); the rest is the same.
+	a, b := files[false], files[true]
+	if len(a) != len(b) || !bytes.Equal(a[len(a)-(1<<20):], b[len(b)-(1<<20):]) {
+		t.Errorf("the file written from bytes.Readers (%d bytes) differs from the other (%d bytes)", len(b), len(a))
+	}
+}
+
+// TestWriterBuffer: with Config.Buffer, records are held until the buffer
+// fills, Flush or Close, and their index lines with them (a line never
+// comes before its record); Write's locations, rotation and the CDXJ index
+// are what they are without a buffer, and warcio.js reads the set.
+func TestWriterBuffer(t *testing.T) {
+	prefix := filepath.Join(t.TempDir(), "set")
+	w, err := warc.Open(warc.Config{Prefix: prefix, CDX: true, Buffer: 64 << 10, MaxSize: 200 << 10, Level: warc.Store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := prefix + "-00000.warc.gz"
+	st, _ := os.Stat(name)
+	head := st.Size() // the warcinfo record, written at once
+	locs, err := w.Write(response("/a", "first"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(name); st.Size() != head {
+		t.Errorf("file of %d bytes after a buffered Write, want %d (the warcinfo record only)", st.Size(), head)
+	}
+	if b, _ := os.ReadFile(prefix + ".cdxj"); len(b) != 0 {
+		t.Errorf("index line written before its record: %q", b)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	recs := readSet(t, prefix)
+	if len(recs) != 2 || recs[1].loc != locs[0] || len(cdxLines(t, prefix)) != 1 {
+		t.Fatalf("after Flush: %d records (want 2), at %+v (Write said %+v)", len(recs), recs[len(recs)-1].loc, locs[0])
+	}
+	// Enough to fill the buffer several times and rotate the file.
+	var want []warc.Location
+	for i := range 60 {
+		l, err := w.Write(response(fmt.Sprintf("/b%d", i), strings.Repeat("y", 10<<10)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, l...)
+		if i == 7 { // 80 KiB: the buffer was written out, up to a page boundary
+			if st, _ := os.Stat(name); st.Size() <= head || st.Size()%4096 != 0 {
+				t.Errorf("file of %d bytes once the buffer filled: want more than %d, a multiple of 4096", st.Size(), head)
+			}
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	recs = readSet(t, prefix)
+	var got []warc.Location
+	for _, r := range recs {
+		if r.Type == warc.TypeResponse && r.Get("WARC-Target-URI") != "http://example.com/a" {
+			got = append(got, r.loc)
+		}
+		if r.Type == warc.TypeResponse {
+			checkDigests(t, r)
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("records at\n%v\nWrite said\n%v", got, want)
+	}
+	if files, _ := filepath.Glob(prefix + "-*.warc.gz"); len(files) < 3 {
+		t.Errorf("%d files, want the set rotated at 200 KiB (3 or more)", len(files))
+	}
+	checkWarcio(t, prefix, recs)
+	if _, err := w.Write(response("/late", "x")); err == nil {
+		t.Error("Write after Close succeeded")
 	}
 }
