@@ -62,3 +62,28 @@ func BenchmarkDigests(b *testing.B) {
 		}
 	})
 }
+
+// FuzzDigests compares the paired digests with crypto/sha1 for any head,
+// body and way of cutting the body into writes.
+func FuzzDigests(f *testing.F) {
+	f.Add([]byte("HTTP/1.1 200 OK\r\n\r\n"), []byte("hello"), uint64(1))
+	f.Add([]byte{}, make([]byte, 64), uint64(7))
+	f.Add(make([]byte, 65), make([]byte, 1000), uint64(0xffff))
+	f.Fuzz(func(t *testing.T, head, body []byte, cuts uint64) {
+		d := newDigests()
+		d.writeHead(head)
+		rng := rand.New(rand.NewPCG(cuts, 1))
+		for p := body; len(p) > 0; {
+			n := min(len(p), 1+rng.IntN(130))
+			d.write(p[:n])
+			p = p[n:]
+		}
+		gotBlock, gotPayload := d.sums()
+		if want := sha1.Sum(append(append([]byte{}, head...), body...)); gotBlock != want {
+			t.Fatalf("block digest %x, want %x (head %d, body %d bytes)", gotBlock, want, len(head), len(body))
+		}
+		if want := sha1.Sum(body); gotPayload != want {
+			t.Fatalf("payload digest %x, want %x (body %d bytes)", gotPayload, want, len(body))
+		}
+	})
+}
