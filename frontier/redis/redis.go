@@ -74,6 +74,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/trawlhq/trawl/frontier"
+	"github.com/trawlhq/trawl/internal/redisfault"
 )
 
 // Defaults for zero Config fields.
@@ -159,9 +160,7 @@ type Frontier struct {
 	closed bool
 	held   map[string]held // leases this Frontier handed out and not yet settled
 
-	outageMu  sync.Mutex
-	outageAt  time.Time // start of the current outage; zero when none
-	outageLog time.Time // last outage log line
+	retry *redisfault.Retrier // runs every operation through outages (faults.go)
 
 	closeOnce sync.Once
 }
@@ -233,6 +232,8 @@ func New(ctx context.Context, client goredis.UniversalClient, cfg Config) (*Fron
 	if f.log == nil {
 		f.log = slog.Default()
 	}
+	f.retry = &redisfault.Retrier{Component: "frontier/redis", Crawl: cfg.Name, MaxOutage: cfg.MaxOutage,
+		Log: f.log, Done: f.done, Closed: frontier.ErrClosed}
 	f.hosts = []string{f.prefix + "hosts"}
 	f.policy = []any{cfg.Policy.MaxInFlight, cfg.Policy.Interval.Milliseconds(), cfg.Policy.Jitter.Milliseconds()}
 

@@ -81,10 +81,7 @@ type Store struct {
 
 	done      chan struct{} // closed by Close
 	closeOnce sync.Once
-
-	outageMu  sync.Mutex
-	outageAt  time.Time // start of the current outage; zero when none
-	outageLog time.Time // last outage log line
+	retry     *redisfault.Retrier // runs every operation through outages
 }
 
 var _ recrawl.Store = (*Store)(nil)
@@ -108,6 +105,8 @@ func New(client goredis.UniversalClient, cfg Config) *Store {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	s.retry = &redisfault.Retrier{Component: "recrawl/redis", Crawl: cfg.Name, MaxOutage: cfg.MaxOutage,
+		Log: s.log, Done: s.done, Closed: recrawl.ErrClosed}
 	switch {
 	case client == nil:
 		s.err = errors.New("recrawl/redis: nil client")
@@ -299,87 +298,8 @@ func (s *Store) do(ctx context.Context, op string, fn func(ctx context.Context) 
 	if s.err != nil {
 		return s.err
 	}
-	backoff := backoffMin
-	var start time.Time
-	var timer *time.Timer
-	defer func() {
-		if timer != nil {
-			timer.Stop()
-		}
-	}()
-	for {
-		if s.closed() {
-			return recrawl.ErrClosed
-		}
-		err := fn(ctx)
-		if err == nil {
-			if !start.IsZero() {
-				s.recovered()
-			}
-			return nil
-		}
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return ctxErr
-		}
-		if errors.Is(err, goredis.ErrClosed) || s.closed() {
-			return recrawl.ErrClosed
-		}
-		if !redisfault.Retryable(err) {
-			return fmt.Errorf("recrawl/redis: %s: %w", op, err)
-		}
-		if start.IsZero() {
-			start = time.Now()
-		}
-		if s.cfg.MaxOutage > 0 && time.Since(start) >= s.cfg.MaxOutage {
-			return fmt.Errorf("recrawl/redis: %s: Redis unavailable for %v: %w", op, time.Since(start).Round(time.Millisecond), err)
-		}
-		s.outage(op, err, backoff)
-		if timer == nil {
-			timer = time.NewTimer(backoff)
-		} else {
-			timer.Reset(backoff)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-s.done:
-			return recrawl.ErrClosed
-		case <-timer.C:
-		}
-		backoff = min(2*backoff, backoffMax)
-	}
-}
-
-// outage logs that Redis is unavailable: once when the outage starts, then
-// at most every outageLogEach, however many operations are retrying.
-func (s *Store) outage(op string, err error, backoff time.Duration) {
-	s.outageMu.Lock()
-	now := time.Now()
-	first := s.outageAt.IsZero()
-	if first {
-		s.outageAt = now
-	}
-	logIt := first || now.Sub(s.outageLog) >= outageLogEach
-	if logIt {
-		s.outageLog = now
-	}
-	since := now.Sub(s.outageAt)
-	s.outageMu.Unlock()
-	if logIt {
-		s.log.Warn("recrawl/redis: Redis unavailable, retrying",
-			"crawl", s.cfg.Name, "op", op, "for", since.Round(time.Millisecond), "retry_in", backoff, "err", err)
-	}
-}
-
-// recovered logs the end of an outage once.
-func (s *Store) recovered() {
-	s.outageMu.Lock()
-	at := s.outageAt
-	s.outageAt = time.Time{}
-	s.outageMu.Unlock()
-	if !at.IsZero() {
-		s.log.Info("recrawl/redis: Redis reachable again", "crawl", s.cfg.Name, "outage", time.Since(at).Round(time.Millisecond))
-	}
+	_, err := s.retry.Do(ctx, op, fn)
+	return err
 }
 
 // redact hides the password of a Redis URL for error messages.
