@@ -769,3 +769,37 @@ func TestE2EUserAgentOneHome(t *testing.T) {
 		})
 	}
 }
+
+// runOrKill runs trawl with args in dir until it exits or wait passes;
+// then, when kill is true, it kills it with SIGKILL (as a crash would) and
+// reports true, else it waits for the exit. A run that exits with an error
+// fails the test.
+func runOrKill(t *testing.T, dir string, args []string, wait time.Duration, kill bool) (killed bool) {
+	t.Helper()
+	cmd := trawlCommand(t.Context(), args...)
+	cmd.Dir = dir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("trawl %s: %v; stderr:\n%s", strings.Join(args, " "), err, stderr.String())
+		}
+		return false
+	case <-time.After(wait):
+	}
+	if !kill {
+		if err := <-exited; err != nil {
+			t.Fatalf("trawl %s: %v; stderr:\n%s", strings.Join(args, " "), err, stderr.String())
+		}
+		return false
+	}
+	_ = cmd.Process.Signal(syscall.SIGKILL)
+	<-exited
+	return true
+}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -12,7 +11,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -433,37 +431,14 @@ func testRecrawlKillResume(t *testing.T, backend string) {
 		if !slices.Contains(outs, out) {
 			outs = append(outs, out)
 		}
-		cmd := trawlCommand(t.Context(), args(out, "--recrawl")...)
-		cmd.Dir = dir
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
 		wait := time.Duration(50+rng.IntN(300)) * time.Millisecond
-		exited := make(chan error, 1)
-		go func() { exited <- cmd.Wait() }()
-		select {
-		case err := <-exited:
-			if err != nil {
-				t.Fatalf("run %d: %v; stderr:\n%s", run, err, stderr.String())
-			}
-		case <-time.After(wait):
-			if run >= 5 {
-				if err := <-exited; err != nil {
-					t.Fatalf("run %d: %v; stderr:\n%s", run, err, stderr.String())
-				}
-				break
-			}
-			_ = cmd.Process.Signal(syscall.SIGKILL)
-			<-exited
-			kills++
-			continue
+		if !runOrKill(t, dir, args(out, "--recrawl"), wait, run < 5) {
+			break
 		}
-		break
+		kills++
 	}
 	if kills == 0 {
-		t.Log("the recrawl finished before the first kill: the site is too fast for this test")
+		t.Fatal("the recrawl finished before the first kill: nothing was resumed")
 	}
 	var recs []map[string]any
 	for _, out := range outs {

@@ -41,44 +41,23 @@ func TestE2EStateCrashResume(t *testing.T) {
 				if run == 12 {
 					t.Fatalf("crawl not finished after %d runs", run)
 				}
-				cmd := trawlCommand(t.Context(), args...)
-				cmd.Dir = dir
-				var stderr bytes.Buffer
-				cmd.Stderr = &stderr
-				if err := cmd.Start(); err != nil {
-					t.Fatal(err)
-				}
 				// The first kill comes early (during the first commits),
-				// later ones anywhere in a run.
+				// later ones anywhere in a run; after 8, a run may finish.
 				wait := time.Duration(30+rng.IntN(120)) * time.Millisecond
 				if run > 0 {
 					wait = time.Duration(100+rng.IntN(500)) * time.Millisecond
 				}
-				exited := make(chan error, 1)
-				go func() { exited <- cmd.Wait() }()
-				select {
-				case err := <-exited:
-					if err != nil {
-						t.Fatalf("run %d: %v; stderr:\n%s", run, err, stderr.String())
-					}
-				case <-time.After(wait):
-					if run >= 8 {
-						// Enough kills: let this one finish.
-						if err := <-exited; err != nil {
-							t.Fatalf("run %d: %v; stderr:\n%s", run, err, stderr.String())
-						}
-						break
-					}
-					_ = cmd.Process.Signal(syscall.SIGKILL)
-					<-exited
-					kills++
-					if run == 1 {
-						// A record cut short by the kill.
-						appendFile(t, out, `{"url":"http://torn.example/","st`)
-					}
-					continue
+				if !runOrKill(t, dir, args, wait, run < 8) {
+					break
 				}
-				break
+				kills++
+				if run == 1 {
+					// A record cut short by the kill.
+					appendFile(t, out, `{"url":"http://torn.example/","st`)
+				}
+			}
+			if kills == 0 {
+				t.Fatal("the crawl finished before the first kill: nothing was resumed")
 			}
 			count, n := urlCounts(t, out)
 			dups := n - len(count)
