@@ -39,8 +39,8 @@
 // on-disk layout, encoding and the committer; merge.go the seen log and its
 // merges; sched.go the in-RAM host records and leasing (their schedule is
 // internal/schedule's, shared with frontier/memory); cache.go the fingerprint
-// cache; trim_linux.go keeps the store's memory map out of the resident
-// set.
+// cache. The store's memory map is kept out of the resident set by
+// internal/bolttrim.
 package disk
 
 import (
@@ -58,6 +58,7 @@ import (
 	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/trawlhq/trawl/frontier"
+	"github.com/trawlhq/trawl/internal/bolttrim"
 	"github.com/trawlhq/trawl/internal/schedule"
 )
 
@@ -95,7 +96,7 @@ const (
 	DefaultSeenLog = 1 << 18
 	// DefaultTrimEvery is how many bytes of the store may be mapped into
 	// the resident set before the map is trimmed (see Config.TrimEvery).
-	DefaultTrimEvery = 8 << 20
+	DefaultTrimEvery = bolttrim.DefaultEvery
 )
 
 // maxPendingBatches bounds the entries pushed but not yet committed, in
@@ -204,8 +205,7 @@ type Disk struct {
 
 	testHookPromote func() // called by a promote goroutine as it starts; tests only
 
-	trimmed  int64 // bytes touched since the last trim (approximate)
-	lastTrim int64 // unix ns of the last trim
+	trimmer bolttrim.Trimmer // keeps the store's map out of the resident set
 }
 
 // pushWait is an uncommitted push that makes an unscheduled host ready.
@@ -322,6 +322,7 @@ func Open(dir string, cfg Config) (*Disk, error) {
 	if d.cfg.TrimEvery == 0 {
 		d.cfg.TrimEvery = DefaultTrimEvery
 	}
+	d.trimmer.DB, d.trimmer.Every = db, d.cfg.TrimEvery
 	if d.cfg.SeenLog <= 0 {
 		d.cfg.SeenLog = DefaultSeenLog
 	}
@@ -505,7 +506,7 @@ func (d *Disk) push(ctx context.Context, entries []frontier.Entry, hostsOf []str
 					continue
 				}
 				binary.BigEndian.PutUint64(key[:], fp)
-				d.touchedTx(tx, pageSize)
+				d.trimmer.Touched(tx, pageSize)
 				if seen.Get(key[:]) != nil {
 					d.cache.add(fp)
 					continue

@@ -45,7 +45,7 @@ func (d *Disk) loadLog(tx *bolt.Tx) error {
 			d.unmerged[binary.BigEndian.Uint64(v[i:])] = struct{}{}
 		}
 		d.merge.logged += len(v) / 8
-		d.touchedTx(tx, int64(len(v)))
+		d.trimmer.Touched(tx, int64(len(v)))
 		return nil
 	})
 }
@@ -94,7 +94,7 @@ func (d *Disk) mergeStep() {
 		_ = d.fail(err)
 		return
 	}
-	d.trimAll()
+	d.trimmer.All()
 	m.pos = end
 	if !done {
 		return
@@ -122,7 +122,7 @@ func (d *Disk) startMerge() error {
 				fps = append(fps, binary.BigEndian.Uint64(v[i:]))
 			}
 			last = append(last[:0], k...)
-			d.touchedTx(tx, int64(len(v)))
+			d.trimmer.Touched(tx, int64(len(v)))
 			return nil
 		})
 	})

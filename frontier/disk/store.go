@@ -239,7 +239,7 @@ func (d *Disk) load(existed bool) (uint64, error) {
 func (d *Disk) readHead(name string, cursor uint64) (seq uint64, e frontier.Entry, attempt int, err error) {
 	prefix := append([]byte(name), 0)
 	err = d.view(func(tx *bolt.Tx) error {
-		d.touchedTx(tx, pageSize)
+		d.trimmer.Touched(tx, pageSize)
 		k, v := tx.Bucket(bucketQueue).Cursor().Seek(queueKey(name, cursor))
 		if k == nil || !bytes.HasPrefix(k, prefix) || len(k) != len(prefix)+8 {
 			return errInconsistent(name, cursor)
@@ -258,7 +258,7 @@ func (d *Disk) readHead(name string, cursor uint64) (seq uint64, e frontier.Entr
 // readEntry reads the queue entry of host with sequence number seq.
 func (d *Disk) readEntry(name string, seq uint64) (e frontier.Entry, attempt int, err error) {
 	err = d.view(func(tx *bolt.Tx) error {
-		d.touchedTx(tx, pageSize)
+		d.trimmer.Touched(tx, pageSize)
 		v := tx.Bucket(bucketQueue).Get(queueKey(name, seq))
 		if v == nil {
 			return fmt.Errorf("%w: queue of host %q has no entry %d although a lease of it was released", ErrCorrupt, name, seq)
@@ -555,7 +555,7 @@ func (d *Disk) newPass(o *op) {
 		o.done <- d.fail(err)
 		return
 	}
-	d.trimAll()
+	d.trimmer.All()
 	d.unmerged = make(map[uint64]struct{})
 	d.cache.reset()
 	d.merge = merger{}
@@ -748,7 +748,7 @@ func (d *Disk) commit(batch []*op, seq uint64) uint64 {
 	}
 	// The commit mapped every page it read or replaced (bbolt reads through
 	// its memory map, also to free the pages it replaces): give them back.
-	d.trimAll()
+	d.trimmer.All()
 	// The pushed fingerprints are in the seen log now; they stay in
 	// d.unmerged until a merge puts them in the seen set.
 	for _, o := range batch {

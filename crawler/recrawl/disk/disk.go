@@ -18,6 +18,10 @@
 // chunks and calls its function outside of any transaction, so a long Range
 // holds up neither writers nor the file's growth.
 //
+// The file's pages are kept out of the process's resident set as they are
+// read and written (internal/bolttrim, as frontier/disk does): a store of
+// millions of pages stays in the page cache, not in the crawl's memory.
+//
 // A damaged file is reported as an error wrapping ErrCorrupt, never a
 // panic; a file held by another process as ErrLocked.
 package disk
@@ -40,6 +44,7 @@ import (
 	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/trawlhq/trawl/crawler/recrawl"
+	"github.com/trawlhq/trawl/internal/bolttrim"
 )
 
 // Errors for a file that cannot be used. Callers branch on them with
@@ -119,6 +124,8 @@ type Store struct {
 	closed bool
 	failed error // sticky: the file proved damaged
 
+	trimmer bolttrim.Trimmer // keeps the file's map out of the resident set
+
 	count   atomic.Int64 // pages in the file, as committed
 	commits atomic.Int64 // transactions committed (for tests and benchmarks)
 }
@@ -170,6 +177,7 @@ func Open(path string, cfg Config) (*Store, error) {
 	if s.maxBatch <= 0 {
 		s.maxBatch = DefaultMaxBatch
 	}
+	s.trimmer.DB, s.trimmer.Every = db, bolttrim.DefaultEvery
 	if err := s.init(); err != nil {
 		db.Close()
 		return nil, err
@@ -322,6 +330,7 @@ func (s *Store) Load(ctx context.Context, url string) (*recrawl.Page, error) {
 	var p *recrawl.Page
 	err := s.view(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketPages).Get([]byte(url))
+		s.trimmer.Touched(tx, 4096)
 		if v == nil {
 			return nil
 		}
@@ -418,6 +427,7 @@ func (s *Store) Range(ctx context.Context, fn func(url string, depth int) error)
 					return s.corrupt("page %q: %v", k, err)
 				}
 				buf = append(buf, rec{string(k), d})
+				s.trimmer.Touched(tx, int64(len(k)+len(v)))
 			}
 			return nil
 		})
@@ -595,6 +605,11 @@ func (s *Store) commit(batch []*op) {
 	s.count.Store(n)
 	s.commits.Add(1)
 	s.finish(batch, nil)
+	var written int64
+	for _, o := range batch {
+		written += int64(len(o.key) + len(o.value))
+	}
+	s.trimmer.Committed(written)
 }
 
 func (s *Store) finish(batch []*op, err error) {
