@@ -717,7 +717,9 @@ func (w *worker) pushLinks(l *frontier.Lease, page *pipeline.Page) error {
 	c := w.c
 	batch := w.links[:0]
 	for _, ln := range page.Links {
-		if !c.followsLink(page, ln) || c.pushedKnown(ln.URL) {
+		// A known URL the pass already queued would be dropped by the
+		// frontier; without a Follow hook to tell, it is not even checked.
+		if c.s.Follow == nil && c.pushedKnown(ln.URL) || !c.followsLink(page, ln) || c.pushedKnown(ln.URL) {
 			continue
 		}
 		batch = append(batch, frontier.Entry{URL: ln.URL, Depth: l.Depth + 1, Referrer: l.URL})
