@@ -1,7 +1,6 @@
 package redis
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -32,24 +31,6 @@ func urls(host string, n int) []frontier.Entry {
 		es[i] = frontier.Entry{URL: fmt.Sprintf("http://%s/p/%d", host, i)}
 	}
 	return es
-}
-
-// syncBuffer is a log sink safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestSharedCrawl runs three Frontiers on one crawl, as three processes
@@ -533,7 +514,7 @@ func TestRedisRestart(t *testing.T) {
 		t.Skip("restarts a redis-server")
 	}
 	srv := redistest.Start(t, redistest.Options{AppendOnly: true})
-	logs := &syncBuffer{}
+	logs := &redistest.LogBuffer{}
 	cfg := Config{
 		Name:              redistest.Name(t),
 		VisibilityTimeout: time.Second, // leases whose Next reply was lost come back soon

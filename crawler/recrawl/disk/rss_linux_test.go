@@ -1,39 +1,26 @@
 package disk_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 
 	"github.com/trawlhq/trawl/crawler/recrawl"
 	"github.com/trawlhq/trawl/crawler/recrawl/disk"
+	"github.com/trawlhq/trawl/internal/bolttrim"
 )
 
+// rssFileKB is the process's resident file-backed memory, in KiB.
 func rssFileKB(t *testing.T) int64 {
 	t.Helper()
-	f, err := os.Open("/proc/self/status")
+	n, err := bolttrim.ResidentFile()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "RssFile:"); ok {
-			n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return n
-		}
-	}
-	t.Fatal("no RssFile in /proc/self/status")
-	return 0
+	return n >> 10
 }
 
 // TestResidentSetBounded: saving, ranging over and loading every page of

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -156,24 +155,6 @@ func TestClosedAndBadName(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log sink safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestRedisRestart: saves made while Redis is down wait for it, and are
 // there once it is back (appendonly yes); the outage is logged once and
 // its end too. With MaxOutage, an operation gives up.
@@ -182,7 +163,7 @@ func TestRedisRestart(t *testing.T) {
 		t.Skip("restarts a redis-server")
 	}
 	srv := redistest.Start(t, redistest.Options{AppendOnly: true})
-	logs := &syncBuffer{}
+	logs := &redistest.LogBuffer{}
 	ctx := ctxT(t, 30*time.Second)
 	s, err := Open(ctx, srv.URL(), Config{Name: "restart", Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	if err != nil {
