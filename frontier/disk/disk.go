@@ -94,8 +94,8 @@ const (
 	DefaultSeenCache = 1 << 20
 	// DefaultSeenLog is the default Config.SeenLog.
 	DefaultSeenLog = 1 << 18
-	// DefaultTrimEvery is how many bytes of the store may be mapped into
-	// the resident set before the map is trimmed (see Config.TrimEvery).
+	// DefaultTrimEvery is how many bytes of file pages the process may
+	// keep resident before the map is trimmed (see Config.TrimEvery).
 	DefaultTrimEvery = bolttrim.DefaultEvery
 )
 
@@ -151,10 +151,11 @@ type Config struct {
 	// Zero means DefaultSeenLog.
 	SeenLog int
 	// TrimEvery bounds the store's pages kept in the resident set: once
-	// about this many bytes may have been mapped by reads and commits (or
-	// every 50ms), the memory map is released to the page cache (Linux;
-	// the kernel keeps the pages cached). Zero means DefaultTrimEvery;
-	// negative means never trim.
+	// the process's resident file pages have grown by more than this many
+	// bytes (a budget shared with a crawler/recrawl/disk store of the same
+	// process), the memory map is released to the page cache (Linux; the
+	// kernel keeps the pages cached). A store smaller than that is never
+	// trimmed. Zero means DefaultTrimEvery; negative means never trim.
 	TrimEvery int64
 }
 

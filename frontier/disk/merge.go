@@ -94,7 +94,7 @@ func (d *Disk) mergeStep() {
 		_ = d.fail(err)
 		return
 	}
-	d.trimmer.All()
+	d.trimmer.Check()
 	m.pos = end
 	if !done {
 		return

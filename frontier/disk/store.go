@@ -555,7 +555,7 @@ func (d *Disk) newPass(o *op) {
 		o.done <- d.fail(err)
 		return
 	}
-	d.trimmer.All()
+	d.trimmer.Check()
 	d.unmerged = make(map[uint64]struct{})
 	d.cache.reset()
 	d.merge = merger{}

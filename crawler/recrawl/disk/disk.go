@@ -105,6 +105,12 @@ type Config struct {
 	// MaxBatch is the most writes (saves and deletes) committed in one
 	// transaction. Zero means DefaultMaxBatch.
 	MaxBatch int
+	// TrimEvery is how many bytes of file pages the process may keep
+	// resident (shared with a frontier/disk of the same process) before
+	// the file's memory map is released to the page cache (Linux; the
+	// kernel keeps the pages cached). Zero means 32 MiB; negative means
+	// never trim.
+	TrimEvery int64
 }
 
 // Store is a recrawl.Store in a bbolt file. It is safe for concurrent use.
@@ -177,7 +183,10 @@ func Open(path string, cfg Config) (*Store, error) {
 	if s.maxBatch <= 0 {
 		s.maxBatch = DefaultMaxBatch
 	}
-	s.trimmer.DB, s.trimmer.Every = db, bolttrim.DefaultEvery
+	s.trimmer.DB, s.trimmer.Every = db, cfg.TrimEvery
+	if s.trimmer.Every == 0 {
+		s.trimmer.Every = bolttrim.DefaultEvery
+	}
 	if err := s.init(); err != nil {
 		db.Close()
 		return nil, err
