@@ -73,7 +73,7 @@ type Crawler struct {
 
 	// knownPushed holds the sorted fingerprints of the known URLs Revisit
 	// pushed at Run's start; read-only once the workers run.
-	knownPushed []uint64
+	knownPushed fpSet
 
 	sitemapMu  sync.Mutex
 	sitemapSet map[string]struct{} // URLs queued as sitemap files

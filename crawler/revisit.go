@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"slices"
 	"sync/atomic"
 	"time"
 
@@ -274,8 +273,7 @@ func (c *Crawler) pushKnown(ctx context.Context) (int, error) {
 		err = flush()
 	}
 	if err == nil {
-		slices.Sort(fps)
-		c.knownPushed = slices.Compact(fps)
+		c.knownPushed = newFPSet(fps)
 	}
 	return added, err
 }
@@ -285,11 +283,7 @@ func (c *Crawler) pushKnown(ctx context.Context) (int, error) {
 // link would only be dropped (at the cost of a frontier call: for a Redis
 // frontier, half of a recrawl pass of 304s).
 func (c *Crawler) pushedKnown(u string) bool {
-	if len(c.knownPushed) == 0 {
-		return false
-	}
-	_, ok := slices.BinarySearch(c.knownPushed, frontier.Fingerprint(u))
-	return ok
+	return c.knownPushed.len() > 0 && c.knownPushed.has(frontier.Fingerprint(u))
 }
 
 // noteLastmod records the <lastmod> a sitemap gives for a known URL.

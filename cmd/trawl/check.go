@@ -111,7 +111,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer mx.Close()
-	fr, closeFrontier, err := openFrontier(ctx, cfg)
+	fr, closeFrontier, err := openFrontier(ctx, cfg, nil)
 	if err != nil {
 		return err
 	}

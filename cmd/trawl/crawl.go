@@ -52,7 +52,8 @@ func crawl(ctx context.Context, a *crawlArgs, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer mx.Close()
-	fr, closeFrontier, err := openFrontier(ctx, cfg)
+	flushOut := &lateFlush{}
+	fr, closeFrontier, err := openFrontier(ctx, cfg, flushOut.flush)
 	if err != nil {
 		return err
 	}
@@ -106,8 +107,18 @@ func crawl(ctx context.Context, a *crawlArgs, stdout, stderr io.Writer) error {
 	}
 
 	showProgress := !cfg.Quiet && (cfg.Progress || isTerminal(stderr))
-	if showProgress && out == stdout && isTerminal(stdout) {
-		out = con.Through(stdout) // records and the status line share the terminal
+	switch {
+	case out == stdout && isTerminal(stdout):
+		if showProgress {
+			out = con.Through(stdout) // records and the status line share the terminal
+		}
+	case cfg.Redis == "":
+		// Records in batches (outbuf.go); with --state, flushed before
+		// the commit that marks their pages done.
+		ob := newOutBuffer(out)
+		defer ob.Close()
+		flushOut.set(ob)
+		out = ob
 	}
 	ccfg, err := crawlerConfig(cfg, logger)
 	if err != nil {

@@ -48,7 +48,9 @@ func (c *Config) validateState() error {
 // openDiskFrontier opens (or creates) the --state directory. A directory
 // that is not a usable trawl state (foreign, corrupt, from another version)
 // is a usage error (exit 2); one locked by a running trawl is exit 1.
-func openDiskFrontier(cfg *Config) (frontier.Frontier, func() error, error) {
+// beforeCommit (disk.Config.BeforeCommit) writes out the records buffered
+// for the pages a commit marks done.
+func openDiskFrontier(cfg *Config, beforeCommit func() error) (frontier.Frontier, func() error, error) {
 	d, err := disk.Open(cfg.State, disk.Config{
 		Policy: hostPolicy(cfg),
 		// No AckWindow: a worker's Ack returns once the page is recorded
@@ -60,7 +62,8 @@ func openDiskFrontier(cfg *Config) (frontier.Frontier, func() error, error) {
 		// What is committed is in the OS: it survives kill -9, an OOM kill
 		// or a crash of trawl. --state-sync adds an fsync per commit for
 		// power losses and OS crashes.
-		NoSync: !cfg.StateSync,
+		NoSync:       !cfg.StateSync,
+		BeforeCommit: beforeCommit,
 	})
 	if err != nil {
 		msg := strings.TrimPrefix(err.Error(), "frontier/disk: ")

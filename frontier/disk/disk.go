@@ -150,6 +150,14 @@ type Config struct {
 	// set's B+tree. A larger log means fewer, cheaper merges and more RAM.
 	// Zero means DefaultSeenLog.
 	SeenLog int
+	// BeforeCommit, when set, is called by the committer at the start of
+	// each commit that acknowledges leases (inside its write transaction,
+	// with no lock of the Disk held: it must not call the Disk). A
+	// caller that buffers what it writes for a lease before acknowledging
+	// it (records of pages) writes the buffer out there, so that nothing
+	// it wrote is lost once the lease is settled for good. An error fails
+	// the commit, and the Disk, as a failed write of the store does.
+	BeforeCommit func() error
 	// TrimEvery bounds the store's pages kept in the resident set: once
 	// the process's resident file pages have grown by more than this many
 	// bytes (a budget shared with a crawler/recrawl/disk store of the same

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -582,6 +583,9 @@ func (d *Disk) commit(batch []*op, seq uint64) uint64 {
 	}
 	newSeq := seq
 	err := d.update(func(tx *bolt.Tx) error {
+		if err := d.beforeCommit(batch); err != nil {
+			return err
+		}
 		newSeq = seq
 		meta := tx.Bucket(bucketMeta)
 		seenLog := tx.Bucket(bucketLog)
@@ -810,6 +814,19 @@ func (d *Disk) commit(batch []*op, seq uint64) uint64 {
 		}
 	}
 	return newSeq
+}
+
+// beforeCommit calls Config.BeforeCommit for a batch that acknowledges
+// leases. It runs inside the commit's transaction, so that an error rolls
+// the commit back.
+func (d *Disk) beforeCommit(batch []*op) error {
+	if d.cfg.BeforeCommit == nil || !slices.ContainsFunc(batch, func(o *op) bool { return o.kind == opAck }) {
+		return nil
+	}
+	if err := d.cfg.BeforeCommit(); err != nil {
+		return fmt.Errorf("before commit: %w", err)
+	}
+	return nil
 }
 
 // promote moves the retries that are due to the end of their hosts'
