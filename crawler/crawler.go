@@ -216,16 +216,16 @@ func (c *Crawler) Run(ctx context.Context, seeds ...string) error {
 
 // run is Run once the parts are ready.
 func (c *Crawler) run(ctx context.Context, entries []frontier.Entry) error {
-
 	if _, err := c.push(ctx, entries); err != nil {
 		return fmt.Errorf("crawler: push seeds: %w", err)
 	}
 	if c.s.Recrawl != nil && c.s.Revisit {
+		start := time.Now()
 		n, err := c.pushKnown(ctx)
 		if err != nil {
 			return fmt.Errorf("crawler: push known URLs: %w", err)
 		}
-		c.log.Info("recrawl: known URLs queued", "new", n)
+		c.log.Info("recrawl: known URLs queued", "new", n, "took", time.Since(start).Round(time.Millisecond))
 	}
 	c.refreshQueued(ctx)
 
