@@ -19,6 +19,9 @@
 # --per-host), SEED (1), FRACTION (0.01), VALIDATORS (both; etag, weak, lm,
 # none, ignore), CACHE_CONTROL (""), PASSES (3; 1 runs pass 1 only),
 # TIMEOUT seconds per pass (600), BIN (build folder; default a temp one),
+# RAW (1: afterwards, fetch pass 1's URLs with a bare net/http client,
+# internal/revisitsite/cmd/rawrevisit, in full then conditionally: the
+# floor of each kind of pass, without a crawler; 0: skip),
 # GO, REDIS_URL, REDIS_SERVER (redis-server), KEEP=1 keeps the work folder,
 # EXTRA (more trawl flags for every pass).
 set -euo pipefail
@@ -64,7 +67,8 @@ trap 'exit 130' INT TERM
 
 mkdir -p "$BIN"
 echo "building into $BIN" >&2
-(cd "$ROOT" && "$GO" build -o "$BIN/trawl" ./cmd/trawl && "$GO" build -o "$BIN/revisitsite" ./internal/revisitsite/cmd/revisitsite)
+(cd "$ROOT" && "$GO" build -o "$BIN/trawl" ./cmd/trawl && "$GO" build -o "$BIN/revisitsite" ./internal/revisitsite/cmd/revisitsite &&
+	"$GO" build -o "$BIN/rawrevisit" ./internal/revisitsite/cmd/rawrevisit)
 
 freeport() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -159,6 +163,10 @@ if [ "$PASSES" -ge 3 ]; then
 	control POST "/__change?fraction=$FRACTION&seed=$SEED" >"$WORK/changed.json"
 	run_pass 3 --recrawl
 fi
+if [ "${RAW:-1}" = 1 ]; then
+	control POST /__reset >/dev/null
+	"$BIN/rawrevisit" -urls "$WORK/p1.jsonl" -c "$C" >"$WORK/raw.out"
+fi
 echo "load after: $(uptime)" >&2
 
 python3 - "$WORK" "$PASSES" "$BASE" "$(getconf CLK_TCK)" <<'PY'
@@ -218,6 +226,14 @@ if passes >= 3:
         print(f"  changed but not fetched: {sorted(changed - fetched)[:10]}")
     print(f"pass 3: records with changed:true {len(flagged)}; exactly the changed set: {'yes' if flagged == changed else 'NO'}")
     ok = ok and exact and flagged == changed
+import os, re
+if os.path.exists(f"{work}/raw.out"):
+    raw = open(f"{work}/raw.out").read()
+    print(raw, end="")
+    t = dict(re.findall(r"raw (full|conditional): \d+ requests in ([0-9.]+)s", raw))
+    if "full" in t and "conditional" in t:
+        print(f"floor without a crawler: raw full / raw conditional {float(t['full']) / float(t['conditional']):.2f}x"
+              + (f"; trawl pass 2 / raw conditional {rows[1]['wall'] / float(t['conditional']):.2f}x" if passes >= 2 else ""))
 if passes >= 2:
     print("targets met" if ok else "TARGETS MISSED")
 PY
