@@ -71,9 +71,13 @@ type Crawler struct {
 	reqSlots  sync.Map            // host key -> chan struct{}: see requestSlot (rendering only)
 	seedHosts map[string]struct{} // host keys of the seeds; read-only during Run
 
-	// knownPushed holds the sorted fingerprints of the known URLs Revisit
-	// pushed at Run's start; read-only once the workers run.
-	knownPushed fpSet
+	// knownPushed holds the fingerprints of the known URLs Revisit pushed
+	// at Run's start, once all are pushed (nil until then).
+	knownPushed atomic.Pointer[fpSet]
+	// knownDone is closed when Revisit's push of the known URLs ended
+	// (nil without Revisit): until then the frontier may run empty before
+	// the crawl is over.
+	knownDone chan struct{}
 
 	sitemapMu  sync.Mutex
 	sitemapSet map[string]struct{} // URLs queued as sitemap files
@@ -219,14 +223,6 @@ func (c *Crawler) run(ctx context.Context, entries []frontier.Entry) error {
 	if _, err := c.push(ctx, entries); err != nil {
 		return fmt.Errorf("crawler: push seeds: %w", err)
 	}
-	if c.s.Recrawl != nil && c.s.Revisit {
-		start := time.Now()
-		n, err := c.pushKnown(ctx)
-		if err != nil {
-			return fmt.Errorf("crawler: push known URLs: %w", err)
-		}
-		c.log.Info("recrawl: known URLs queued", "new", n, "took", time.Since(start).Round(time.Millisecond))
-	}
 	c.refreshQueued(ctx)
 
 	// leaseCtx ends leasing: ctx cancelled, the frontier done, MaxPages
@@ -235,6 +231,27 @@ func (c *Crawler) run(ctx context.Context, entries []frontier.Entry) error {
 	leaseCtx, stopLeasing := context.WithCancel(ctx)
 	defer stopLeasing()
 	c.stopLeasing = stopLeasing
+	if c.s.Recrawl != nil && c.s.Revisit {
+		// The known URLs are pushed while the workers start on the first
+		// of them: a store of a million URLs took seconds to queue.
+		c.knownDone = make(chan struct{})
+		go func() {
+			defer close(c.knownDone)
+			start := time.Now()
+			n, err := c.pushKnown(leaseCtx)
+			switch {
+			case err != nil && leaseCtx.Err() == nil:
+				c.setFatal(fmt.Errorf("crawler: push known URLs: %w", err))
+			case err == nil:
+				c.log.Info("recrawl: known URLs queued", "new", n, "took", time.Since(start).Round(time.Millisecond))
+				c.refreshQueued(leaseCtx)
+			}
+		}()
+		defer func() {
+			stopLeasing()
+			<-c.knownDone
+		}()
+	}
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
 	settleCtx := context.WithoutCancel(ctx)
@@ -415,6 +432,14 @@ func (w *worker) loop(leaseCtx, workCtx context.Context) {
 		l, err := c.front.Next(leaseCtx)
 		if err != nil {
 			switch {
+			case errors.Is(err, frontier.ErrDone) && c.knownDone != nil && !isClosed(c.knownDone):
+				// Drained before the known URLs were all pushed: ErrDone
+				// is final only until more are.
+				select {
+				case <-c.knownDone:
+				case <-leaseCtx.Done():
+				}
+				continue
 			case errors.Is(err, frontier.ErrDone):
 				c.stopLeasing()
 			case leaseCtx.Err() != nil:
@@ -430,6 +455,16 @@ func (w *worker) loop(leaseCtx, workCtx context.Context) {
 		if produced {
 			haveSlot = false
 		}
+	}
+}
+
+// isClosed reports whether ch is closed.
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
 	}
 }
 

@@ -273,7 +273,8 @@ func (c *Crawler) pushKnown(ctx context.Context) (int, error) {
 		err = flush()
 	}
 	if err == nil {
-		c.knownPushed = newFPSet(fps)
+		set := newFPSet(fps)
+		c.knownPushed.Store(&set)
 	}
 	return added, err
 }
@@ -283,7 +284,8 @@ func (c *Crawler) pushKnown(ctx context.Context) (int, error) {
 // link would only be dropped (at the cost of a frontier call: for a Redis
 // frontier, half of a recrawl pass of 304s).
 func (c *Crawler) pushedKnown(u string) bool {
-	return c.knownPushed.len() > 0 && c.knownPushed.has(frontier.Fingerprint(u))
+	set := c.knownPushed.Load()
+	return set != nil && set.len() > 0 && set.has(frontier.Fingerprint(u))
 }
 
 // noteLastmod records the <lastmod> a sitemap gives for a known URL.
