@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -159,8 +160,47 @@ var CSVColumns = []string{
 type CSV struct {
 	w       writer
 	data    []string // data columns; nil means one JSON "data" column
+	recrawl bool     // the CSVRecrawlColumns after "error"
 	header  bool     // header written
 	columns []string
+}
+
+// CSVRecrawlColumns are the columns CSVOptions.Recrawl adds after "error",
+// from the record's fields of the same names: not_modified is true for a
+// 304 to a recrawl's conditional request, else empty; changed is true or
+// false for a page fetched in an earlier pass (its body's digest differs,
+// or not), empty otherwise; gone is true for a known page that now
+// answers 404 or 410, else empty.
+var CSVRecrawlColumns = []string{"not_modified", "changed", "gone"}
+
+// CSVOptions choose the columns of NewCSVWith. The zero value gives
+// CSVColumns.
+type CSVOptions struct {
+	// DataColumns, when not empty, replace the JSON "data" column with
+	// one column per data name, after all others (see NewCSVColumns).
+	DataColumns []string
+	// Recrawl adds CSVRecrawlColumns after "error".
+	Recrawl bool
+}
+
+// NewCSVWith returns a CSV exporter with the columns opt chooses: CSVColumns
+// (without "data" when DataColumns are given), then CSVRecrawlColumns when
+// Recrawl is set, then DataColumns.
+func NewCSVWith(w io.Writer, opt CSVOptions) *CSV {
+	c := &CSV{w: writer{w: w}, recrawl: opt.Recrawl}
+	for _, col := range CSVColumns {
+		if col != "data" || len(opt.DataColumns) == 0 {
+			c.columns = append(c.columns, col)
+		}
+	}
+	if opt.Recrawl {
+		c.columns = append(c.columns, CSVRecrawlColumns...)
+	}
+	if len(opt.DataColumns) > 0 {
+		c.data = append([]string{}, opt.DataColumns...)
+		c.columns = append(c.columns, opt.DataColumns...)
+	}
+	return c
 }
 
 var _ Exporter = (*CSV)(nil)
@@ -168,23 +208,19 @@ var _ Exporter = (*CSV)(nil)
 // NewCSV returns an exporter writing CSVColumns to w. The header is written
 // with the first record, or by Close when there was none. Close does not
 // close w.
-func NewCSV(w io.Writer) *CSV {
-	return &CSV{w: writer{w: w}, columns: CSVColumns}
-}
+func NewCSV(w io.Writer) *CSV { return NewCSVWith(w, CSVOptions{}) }
 
 // NewCSVColumns returns a CSV exporter that writes one column per data
 // name instead of the JSON data column: the header is CSVColumns without
 // "data", followed by dataColumns. A cell holds that data field's values
 // joined by newlines ("" when the page has none).
 func NewCSVColumns(w io.Writer, dataColumns ...string) *CSV {
-	cols := make([]string, 0, len(CSVColumns)+len(dataColumns))
-	for _, c := range CSVColumns {
-		if c != "data" {
-			cols = append(cols, c)
-		}
+	c := NewCSVWith(w, CSVOptions{DataColumns: dataColumns})
+	if len(dataColumns) == 0 { // no data column at all
+		c.data = []string{}
+		c.columns = slices.DeleteFunc(c.columns, func(s string) bool { return s == "data" })
 	}
-	cols = append(cols, dataColumns...)
-	return &CSV{w: writer{w: w}, data: append([]string{}, dataColumns...), columns: cols}
+	return c
 }
 
 // Columns returns the header's column names.
@@ -237,11 +273,30 @@ func (c *CSV) appendRecord(b []byte, r *Record) []byte {
 	if c.data == nil {
 		b = append(b, ',')
 		b = appendCSVField(b, string(appendData(nil, r.Data)))
-		b = append(b, ',')
-		b = appendCSVField(b, r.Error)
-	} else {
-		b = append(b, ',')
-		b = appendCSVField(b, r.Error)
+	}
+	b = append(b, ',')
+	b = appendCSVField(b, r.Error)
+	if c.recrawl {
+		if r.NotModified {
+			b = append(b, ",true"...)
+		} else {
+			b = append(b, ',')
+		}
+		switch {
+		case r.Changed == nil:
+			b = append(b, ',')
+		case *r.Changed:
+			b = append(b, ",true"...)
+		default:
+			b = append(b, ",false"...)
+		}
+		if r.Gone {
+			b = append(b, ",true"...)
+		} else {
+			b = append(b, ',')
+		}
+	}
+	if c.data != nil {
 		for _, name := range c.data {
 			b = append(b, ',')
 			b = appendCSVField(b, strings.Join(r.Data[name], "\n"))

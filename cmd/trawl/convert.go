@@ -116,11 +116,13 @@ func pipelineStages(c *Config, out io.Writer, logger *slog.Logger) ([]pipeline.S
 	var ex pipeline.Exporter
 	switch c.Format {
 	case "csv":
-		if names := selectNames(c.Select); len(names) > 0 {
-			ex = pipeline.NewCSVColumns(out, names...)
-		} else {
-			ex = pipeline.NewCSV(out)
-		}
+		// A crawl with a state (--state, --redis) can be recrawled: its
+		// rows say not_modified, changed and gone, in every pass, so that
+		// a pass resumed with or without --recrawl keeps one header.
+		ex = pipeline.NewCSVWith(out, pipeline.CSVOptions{
+			DataColumns: selectNames(c.Select),
+			Recrawl:     c.State != "" || c.Redis != "",
+		})
 	default:
 		ex = pipeline.NewJSONL(out)
 	}
