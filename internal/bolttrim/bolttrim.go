@@ -19,8 +19,8 @@ import (
 )
 
 // DefaultEvery is the default budget: how many bytes of the stores' maps
-// the process may keep resident, above what it had resident in files when
-// it first looked, before a store's map is trimmed.
+// the process may keep resident, above the least it had resident in files
+// at any look, before a store's map is trimmed.
 const DefaultEvery = 32 << 20
 
 // faultAround is how many pages the kernel maps, at most, for each page
@@ -32,11 +32,12 @@ const faultAround = 16
 const checkPeriod = 10 * time.Millisecond
 
 // Trimmer trims one store's map when the process's resident file pages
-// have grown more than Every above the least it had at any look: a store smaller than
-// that is never trimmed (trimming costs a fault for every page read again,
-// a third of a crawl's time when done every few milliseconds). Set DB and
-// Every before use; it is safe for concurrent use. Every Trimmer of a
-// process measures the same resident set, so two stores share one budget.
+// exceed by more than Every the least it had at any look: a store smaller
+// than that is never trimmed (trimming costs a fault for every page read
+// again, a third of a crawl's time when done every few milliseconds). Set
+// DB and Every before use; it is safe for concurrent use. Every Trimmer of
+// a process measures the same resident set, so two stores share one
+// budget.
 type Trimmer struct {
 	// DB is the store.
 	DB *bolt.DB
