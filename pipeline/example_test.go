@@ -141,3 +141,19 @@ func ExampleFilter() {
 	// http://example.com/,http://example.com/,200,0,,text/html,Home,19,false,12,2026-11-25T22:00:00.000Z,,{},
 	// exported 1 dropped 1 noindex 1
 }
+
+// A CSV export of a recrawl: the not_modified, changed and gone columns
+// follow error, and a data column per selected field comes last.
+func ExampleNewCSVWith() {
+	no := false
+	at := time.Date(2026, 11, 29, 6, 0, 0, 0, time.UTC)
+	ex := pipeline.NewCSVWith(os.Stdout, pipeline.CSVOptions{DataColumns: []string{"price"}, Recrawl: true})
+	_ = ex.WriteRecord(pipeline.Record{URL: "https://shop.example/a", Status: 304, NotModified: true, Changed: &no, FetchedAt: at,
+		Data: map[string][]string{"price": {"9.99"}}})
+	_ = ex.WriteRecord(pipeline.Record{URL: "https://shop.example/b", Status: 410, Gone: true, Error: "410 Gone", FetchedAt: at})
+	_ = ex.Close()
+	// Output:
+	// url,final_url,status,depth,referrer,content_type,title,bytes,truncated,elapsed_ms,fetched_at,links,error,not_modified,changed,gone,price
+	// https://shop.example/a,,304,0,,,,0,false,0,2026-11-29T06:00:00.000Z,,,true,false,,9.99
+	// https://shop.example/b,,410,0,,,,0,false,0,2026-11-29T06:00:00.000Z,,410 Gone,,,true,
+}
