@@ -563,11 +563,13 @@ func (s *suite) testJitter(t *testing.T) {
 	}
 	// Jitter is drawn from [0, Jitter): the nine draws sum to at least one
 	// Jitter except with probability 1/9! (Irwin-Hall), and the whole run
-	// stays under the worst case plus generous slack for a loaded machine.
+	// stays under the worst case plus generous slack for a loaded machine
+	// (a shared Redis under the race detector, beside other test packages:
+	// one second of slack was once not enough).
 	if least := (n-1)*iv + jit; elapsed < least {
 		t.Errorf("%d leases took %v; with jitter want >= %v", n, elapsed, least)
 	}
-	if limit := (n-1)*(iv+jit) + time.Second; elapsed > limit {
+	if limit := (n-1)*(iv+jit) + 5*time.Second; elapsed > limit {
 		t.Errorf("%d leases took %v; want < %v", n, elapsed, limit)
 	}
 }
