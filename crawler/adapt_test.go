@@ -268,11 +268,20 @@ func testHostBackoff(t *testing.T, hidePauser bool) {
 	// step per good response (the one in flight with the 429, the first
 	// after the pause), so the first gap after the pause is at least 6/8 of
 	// it; unslowed, the host's gaps are about 10 ms.
-	if len(after) < 2 {
+	//
+	// The one request that may have been on its way when the 429 was sent
+	// (see above) can also arrive after the pause, on a machine loaded
+	// enough to hold it for 2 s: when none arrived during the pause, the
+	// first request after it may be that one, and the gated ones follow.
+	if len(after) < 3 {
 		t.Fatalf("%d requests after the pause", len(after))
 	}
-	if g := after[1].Sub(after[0]); g < backoff*6/8*9/10 {
-		t.Errorf("first gap after the pause %v, want >= %v", g, backoff*6/8)
+	g := after[1].Sub(after[0])
+	if g < backoff*6/8*9/10 && len(during) == 0 {
+		g = after[2].Sub(after[1])
+	}
+	if g < backoff*6/8*9/10 {
+		t.Errorf("first gap after the pause %v, want >= %v (requests after it at %v)", g, backoff*6/8, after[:3])
 	}
 	if !logs.has("host slowed host="+hostPort(a.URL)+" reason=429") || !logs.has("host recovered host="+hostPort(a.URL)) {
 		t.Errorf("logs lack the slow-down and recovery of the host: %q", logs.msgs)
