@@ -58,6 +58,7 @@ import (
 	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/trawlhq/trawl/frontier"
+	"github.com/trawlhq/trawl/internal/boltfile"
 	"github.com/trawlhq/trawl/internal/bolttrim"
 	"github.com/trawlhq/trawl/internal/schedule"
 )
@@ -293,13 +294,13 @@ func Open(dir string, cfg Config) (*Disk, error) {
 	case timeout < 0:
 		timeout = time.Nanosecond
 	}
-	db, err := openBolt(path, timeout)
+	db, err := boltfile.Open(path, timeout)
 	if err != nil {
 		switch {
 		case errors.Is(err, berrors.ErrTimeout):
 			return nil, fmt.Errorf("%w: %s is locked by another trawl process%s", ErrLocked, dir, ownerInfo(dir))
 		case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrChecksum),
-			errors.Is(err, berrors.ErrVersionMismatch), errors.Is(err, errPanic):
+			errors.Is(err, berrors.ErrVersionMismatch), errors.Is(err, boltfile.ErrPanic):
 			return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, path, err)
 		}
 		return nil, fmt.Errorf("frontier/disk: open %s: %w", path, err)

@@ -57,22 +57,6 @@ var (
 
 const pageSize = 4096
 
-var errPanic = errors.New("store panicked")
-
-// openBolt opens the store, turning a panic on a damaged file into an error.
-func openBolt(path string, timeout time.Duration) (db *bolt.DB, err error) {
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if r := recover(); r != nil {
-			db, err = nil, fmt.Errorf("%w: %v", errPanic, r)
-		}
-	}()
-	return bolt.Open(path, 0o644, &bolt.Options{
-		Timeout:      timeout,
-		FreelistType: bolt.FreelistMapType,
-	})
-}
-
 // view runs fn in a read transaction; a panic of the store (a damaged page)
 // becomes ErrCorrupt. So does a memory fault: bbolt reads the file through
 // a memory map, and a damaged page number beyond the map faults, which

@@ -44,6 +44,7 @@ import (
 	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/trawlhq/trawl/crawler/recrawl"
+	"github.com/trawlhq/trawl/internal/boltfile"
 	"github.com/trawlhq/trawl/internal/bolttrim"
 )
 
@@ -160,13 +161,13 @@ func Open(path string, cfg Config) (*Store, error) {
 	case timeout < 0:
 		timeout = time.Nanosecond
 	}
-	db, err := openBolt(path, timeout)
+	db, err := boltfile.Open(path, timeout)
 	if err != nil {
 		switch {
 		case errors.Is(err, berrors.ErrTimeout):
 			return nil, fmt.Errorf("recrawl/disk: %s: %w", path, ErrLocked)
 		case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrChecksum),
-			errors.Is(err, berrors.ErrVersionMismatch), errors.Is(err, errPanic):
+			errors.Is(err, berrors.ErrVersionMismatch), errors.Is(err, boltfile.ErrPanic):
 			return nil, fmt.Errorf("recrawl/disk: %s: %w: %v", path, ErrCorrupt, err)
 		}
 		return nil, fmt.Errorf("recrawl/disk: %s: %w", path, err)
@@ -193,22 +194,6 @@ func Open(path string, cfg Config) (*Store, error) {
 	}
 	go s.commitLoop()
 	return s, nil
-}
-
-var errPanic = errors.New("store panicked")
-
-// openBolt opens the file, turning a panic on a damaged file into an error.
-func openBolt(path string, timeout time.Duration) (db *bolt.DB, err error) {
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if r := recover(); r != nil {
-			db, err = nil, fmt.Errorf("%w: %v", errPanic, r)
-		}
-	}()
-	return bolt.Open(path, 0o644, &bolt.Options{
-		Timeout:      timeout,
-		FreelistType: bolt.FreelistMapType,
-	})
 }
 
 // corrupt wraps a cause as the error of a damaged file.
