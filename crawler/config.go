@@ -199,10 +199,12 @@ type Config struct {
 	// have none): false leaves the link in the record but does not push
 	// it. from is the page (Status, Depth, URL, FinalURL, Header, Data of
 	// the stages), link says where it was found (Tag, Attr, Rel, Text).
-	// Nil follows them all. Examples: do not expand error pages
-	// (from.Status >= 400), follow only /docs/, or, with AllowDomains "*",
-	// expand only your own site's pages so that each off-site link is
-	// fetched once and its links are not followed.
+	// Nil follows them all. On a recrawl's 304 the links are the stored
+	// ones, with the Tag, Attr, Rel and Text the page's fetch gave (a crawl
+	// with Follow stores anchor texts; one without does not). Examples:
+	// do not expand error pages (from.Status >= 400), follow only /docs/,
+	// or, with AllowDomains "*", expand only your own site's pages so that
+	// each off-site link is fetched once and its links are not followed.
 	//
 	// Contract: Follow is called in the worker goroutine that fetched
 	// from, after the pipeline wrote its record and before the lease is

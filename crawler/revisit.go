@@ -110,7 +110,7 @@ func storedLinks(p *recrawl.Page) []pipeline.Link {
 	}
 	out := make([]pipeline.Link, len(p.Links))
 	for i, l := range p.Links {
-		out[i] = pipeline.Link{URL: l.URL, NoFollow: l.NoFollow || p.NoFollow}
+		out[i] = pipeline.Link{URL: l.URL, NoFollow: l.NoFollow || p.NoFollow, Tag: l.Tag, Attr: l.Attr, Rel: l.Rel, Text: l.Text}
 	}
 	return out
 }
@@ -205,9 +205,15 @@ func (w *worker) remember(ctx context.Context, page *pipeline.Page, rv *revisit)
 			p.Lastmod, p.LastmodSeen = rv.prev.Lastmod, rv.prev.LastmodSeen
 		}
 		if n := min(len(page.Links), maxStoredLinks); n > 0 {
+			// Anchor texts would nearly double a stored page; only a
+			// Follow rule, which may read them, needs them kept.
+			keepText := c.s.Follow != nil
 			p.Links = make([]recrawl.Link, n)
 			for i, l := range page.Links[:n] {
-				p.Links[i] = recrawl.Link{URL: l.URL, NoFollow: l.NoFollow}
+				p.Links[i] = recrawl.Link{URL: l.URL, NoFollow: l.NoFollow, Tag: l.Tag, Attr: l.Attr, Rel: l.Rel}
+				if keepText {
+					p.Links[i].Text = l.Text
+				}
 			}
 		}
 		if err := st.Save(ctx, p); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -357,3 +358,82 @@ func TestRecrawlBeforeRequestSeesConditionals(t *testing.T) {
 }
 
 var _ = memory.New
+
+// TestRecrawlFollowSeesStoredLinks: on a 304 the Follow hook gets the
+// stored links as the page's fetch gave them (tag, attribute, rel, anchor
+// text), so a rule that reads them follows the same links in every pass
+// and the crawl still reaches the pages behind unchanged ones.
+func TestRecrawlFollowSeesStoredLinks(t *testing.T) {
+	pages := map[string]string{
+		"/":      `<a href="/keep" rel="author">Keep  me</a> <a href="/skip">Skip me</a> <iframe src="/frame"></iframe>`,
+		"/keep":  `<map><area href="/deep" alt="Deeper"></map>`,
+		"/skip":  ``,
+		"/frame": ``,
+		"/deep":  ``,
+	}
+	s := newSite(t, func(w http.ResponseWriter, r *http.Request) {
+		body, ok := pages[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("ETag", `"`+strings.Trim(r.URL.Path, "/")+`-1"`)
+		http.ServeContent(w, r, "", time.Time{}, strings.NewReader("<!doctype html><title>t</title>"+body))
+	})
+	type call struct{ from, url, tag, attr, rel, text string }
+	var mu sync.Mutex
+	var calls []call
+	follow := func(from *pipeline.Page, l pipeline.Link) bool {
+		mu.Lock()
+		calls = append(calls, call{strings.TrimPrefix(from.URL, s.URL), strings.TrimPrefix(l.URL, s.URL), l.Tag, l.Attr, l.Rel, l.Text})
+		mu.Unlock()
+		return l.Tag == "a" && l.Text != "Skip me" || l.Tag == "iframe" || l.Tag == "area" && l.Text == "Deeper"
+	}
+	store := new(recrawl.Memory)
+	pass := func() ([]call, map[string]pipeline.Record) {
+		calls = nil
+		_, recs := recrawlPass(t, Config{IgnoreRobots: true, Recrawl: store, Follow: follow}, s.URL+"/")
+		mu.Lock()
+		defer mu.Unlock()
+		out := slices.Clone(calls)
+		slices.SortFunc(out, func(a, b call) int { return strings.Compare(a.from+" "+a.url, b.from+" "+b.url) })
+		return out, recs
+	}
+	first, recs1 := pass()
+	want := []call{
+		{"/", "/frame", "iframe", "src", "", ""},
+		{"/", "/keep", "a", "href", "author", "Keep me"},
+		{"/", "/skip", "a", "href", "", "Skip me"},
+		{"/keep", "/deep", "area", "href", "", "Deeper"},
+	}
+	if !slices.Equal(first, want) {
+		t.Fatalf("pass 1: Follow calls %+v, want %+v", first, want)
+	}
+	second, recs2 := pass()
+	if !slices.Equal(second, first) {
+		t.Errorf("pass 2: Follow calls %+v, want those of pass 1 %+v", second, first)
+	}
+	for _, recs := range []map[string]pipeline.Record{recs1, recs2} {
+		if _, ok := recs[s.URL+"/skip"]; ok {
+			t.Errorf("/skip was fetched")
+		}
+	}
+	for _, p := range []string{"/", "/keep", "/frame", "/deep"} {
+		if r, ok := recs2[s.URL+p]; !ok || !r.NotModified {
+			t.Errorf("pass 2: %s: %+v (present %v), want a 304 record", p, r, ok)
+		}
+	}
+
+	// Without a Follow rule nothing reads anchor texts: they are not
+	// stored (they would nearly double a page), the rest of the link is.
+	bare := new(recrawl.Memory)
+	recrawlPass(t, Config{IgnoreRobots: true, Recrawl: bare}, s.URL+"/")
+	p, err := bare.Load(context.Background(), s.URL+"/")
+	if err != nil || p == nil {
+		t.Fatalf("Load: %v, %v", p, err)
+	}
+	if len(p.Links) != 3 || p.Links[0].Text != "" || p.Links[0].Tag != "a" || p.Links[0].Rel != "author" || p.Links[2].Tag != "iframe" {
+		t.Errorf("stored links without Follow: %+v, want tag and rel without text", p.Links)
+	}
+}

@@ -23,6 +23,7 @@ import (
 	"io"
 	"os"
 	"runtime/pprof"
+	"runtime/trace"
 	"strings"
 )
 
@@ -49,9 +50,34 @@ func startProfile(path string) func() {
 	}
 }
 
+// startTrace writes an execution trace of the whole run to path when it is
+// not empty (TRAWL_TRACE, for developers: go tool trace shows where workers
+// wait); the returned function ends it.
+func startTrace(path string) func() {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "trawl: TRAWL_TRACE:", err)
+		return func() {}
+	}
+	if err := trace.Start(f); err != nil {
+		fmt.Fprintln(os.Stderr, "trawl: TRAWL_TRACE:", err)
+		f.Close()
+		return func() {}
+	}
+	return func() {
+		trace.Stop()
+		f.Close()
+	}
+}
+
 func main() {
 	stopProfile := startProfile(os.Getenv("TRAWL_CPUPROFILE"))
+	stopTrace := startTrace(os.Getenv("TRAWL_TRACE"))
 	err := Run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)
+	stopTrace()
 	stopProfile()
 	if err != nil && !errors.Is(err, errInterrupted) && !errors.Is(err, errBroken) {
 		// One line, even for joined errors.

@@ -5,13 +5,21 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 )
 
 // codecVersion is the first byte of every encoded Page. Version 1 coded
 // times as Unix nanoseconds, which confused the epoch with the zero time
 // and wrapped times after 2262 (an Expires of 9999) or before 1678.
-const codecVersion = 2
+// Version 2 kept of each link its URL and nofollow alone; version 3 adds
+// where the link was found (tag, attribute, rel, anchor text), which
+// Config.Follow rules read. Version 2 records are still read (their
+// links without those fields).
+const (
+	codecVersion = 3
+	codecV2      = 2
+)
 
 // Limits of what is encoded: a Page beyond them is refused by AppendBinary
 // (the crawler cuts titles and link lists before it saves).
@@ -20,6 +28,9 @@ const (
 	MaxLinks = 1 << 16
 	// maxString bounds every string of the encoding.
 	maxString = 1 << 20
+	// maxLinkBytes bounds the decoded size of a page's links: front-coding
+	// lets a small damaged record claim gigabytes of long shared prefixes.
+	maxLinkBytes = 1 << 26
 )
 
 var errCorrupt = errors.New("recrawl: corrupt page record")
@@ -31,6 +42,31 @@ const (
 	flagNoFollow
 )
 
+// Flags of a link (version 3): the low bits say what follows the URL, the
+// high four bits are the link's kind, an index into linkKinds, or
+// kindCustom when the tag and attribute follow as strings.
+const (
+	linkNoFollow = 1 << iota
+	linkRel
+	linkText
+	linkKindShift = 4
+	kindCustom    = 15
+)
+
+// linkKinds are the (tag, attribute) pairs links come from (see
+// pipeline.Link), coded in a link's flags; the first is a link without
+// them.
+var linkKinds = [...][2]string{{"", ""}, {"a", "href"}, {"area", "href"}, {"frame", "src"}, {"iframe", "src"}, {"meta", "content"}}
+
+func linkKind(tag, attr string) int {
+	for i, k := range linkKinds {
+		if k[0] == tag && k[1] == attr {
+			return i
+		}
+	}
+	return kindCustom
+}
+
 // AppendBinary appends p's encoding, without its URL (the key), to b.
 // Links are front-coded: each stores only what differs from the one before
 // it (the first from the page's URL), so a page's same-site links cost
@@ -39,8 +75,11 @@ const (
 // Layout: version byte, uvarint depth, varint Fetched (Unix ns), uvarint
 // status, string ETag, string LastModified, varint FreshUntil, flags byte,
 // 8-byte digest, string content type, string title, varint Lastmod, varint
-// LastmodSeen, uvarint link count, then per link: a byte (1 = nofollow),
-// uvarint bytes shared with the previous URL, string of the rest. A time
+// LastmodSeen, uvarint link count, then per link: a flags byte (nofollow,
+// rel and text present, and the kind: tag and attribute), the tag and
+// attribute strings when the kind is not a common one, uvarint bytes
+// shared with the previous URL, string of the rest, then the rel and the
+// text strings when present. A time
 // is a varint of its seconds since January 1, year 1 UTC (0 for the zero
 // time) and a uvarint of its nanoseconds: every time.Time round-trips
 // (as the same instant). Strings are a uvarint length and the bytes.
@@ -82,17 +121,34 @@ func (p *Page) AppendBinary(b []byte) ([]byte, error) {
 	b = binary.AppendUvarint(b, uint64(len(p.Links)))
 	prev := p.URL
 	for _, l := range p.Links {
-		if len(l.URL) > maxString {
-			return b, fmt.Errorf("recrawl: %s: link longer than %d bytes", p.URL, maxString)
+		if max(len(l.URL), len(l.Tag), len(l.Attr), len(l.Rel), len(l.Text)) > maxString {
+			return b, fmt.Errorf("recrawl: %s: link field longer than %d bytes", p.URL, maxString)
 		}
+		kind := linkKind(l.Tag, l.Attr)
+		flags := byte(kind) << linkKindShift
 		if l.NoFollow {
-			b = append(b, 1)
-		} else {
-			b = append(b, 0)
+			flags |= linkNoFollow
+		}
+		if l.Rel != "" {
+			flags |= linkRel
+		}
+		if l.Text != "" {
+			flags |= linkText
+		}
+		b = append(b, flags)
+		if kind == kindCustom {
+			b = appendString(b, l.Tag)
+			b = appendString(b, l.Attr)
 		}
 		n := sharedPrefix(prev, l.URL)
 		b = binary.AppendUvarint(b, uint64(n))
 		b = appendString(b, l.URL[n:])
+		if l.Rel != "" {
+			b = appendString(b, l.Rel)
+		}
+		if l.Text != "" {
+			b = appendString(b, l.Text)
+		}
 		prev = l.URL
 	}
 	return b, nil
@@ -103,7 +159,8 @@ func (p *Page) AppendBinary(b []byte) ([]byte, error) {
 // damaged input: it returns an error.
 func (p *Page) UnmarshalBinary(data []byte) error {
 	d := decoder{b: data}
-	if d.byte() != codecVersion {
+	version := d.byte()
+	if version != codecVersion && version != codecV2 {
 		return errCorrupt
 	}
 	depth := d.uvarint()
@@ -127,24 +184,82 @@ func (p *Page) UnmarshalBinary(data []byte) error {
 		return errCorrupt
 	}
 	p.Links = nil
-	if n > 0 {
-		p.Links = make([]Link, 0, n)
-	}
-	prev := p.URL
-	for range n {
-		nf := d.byte()
-		shared := d.uvarint()
-		rest := d.string()
-		if d.err != nil || nf > 1 || shared > uint64(len(prev)) {
+	if n == 0 {
+		if len(d.b) != 0 {
 			return errCorrupt
 		}
-		u := prev[:shared] + rest
-		p.Links = append(p.Links, Link{URL: u, NoFollow: nf == 1})
-		prev = u
+		return nil
 	}
-	if d.err != nil || len(d.b) != 0 {
+	if err := p.decodeLinks(&d, int(n), version); err != nil {
+		return err
+	}
+	if len(d.b) != 0 {
 		return errCorrupt
 	}
+	return nil
+}
+
+// decodeLinks decodes n links. Their strings share one allocation: a
+// page's links are read on every 304 of a recrawl, and a string apiece
+// was most of the decoding's cost.
+func (p *Page) decodeLinks(d *decoder, n int, version byte) error {
+	links := make([]Link, n)
+	// Each string is cut from the builder's contents as soon as it is
+	// written: Builder only appends, so a string taken stays valid even
+	// when a later write outgrows the buffer (it then keeps the old one).
+	var arena strings.Builder
+	arena.Grow(len(d.b) + n*len(p.URL))
+	take := func(b []byte) string {
+		if len(b) == 0 {
+			return ""
+		}
+		off := arena.Len()
+		arena.Write(b)
+		return arena.String()[off:]
+	}
+	prev := p.URL
+	for i := range links {
+		l := &links[i]
+		flags := d.byte()
+		if version == codecV2 && flags > 1 {
+			return errCorrupt
+		}
+		if flags&^(linkNoFollow|linkRel|linkText|0xf<<linkKindShift) != 0 {
+			return errCorrupt
+		}
+		l.NoFollow = flags&linkNoFollow != 0
+		switch kind := int(flags >> linkKindShift); {
+		case kind == kindCustom:
+			l.Tag, l.Attr = take(d.bytes()), take(d.bytes())
+		case kind < len(linkKinds):
+			l.Tag, l.Attr = linkKinds[kind][0], linkKinds[kind][1]
+		default:
+			return errCorrupt
+		}
+		shared := d.uvarint()
+		rest := d.bytes()
+		if d.err != nil || shared > uint64(len(prev)) {
+			return errCorrupt
+		}
+		if arena.Len()+int(shared)+len(rest) > maxLinkBytes {
+			return errCorrupt
+		}
+		off := arena.Len()
+		arena.WriteString(prev[:shared])
+		arena.Write(rest)
+		l.URL = arena.String()[off:]
+		prev = l.URL
+		if flags&linkRel != 0 {
+			l.Rel = take(d.bytes())
+		}
+		if flags&linkText != 0 {
+			l.Text = take(d.bytes())
+		}
+		if d.err != nil {
+			return errCorrupt
+		}
+	}
+	p.Links = links
 	return nil
 }
 
@@ -152,7 +267,7 @@ func (p *Page) UnmarshalBinary(data []byte) error {
 // rest (for Range).
 func DecodeDepth(data []byte) (int, error) {
 	d := decoder{b: data}
-	if d.byte() != codecVersion {
+	if v := d.byte(); v != codecVersion && v != codecV2 {
 		return 0, errCorrupt
 	}
 	depth := d.uvarint()
@@ -255,6 +370,21 @@ func (d *decoder) uint64() uint64 {
 	v := binary.BigEndian.Uint64(d.b)
 	d.b = d.b[8:]
 	return v
+}
+
+// bytes returns a string of the encoding without copying it.
+func (d *decoder) bytes() []byte {
+	n := d.uvarint()
+	if d.err != nil {
+		return nil
+	}
+	if n > maxString || n > uint64(len(d.b)) {
+		d.err = errCorrupt
+		return nil
+	}
+	s := d.b[:n:n]
+	d.b = d.b[n:]
+	return s
 }
 
 func (d *decoder) string() string {

@@ -32,6 +32,8 @@ func FuzzUnmarshalPage(f *testing.F) {
 	f.Add(bare.URL, seed(bare), "", "", 0, int64(0), int64(0))
 	f.Add("", []byte{1}, "\xff", "/", 1<<40, int64(-62135596800), int64(999_999_999))
 	f.Add("http://x/", []byte{}, "t", "x", -1, int64(253402300799), int64(0))
+	// A version 2 record (links without tag, attribute, rel or text).
+	f.Add("http://x/", []byte{2, 1, 0, 0, 200, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 1, 8, 1, 'a', 0, 9, 1, 'b'}, "", "", 0, int64(0), int64(0))
 	f.Add("http://x/", []byte{1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 5, 'a'}, "", "", 0, int64(-1), int64(0))
 
 	// The range of times from year 1 to year 9999, in Unix seconds.
@@ -70,7 +72,16 @@ func FuzzUnmarshalPage(f *testing.F) {
 				if strings.HasPrefix(l, "/") {
 					l = url + l // mostly same-site links: front-coding at work
 				}
-				ls = append(ls, recrawl.Link{URL: l, NoFollow: i%3 == 1})
+				lk := recrawl.Link{URL: l, NoFollow: i%3 == 1}
+				switch i % 4 { // common kinds, none, and any strings
+				case 1:
+					lk.Tag, lk.Attr, lk.Text = "a", "href", s
+				case 2:
+					lk.Tag, lk.Attr, lk.Rel = s, l, "nofollow"
+				case 3:
+					lk.Tag, lk.Attr, lk.Rel, lk.Text = "meta", "content", s, l
+				}
+				ls = append(ls, lk)
 			}
 		}
 		in := &recrawl.Page{

@@ -35,10 +35,16 @@ import (
 // ErrClosed is returned by a Store's methods after Close.
 var ErrClosed = errors.New("recrawl: closed")
 
-// Link is a stored link of a page.
+// Link is a stored link of a page: what pipeline.Link says of it, so that
+// a 304's links look to Config.Follow as they did when the page was
+// fetched.
 type Link struct {
 	URL      string // absolute, normalized
 	NoFollow bool   // listed but not followed (rel=nofollow or a nofollow page)
+	Tag      string // the element it came from ("a", "area", "frame", "iframe", "meta")
+	Attr     string // the attribute that held it ("href", "src", "content")
+	Rel      string // the rel attribute as written; "" when absent
+	Text     string // the anchor text (pipeline.MaxLinkText bytes at most)
 }
 
 // Page is what a crawl remembers of one URL's latest 2xx response.

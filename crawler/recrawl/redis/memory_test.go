@@ -20,18 +20,32 @@ import (
 // same-site links (site navigation, pagination, related items in no
 // particular order), a
 // title, an ETag and a Last-Modified, as a server like nginx sends them.
-func realisticPage(i int) *recrawl.Page {
+func realisticPage(i int) *recrawl.Page { return realisticPageText(i, false) }
+
+// realisticPageText is realisticPage with, when text is set, the links'
+// anchor texts, which a crawl stores when it has a Follow rule.
+func realisticPageText(i int, text bool) *recrawl.Page {
 	const site = "https://www.example-store.com"
 	cat := []string{"garden", "kitchen", "outdoor", "tools", "lights"}[i%5]
 	u := fmt.Sprintf("%s/products/%s/item-%07d", site, cat, i)
 	fetched := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC).Add(time.Duration(i) * 37 * time.Millisecond)
-	links := []recrawl.Link{
-		{URL: site + "/"}, {URL: site + "/about"}, {URL: site + "/account/login", NoFollow: true},
-		{URL: site + "/cart", NoFollow: true}, {URL: site + "/help/shipping"}, {URL: site + "/help/returns"},
-		{URL: site + "/products/" + cat}, {URL: site + "/products/" + cat + "?page=2"},
+	a := func(u, t string) recrawl.Link {
+		l := recrawl.Link{URL: u, Tag: "a", Attr: "href"}
+		if text {
+			l.Text = t
+		}
+		return l
 	}
+	links := []recrawl.Link{
+		a(site+"/", "Example Store"), a(site+"/about", "About us"), a(site+"/account/login", "Sign in"),
+		a(site+"/cart", "Cart"), a(site+"/help/shipping", "Shipping"), a(site+"/help/returns", "Returns"),
+		a(site+"/products/"+cat, strings.ToUpper(cat[:1])+cat[1:]), a(site+"/products/"+cat+"?page=2", "Next page"),
+	}
+	links[2].NoFollow, links[2].Rel = true, "nofollow"
+	links[3].NoFollow, links[3].Rel = true, "nofollow"
 	for j := 1; len(links) < 20; j++ {
-		links = append(links, recrawl.Link{URL: fmt.Sprintf("%s/products/%s/item-%07d", site, cat, (i*7919+j*104729*(j%3+1))%1_000_000)})
+		k := (i*7919 + j*104729*(j%3+1)) % 1_000_000
+		links = append(links, a(fmt.Sprintf("%s/products/%s/item-%07d", site, cat, k), fmt.Sprintf("%s item %07d, 30 m", cat, k)))
 	}
 	return &recrawl.Page{
 		URL:          u,
@@ -75,7 +89,9 @@ func infoInt(ctx context.Context, b *testing.B, c *goredis.Client, section, fiel
 // a private redis-server and reports the growth of its used_memory per
 // page ("redis-B/URL") and the encoded page's size ("value-B/URL"): the
 // Store's layout, one hash ("hash"), against one string key per URL
-// ("keys", the alternative it was chosen over).
+// ("keys", the alternative it was chosen over), and the hash with the
+// links' anchor texts ("hash+text", what a crawl with a Follow rule
+// stores).
 //
 //	go test -run '^$' -bench MemoryPerURL -benchtime 1x ./crawler/recrawl/redis/
 func BenchmarkMemoryPerURL(b *testing.B) {
@@ -84,15 +100,16 @@ func BenchmarkMemoryPerURL(b *testing.B) {
 	c := goredis.NewClient(&goredis.Options{Addr: srv.Addr})
 	defer c.Close()
 	ctx := context.Background()
-	var valueBytes int64
-	for i := range n {
-		v, err := realisticPage(i).AppendBinary(nil)
-		if err != nil {
-			b.Fatal(err)
+	for _, layout := range []string{"hash", "keys", "hash+text"} {
+		text := layout == "hash+text"
+		var valueBytes int64
+		for i := range n {
+			v, err := realisticPageText(i, text).AppendBinary(nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			valueBytes += int64(len(v))
 		}
-		valueBytes += int64(len(v))
-	}
-	for _, layout := range []string{"hash", "keys"} {
 		b.Run(layout, func(b *testing.B) {
 			for range b.N {
 				if err := c.FlushAll(ctx).Err(); err != nil {
@@ -100,7 +117,7 @@ func BenchmarkMemoryPerURL(b *testing.B) {
 				}
 				before := usedMemory(ctx, b, c)
 				switch layout {
-				case "hash":
+				case "hash", "hash+text":
 					s := New(c, Config{Name: "mem"})
 					var wg sync.WaitGroup
 					for w := range 8 {
@@ -108,7 +125,7 @@ func BenchmarkMemoryPerURL(b *testing.B) {
 						go func() {
 							defer wg.Done()
 							for i := w; i < n; i += 8 {
-								if err := s.Save(ctx, realisticPage(i)); err != nil {
+								if err := s.Save(ctx, realisticPageText(i, text)); err != nil {
 									b.Error(err)
 									return
 								}
