@@ -27,55 +27,34 @@ import (
 	"strings"
 )
 
-// startProfile writes a CPU profile of the whole run to path when it is not
-// empty (TRAWL_CPUPROFILE, for developers measuring trawl); the returned
-// function ends it.
-func startProfile(path string) func() {
+// startProfile writes a CPU profile (TRAWL_CPUPROFILE) or an execution
+// trace (TRAWL_TRACE: go tool trace shows where workers wait) of the whole
+// run to the file the variable env names, when it is set; for developers
+// measuring trawl. The returned function ends it.
+func startProfile(env string, start func(io.Writer) error, stop func()) func() {
+	path := os.Getenv(env)
 	if path == "" {
 		return func() {}
 	}
 	f, err := os.Create(path)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "trawl: TRAWL_CPUPROFILE:", err)
+		fmt.Fprintf(os.Stderr, "trawl: %s: %v\n", env, err)
 		return func() {}
 	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		fmt.Fprintln(os.Stderr, "trawl: TRAWL_CPUPROFILE:", err)
+	if err := start(f); err != nil {
+		fmt.Fprintf(os.Stderr, "trawl: %s: %v\n", env, err)
 		f.Close()
 		return func() {}
 	}
 	return func() {
-		pprof.StopCPUProfile()
-		f.Close()
-	}
-}
-
-// startTrace writes an execution trace of the whole run to path when it is
-// not empty (TRAWL_TRACE, for developers: go tool trace shows where workers
-// wait); the returned function ends it.
-func startTrace(path string) func() {
-	if path == "" {
-		return func() {}
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "trawl: TRAWL_TRACE:", err)
-		return func() {}
-	}
-	if err := trace.Start(f); err != nil {
-		fmt.Fprintln(os.Stderr, "trawl: TRAWL_TRACE:", err)
-		f.Close()
-		return func() {}
-	}
-	return func() {
-		trace.Stop()
+		stop()
 		f.Close()
 	}
 }
 
 func main() {
-	stopProfile := startProfile(os.Getenv("TRAWL_CPUPROFILE"))
-	stopTrace := startTrace(os.Getenv("TRAWL_TRACE"))
+	stopProfile := startProfile("TRAWL_CPUPROFILE", pprof.StartCPUProfile, pprof.StopCPUProfile)
+	stopTrace := startProfile("TRAWL_TRACE", trace.Start, trace.Stop)
 	err := Run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)
 	stopTrace()
 	stopProfile()

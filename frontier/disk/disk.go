@@ -60,6 +60,7 @@ import (
 	"github.com/trawlhq/trawl/frontier"
 	"github.com/trawlhq/trawl/internal/boltfile"
 	"github.com/trawlhq/trawl/internal/bolttrim"
+	"github.com/trawlhq/trawl/internal/groupcommit"
 	"github.com/trawlhq/trawl/internal/schedule"
 )
 
@@ -911,21 +912,7 @@ func (d *Disk) submit(ctx context.Context, o *op) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	select {
-	case err := <-o.done:
-		return err
-	case <-d.committed:
-		// The committer drains d.ops before it returns, so o is done unless
-		// it was sent after the drain.
-		select {
-		case err := <-o.done:
-			return err
-		default:
-			return frontier.ErrClosed
-		}
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return groupcommit.Wait(ctx, o.done, d.committed, frontier.ErrClosed)
 }
 
 // broadcast wakes every blocked Next. Called with d.mu held.

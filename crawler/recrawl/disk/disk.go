@@ -46,6 +46,7 @@ import (
 	"github.com/trawlhq/trawl/crawler/recrawl"
 	"github.com/trawlhq/trawl/internal/boltfile"
 	"github.com/trawlhq/trawl/internal/bolttrim"
+	"github.com/trawlhq/trawl/internal/groupcommit"
 )
 
 // Errors for a file that cannot be used. Callers branch on them with
@@ -471,22 +472,7 @@ func (s *Store) submit(ctx context.Context, o *op) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	select {
-	case err := <-o.done:
-		return err
-	case <-s.committed:
-		// The committer drains s.ops before it returns, so o is done
-		// unless it was sent after the drain.
-		select {
-		case err := <-o.done:
-			return err
-		default:
-			return recrawl.ErrClosed
-		}
-	case <-ctx.Done():
-		// Committed or not: the caller gave up waiting.
-		return ctx.Err()
-	}
+	return groupcommit.Wait(ctx, o.done, s.committed, recrawl.ErrClosed)
 }
 
 // commitLoop is the committer: it takes every write waiting, up to
