@@ -143,8 +143,9 @@ type HostDelay struct {
 // maxSlowHosts bounds Stats.SlowHosts.
 const maxSlowHosts = 20
 
-// slowHosts returns the adapted hosts, slowest first, at most maxSlowHosts.
-func (c *Crawler) slowHosts() []HostDelay {
+// slowHosts returns the adapted hosts, slowest first, at most maxSlowHosts,
+// and how many there are in all.
+func (c *Crawler) slowHosts() ([]HostDelay, int64) {
 	now := c.s.Now()
 	var out []HostDelay
 	c.slow.Range(func(_, v any) bool {
@@ -176,10 +177,11 @@ func (c *Crawler) slowHosts() []HostDelay {
 		}
 		return 1
 	})
+	n := int64(len(out))
 	if len(out) > maxSlowHosts {
 		out = out[:maxSlowHosts]
 	}
-	return out
+	return out, n
 }
 
 // overloaded applies an overload signal from host h: its interval doubles

@@ -52,6 +52,8 @@ type Stats struct {
 	// interval or pauses (HostBackoff, AutoThrottle), slowest first, at
 	// most 20; nil when there are none.
 	SlowHosts []HostDelay `json:"slow_hosts,omitempty"`
+	// HostsSlowed counts every host SlowHosts would list, beyond its 20.
+	HostsSlowed int64 `json:"hosts_slowed,omitempty"`
 }
 
 // counters are the live figures behind Stats.
@@ -138,7 +140,7 @@ func (c *Crawler) Stats() Stats {
 		st.ByStatus[code] += n
 	}
 	k.mu.Unlock()
-	st.SlowHosts = c.slowHosts()
+	st.SlowHosts, st.HostsSlowed = c.slowHosts()
 	if c.ready.Load() {
 		ss := c.sess.Stats()
 		st.ConnsOpened, st.ConnsReused = ss.ConnsOpened, ss.ConnsReused

@@ -24,8 +24,9 @@ func TestE2EAutoThrottleStats(t *testing.T) {
 		t.Fatal(err)
 	}
 	var st struct {
-		Pages     int `json:"pages"`
-		SlowHosts []struct {
+		Pages       int `json:"pages"`
+		HostsSlowed int `json:"hosts_slowed"`
+		SlowHosts   []struct {
 			Host     string  `json:"host"`
 			Interval float64 `json:"interval_s"`
 			Reason   string  `json:"reason"`
@@ -35,7 +36,7 @@ func TestE2EAutoThrottleStats(t *testing.T) {
 		t.Fatalf("stats: %v\n%s", err, raw)
 	}
 	host := strings.TrimPrefix(s.URL, "http://")
-	if st.Pages != 6 || len(st.SlowHosts) != 1 || st.SlowHosts[0].Host != host ||
+	if st.Pages != 6 || len(st.SlowHosts) != 1 || st.HostsSlowed != 1 || st.SlowHosts[0].Host != host ||
 		st.SlowHosts[0].Reason != "latency" || st.SlowHosts[0].Interval < 0.03 {
 		t.Errorf("stats: want 6 pages and %s slowed for latency to >= 30ms:\n%s", host, raw)
 	}

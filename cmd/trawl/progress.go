@@ -40,7 +40,8 @@ type crawlStats struct {
 	TooLong     int64
 	Crawl       *crawlTotals // a Redis crawl's totals over all processes; nil otherwise
 
-	SlowHosts []crawler.HostDelay
+	SlowHosts   []crawler.HostDelay
+	HostsSlowed int64
 
 	// Incremental recrawl (with a recrawl store: --state, --redis).
 	recrawling                                                  bool
@@ -76,7 +77,7 @@ func fromCrawler(s crawler.Stats) crawlStats {
 		Elapsed: s.Elapsed, PagesPerSec: s.PagesPerSec,
 		Requests: s.Requests, Retries: s.Retries, Robots: s.RobotsDenied,
 		TooLong:   s.TooLong,
-		SlowHosts: s.SlowHosts,
+		SlowHosts: s.SlowHosts, HostsSlowed: s.HostsSlowed,
 
 		NotModified: s.NotModified, Changed: s.Changed, Unchanged: s.Unchanged,
 		Gone: s.Gone, Fresh: s.Fresh, RecrawlErrors: s.RecrawlErrors,
@@ -107,6 +108,8 @@ type statsJSON struct {
 	// SlowHosts: hosts adaptive politeness slows or pauses (--host-backoff,
 	// --auto-throttle), slowest first; absent when none.
 	SlowHosts []crawler.HostDelay `json:"slow_hosts,omitempty"`
+	// HostsSlowed counts them all (slow_hosts lists the 20 slowest).
+	HostsSlowed int64 `json:"hosts_slowed,omitempty"`
 	// Recrawl: what the pass found of the pages earlier passes fetched
 	// (present with --state or --redis).
 	Recrawl *recrawlJSON `json:"recrawl,omitempty"`
@@ -153,8 +156,8 @@ func (s crawlStats) json(interrupted bool) statsJSON {
 		Interrupted: interrupted,
 
 		RetriesByReason: s.RetriesByReason, RequestsByCode: s.RequestsByCode, PagesExported: s.Exported,
-		SlowHosts: s.SlowHosts,
-		Recrawl:   s.recrawlJSON(),
+		SlowHosts: s.SlowHosts, HostsSlowed: s.HostsSlowed,
+		Recrawl: s.recrawlJSON(),
 	}
 }
 

@@ -115,10 +115,16 @@ var (
 	dHostRetries   = desc("trawl_host_retries_total", "Retries per host, for the top hosts by requests; \"other\" sums the rest.", "host")
 	dHostInFlight  = desc("trawl_host_in_flight", "Leases of the host being worked on, for the top hosts by requests; \"other\" sums the rest.", "host")
 	dHostBackoff   = desc("trawl_host_backoff_seconds", "Seconds until the host's latest retry time (0 when none is ahead), for the top hosts by requests; \"other\" is the largest of the rest.", "host")
+	dRecrawl       = desc("trawl_recrawl_pages_total", "URLs known from an earlier pass (--recrawl), by outcome: not_modified (304), unchanged or changed (2xx, by the body's digest), gone (404 or 410), fresh (not fetched: --max-age or a sitemap lastmod).", "outcome")
+	dRecrawlErrors = desc("trawl_recrawl_store_errors_total", "Failed reads and writes of the recrawl store (the fetch then goes unconditional, or the page is not remembered).")
+	dHostsSlowed   = desc("trawl_hosts_slowed", "Hosts adaptive politeness holds above their floor interval or pauses (429, 503, resets, timeouts; latency with --auto-throttle).")
+	dHostInterval  = desc("trawl_host_interval_seconds", "The least gap between request starts of a host held above its floor, with what holds it: 429, 503, reset, timeout or latency; the 20 slowest hosts.", "host", "reason")
+	dHostPaused    = desc("trawl_host_paused_seconds", "Seconds until a host paused by Retry-After may get a request again (0 when not paused); the 20 slowest hosts.", "host")
 	collectorDescs = []*prometheus.Desc{
 		dRequests, dRetries, dRobotsDenied, dBytes, dPages, dPageErrors, dExported, dStageErrors,
 		dConnsOpened, dConnsReused, dQueued, dDelayed, dLeased, dSeen, dHostsActive, dHostsWaiting,
 		dHostsSeen, dWorkersBusy, dHostRequests, dHostRetries, dHostInFlight, dHostBackoff,
+		dRecrawl, dRecrawlErrors, dHostsSlowed, dHostInterval, dHostPaused,
 	}
 )
 
@@ -170,6 +176,29 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	counter(ch, dPageErrors, st.Errors)
 	gauge(ch, dHostsSeen, float64(st.Hosts))
 	gauge(ch, dWorkersBusy, float64(st.InFlight))
+	if c.cfg.Crawler.Recrawling() {
+		for _, o := range [...]struct {
+			outcome string
+			n       int64
+		}{{"not_modified", st.NotModified}, {"unchanged", st.Unchanged}, {"changed", st.Changed}, {"gone", st.Gone}, {"fresh", st.Fresh}} {
+			counter(ch, dRecrawl, o.n, o.outcome)
+		}
+		counter(ch, dRecrawlErrors, st.RecrawlErrors)
+	}
+	gauge(ch, dHostsSlowed, float64(st.HostsSlowed))
+	// At most 20 hosts (crawler.Stats.SlowHosts), whatever Config.Hosts:
+	// the series of a host go away when it recovers.
+	if c.cfg.Hosts >= 0 {
+		now := c.cfg.Now()
+		for _, h := range st.SlowHosts {
+			gauge(ch, dHostInterval, h.IntervalSec, h.Host, h.Reason)
+			paused := 0.0
+			if d := h.PausedUntil.Sub(now); !h.PausedUntil.IsZero() && d > 0 {
+				paused = d.Seconds()
+			}
+			gauge(ch, dHostPaused, paused, h.Host)
+		}
+	}
 
 	// The parts are nil until Run has set them up (crawler.New given none).
 	if sess := c.cfg.Crawler.Session(); sess != nil {

@@ -36,6 +36,10 @@
 //	trawl_connections_reused_total      requests sent on a kept-alive connection
 //	trawl_host_requests_total{host}     fetch attempts per host (top hosts + "other")
 //	trawl_host_retries_total{host}      retries per host (top hosts + "other")
+//	trawl_recrawl_pages_total{outcome}  URLs known from an earlier pass (--recrawl): not_modified (304),
+//	                                    unchanged, changed (2xx, by body digest), gone (404/410), fresh (not fetched)
+//	trawl_recrawl_store_errors_total    failed reads and writes of the recrawl store
+//	                                    (both only for a crawl with a recrawl store: crawler.Config.Recrawl)
 //
 // Gauges:
 //
@@ -49,6 +53,11 @@
 //	trawl_workers_busy                  this process's workers working on a lease
 //	trawl_host_in_flight{host}          leases of the host being worked on (top hosts + "other")
 //	trawl_host_backoff_seconds{host}    time until the host's latest retry time (top hosts; "other": the largest)
+//	trawl_hosts_slowed                  hosts adaptive politeness holds above their floor interval or pauses
+//	trawl_host_interval_seconds{host,reason}
+//	                                    a slowed host's least gap between request starts, and why: 429, 503,
+//	                                    reset, timeout or latency (--auto-throttle); the 20 slowest hosts
+//	trawl_host_paused_seconds{host}     time until a host paused by Retry-After gets requests again (slowed hosts)
 //
 // The frontier gauges describe the whole crawl: with the Redis frontier
 // they are read from Redis, shared by every process, at most once per
@@ -62,6 +71,8 @@
 // Per-host series exist only for the Config.Hosts hosts with the most
 // requests at scrape time, plus host="other" summing the rest, so a crawl
 // of a million hosts exports at most Hosts+1 series per per-host family.
+// The slowed hosts' families (interval, paused) hold the 20 slowest hosts
+// at most, none when Hosts is negative; trawl_hosts_slowed counts them all.
 // trawl_requests_total has at most one series per common status, five
 // classes and "error". A host that enters the top list starts a series
 // with its whole count, and "other" drops by as much: sum the host series

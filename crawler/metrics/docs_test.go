@@ -184,7 +184,7 @@ func TestGrafanaDashboard(t *testing.T) {
 			exprs = append(exprs, tg.Expr)
 		}
 	}
-	for _, want := range []string{"Pages/s", "Errors by code", "Request latency percentiles", "Queue depth", "Per-host waiting (backoff seconds)"} {
+	for _, want := range []string{"Pages/s", "Errors by code", "Request latency percentiles", "Queue depth", "Per-host waiting (backoff seconds)", "Slowed hosts (interval seconds)", "Recrawl outcomes/s"} {
 		if !titles[want] {
 			t.Errorf("no panel %q", want)
 		}
@@ -224,7 +224,7 @@ func TestAlertRules(t *testing.T) {
 			exprs++
 		}
 	}
-	for _, alert := range []string{"TrawlCrawlStalled", "TrawlErrorRateSpike", "TrawlHostStuckInBackoff"} {
+	for _, alert := range []string{"TrawlCrawlStalled", "TrawlErrorRateSpike", "TrawlHostStuckInBackoff", "TrawlHostThrottled"} {
 		if !strings.Contains(string(raw), "alert: "+alert+"\n") {
 			t.Errorf("no alert %s", alert)
 		}

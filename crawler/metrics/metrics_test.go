@@ -18,6 +18,7 @@ import (
 
 	"github.com/trawlhq/trawl/crawler"
 	"github.com/trawlhq/trawl/crawler/metrics"
+	"github.com/trawlhq/trawl/crawler/recrawl"
 	"github.com/trawlhq/trawl/frontier"
 	"github.com/trawlhq/trawl/frontier/memory"
 	"github.com/trawlhq/trawl/pipeline"
@@ -385,4 +386,104 @@ func BenchmarkSessionGet(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestSlowedHostMetrics: a host that answered 429 with Retry-After is
+// exported as slowed, with its interval, the reason and the time left of
+// its pause; the other host is not.
+func TestSlowedHostMetrics(t *testing.T) {
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "30")
+		w.WriteHeader(http.StatusTooManyRequests)
+	}))
+	defer slow.Close()
+	fast := newTestSite(t)
+	const backoff = 250 * time.Millisecond
+	r := newRig(t, crawler.Config{IgnoreRobots: true, HostBackoff: backoff, Retries: -1, MaxDepth: -1},
+		session.Config{}, metrics.Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := r.cr.Run(ctx, slow.URL+"/p", fast.URL+"/"); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	mfs := gather(t, r.reg)
+	slowHost := strings.TrimPrefix(slow.URL, "http://")
+	fastHost := strings.TrimPrefix(fast.URL, "http://")
+	if got := value(mfs, "trawl_hosts_slowed"); got != 1 {
+		t.Errorf("trawl_hosts_slowed = %v, want 1", got)
+	}
+	if got := value(mfs, "trawl_host_interval_seconds", "host", slowHost, "reason", "429"); got < backoff.Seconds() {
+		t.Errorf("trawl_host_interval_seconds{host=%q,reason=429} = %v, want >= %v", slowHost, got, backoff.Seconds())
+	}
+	if got := value(mfs, "trawl_host_paused_seconds", "host", slowHost); got <= 0 || got > 30 {
+		t.Errorf("trawl_host_paused_seconds{host=%q} = %v, want in (0, 30]", slowHost, got)
+	}
+	if got := value(mfs, "trawl_host_interval_seconds", "host", fastHost); got > 0 {
+		t.Errorf("the fast host is exported as slowed: interval %v", got)
+	}
+	if got := value(mfs, "trawl_recrawl_pages_total"); got != -1 {
+		t.Errorf("trawl_recrawl_pages_total = %v without a recrawl store, want no series", got)
+	}
+}
+
+// TestRecrawlMetrics: the outcomes of a second pass over a site are counted
+// per outcome, as the server answered them.
+func TestRecrawlMetrics(t *testing.T) {
+	var pass atomic.Int64
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body := ""
+		switch r.URL.Path {
+		case "/":
+			body = `<a href="/same1">a</a><a href="/same2">b</a><a href="/changes">c</a><a href="/plain">d</a><a href="/goes">e</a>`
+		case "/same1", "/same2":
+		case "/changes":
+			body = fmt.Sprintf("version %d", pass.Load())
+		case "/plain": // no validators: fetched in full, unchanged
+			fmt.Fprint(w, "<html>plain</html>")
+			return
+		case "/goes":
+			if pass.Load() > 1 {
+				http.Error(w, "gone", http.StatusGone)
+				return
+			}
+		default:
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html")
+		w.Header().Set("ETag", fmt.Sprintf(`"%x"`, len(r.URL.Path)*1000+len(body)+int(pass.Load())*btoi(r.URL.Path == "/changes")))
+		http.ServeContent(w, r, "", time.Time{}, strings.NewReader("<html>"+body+"</html>"))
+	}))
+	defer site.Close()
+	store := new(recrawl.Memory)
+	run := func() map[string]*dto.MetricFamily {
+		pass.Add(1)
+		r := newRig(t, crawler.Config{IgnoreRobots: true, Recrawl: store}, session.Config{}, metrics.Config{})
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := r.cr.Run(ctx, site.URL+"/"); err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		return gather(t, r.reg)
+	}
+	first := run()
+	if got := value(first, "trawl_recrawl_pages_total", "outcome", "not_modified"); got != 0 {
+		t.Errorf("pass 1: %v URLs not modified, want a series at 0", got)
+	}
+	second := run()
+	for outcome, want := range map[string]float64{"not_modified": 3, "changed": 1, "unchanged": 1, "gone": 1, "fresh": 0} {
+		if got := value(second, "trawl_recrawl_pages_total", "outcome", outcome); got != want {
+			t.Errorf("pass 2: trawl_recrawl_pages_total{outcome=%q} = %v, want %v", outcome, got, want)
+		}
+	}
+	if got := value(second, "trawl_recrawl_store_errors_total"); got != 0 {
+		t.Errorf("trawl_recrawl_store_errors_total = %v, want 0", got)
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
