@@ -88,6 +88,9 @@ func crawl(ctx context.Context, a *crawlArgs, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if arc != nil && arc.digests != nil {
+		flushOut.setArchive(arc) // written out in the commits that mark pages done
+	}
 	scfg := sessionConfig(cfg)
 	scfg.Traces = append(scfg.Traces, mx.traces()...)
 	if arc != nil {

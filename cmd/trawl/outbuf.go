@@ -121,6 +121,7 @@ func (b *outBuffer) Close() error {
 type lateFlush struct {
 	mu  sync.Mutex
 	out *outBuffer
+	arc *archive
 }
 
 func (l *lateFlush) set(b *outBuffer) {
@@ -129,10 +130,22 @@ func (l *lateFlush) set(b *outBuffer) {
 	l.mu.Unlock()
 }
 
+// setArchive adds the WARC records buffered (--warc with --state).
+func (l *lateFlush) setArchive(a *archive) {
+	l.mu.Lock()
+	l.arc = a
+	l.mu.Unlock()
+}
+
 func (l *lateFlush) flush() error {
 	l.mu.Lock()
-	b := l.out
+	b, a := l.out, l.arc
 	l.mu.Unlock()
+	if a != nil {
+		if err := a.commit(); err != nil {
+			return err
+		}
+	}
 	if b == nil {
 		return nil
 	}

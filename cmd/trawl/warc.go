@@ -80,6 +80,7 @@ type archive struct {
 
 	stopFlush chan struct{} // closed to stop the flusher; nil without one
 	flushWG   sync.WaitGroup
+	digests   *stateIndex // with --state: its log lines wait for commit
 
 	mu     sync.Mutex
 	err    error
@@ -89,11 +90,14 @@ type archive struct {
 // openArchive opens the WARC set of --warc. A resumed set continues in a
 // new file after a torn record is cut (warc.Open). The digest index that
 // turns repeated payloads into revisit records lives with the frontier: in
-// the --state directory, in Redis, or in memory. A crawl that can resume
-// (--state, --redis) writes every exchange's records before the crawler
-// sees the page, so that a kill loses none of the pages it acknowledged;
-// one that cannot holds up to warcBuffer bytes of records, written when
-// the buffer fills, every warcFlushEvery and at the end.
+// the --state directory, in Redis, or in memory. The writer holds up to
+// warcBuffer bytes of records, written when the buffer fills, every
+// warcFlushEvery and at the end; with --state also in every commit of the
+// frontier that marks pages done (beforeCommit), so that a kill loses none
+// of the pages it acknowledged, and the state's digest log gets a line
+// only once its record is out. A --redis crawl writes every exchange's
+// records before the crawler sees the page: its acknowledgements have no
+// commit to flush in.
 func openArchive(cfg *Config, fr frontier.Frontier, seeds []string, logger *slog.Logger) (*archive, error) {
 	if cfg.Warc == "" {
 		return nil, nil
@@ -108,7 +112,7 @@ func openArchive(cfg *Config, fr frontier.Frontier, seeds []string, logger *slog
 		robots = "ignore"
 	}
 	buffer := warcBuffer
-	if cfg.State != "" || cfg.Redis != "" {
+	if cfg.Redis != "" {
 		buffer = 0
 	}
 	w, err := warc.Open(warc.Config{
@@ -141,7 +145,7 @@ func openArchive(cfg *Config, fr frontier.Frontier, seeds []string, logger *slog
 			w.Close()
 			return nil, fmt.Errorf("--state: %w", err)
 		}
-		a.index, a.closer = si, si.close
+		a.index, a.closer, a.digests = si, si.close, si
 	case *redis.Frontier:
 		client, err := redisClient(cfg.Redis)
 		if err != nil {
@@ -185,6 +189,22 @@ func (a *archive) flush() {
 	if a != nil {
 		_ = a.w.Flush()
 	}
+}
+
+// commit writes the buffered records out before a commit of the frontier
+// marks their pages done (disk.Config.BeforeCommit, with --state), then the
+// digest log lines of the records written: lines taken before the flush
+// are of records it wrote, so no line reaches the log before its record.
+func (a *archive) commit() error {
+	lines := a.digests.take()
+	if err := a.w.Flush(); err != nil {
+		a.fail("", err)
+		return fmt.Errorf("--warc: %w", err)
+	}
+	if err := a.digests.write(lines); err != nil {
+		return fmt.Errorf("--state: digest log: %w", err)
+	}
+	return nil
 }
 
 // wrap is the session's Config.WrapTransport.
@@ -241,16 +261,17 @@ func (a *archive) close() error {
 // stateIndex is the digest index of a --state crawl: in memory, and logged
 // to a file of the state directory (one "digest capture" line per payload)
 // that the next run reads back, so that a resumed crawl writes revisits of
-// what earlier runs archived. A line is logged after its record was written;
-// a kill loses at most the lines still buffered, which costs only their
-// deduplication. (Keeping the digests in the frontier's store cost more
-// than the archive itself: one random B+tree insert per page in the commits
-// the crawl's acknowledgements wait for.)
+// what earlier runs archived. Lines wait in memory until the records they
+// point to are written out (archive.commit, close), so a line never
+// outlives its record; a kill loses at most the lines still waiting, which
+// costs only their deduplication. (Keeping the digests in the frontier's
+// store cost more than the archive itself: one random B+tree insert per
+// page in the commits the crawl's acknowledgements wait for.)
 type stateIndex struct {
 	warc.MemoryIndex
-	mu sync.Mutex
-	f  *os.File
-	w  *bufio.Writer
+	mu      sync.Mutex
+	f       *os.File
+	pending []byte // lines whose records may still be buffered
 }
 
 var _ warc.Index = (*stateIndex)(nil)
@@ -281,7 +302,6 @@ func openStateIndex(path string) (*stateIndex, error) {
 		f.Close()
 		return nil, err
 	}
-	s.w = bufio.NewWriterSize(f, 64<<10)
 	return s, nil
 }
 
@@ -293,18 +313,35 @@ func (s *stateIndex) Store(ctx context.Context, digest string, c warc.Capture) e
 	b, _ := c.MarshalText()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.w.WriteString(digest)
-	s.w.WriteByte(' ')
-	s.w.Write(b)
-	_, err := s.w.Write([]byte{'\n'})
+	s.pending = append(s.pending, digest...)
+	s.pending = append(s.pending, ' ')
+	s.pending = append(s.pending, b...)
+	s.pending = append(s.pending, '\n')
+	return nil
+}
+
+// take returns the lines waiting, and forgets them.
+func (s *stateIndex) take() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.pending
+	s.pending = nil
+	return b
+}
+
+// write appends lines taken (whose records are written) to the log.
+func (s *stateIndex) write(lines []byte) error {
+	if len(lines) == 0 {
+		return nil
+	}
+	_, err := s.f.Write(lines)
 	return err
 }
 
-// close writes the buffered lines out.
+// close writes the waiting lines out (the writer is closed: their records
+// are written) and closes the log.
 func (s *stateIndex) close() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_ = s.w.Flush()
+	_ = s.write(s.take())
 	_ = s.f.Close()
 }
 

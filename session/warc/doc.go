@@ -56,8 +56,10 @@
 // have left out, and continues in a new file; it never overwrites one.
 // With Config.Buffer, record sets are held in memory and written together
 // (far cheaper for the system than a write per exchange); a kill loses
-// those held, so a crawl that resumes, or an Index that outlives the
-// process, needs Buffer 0.
+// those held. So a crawl that resumes must Flush before it records pages
+// as done, and an Index that outlives the process must keep a digest only
+// once a Flush has written its record out (trawl crawl --state does both
+// in the frontier's commits); otherwise use Buffer 0.
 //
 // # Cost
 //
