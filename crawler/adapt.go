@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -144,10 +145,22 @@ type HostDelay struct {
 const maxSlowHosts = 20
 
 // slowHosts returns the adapted hosts, slowest first, at most maxSlowHosts,
-// and how many there are in all.
+// and how many there are in all. It keeps only the slowest while it walks
+// them: with AutoThrottle every host of a large crawl may be adapted, and
+// Stats runs at every status line and scrape.
 func (c *Crawler) slowHosts() ([]HostDelay, int64) {
 	now := c.s.Now()
 	var out []HostDelay
+	var n int64
+	slower := func(a, b HostDelay) int { // slowest first, then by host
+		if a.Interval != b.Interval {
+			if a.Interval > b.Interval {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.Host, b.Host)
+	}
 	c.slow.Range(func(_, v any) bool {
 		h := v.(*hostState)
 		h.mu.Lock()
@@ -162,25 +175,21 @@ func (c *Crawler) slowHosts() ([]HostDelay, int64) {
 			d.PausedUntil = h.adapt.paused
 		}
 		h.mu.Unlock()
-		if d.Reason != "" {
-			d.IntervalSec = d.Interval.Seconds()
-			out = append(out, d)
+		if d.Reason == "" {
+			return true
+		}
+		n++
+		if len(out) == maxSlowHosts && slower(d, out[len(out)-1]) >= 0 {
+			return true
+		}
+		d.IntervalSec = d.Interval.Seconds()
+		i, _ := slices.BinarySearchFunc(out, d, slower)
+		out = slices.Insert(out, i, d)
+		if len(out) > maxSlowHosts {
+			out = out[:maxSlowHosts]
 		}
 		return true
 	})
-	slices.SortFunc(out, func(a, b HostDelay) int {
-		if a.Interval != b.Interval {
-			return int(b.Interval - a.Interval)
-		}
-		if a.Host < b.Host {
-			return -1
-		}
-		return 1
-	})
-	n := int64(len(out))
-	if len(out) > maxSlowHosts {
-		out = out[:maxSlowHosts]
-	}
 	return out, n
 }
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -410,6 +411,42 @@ func TestOverloadSignals(t *testing.T) {
 	for u, rec := range r.col.byURL(t) {
 		if rec.Status != 200 {
 			t.Errorf("%s: status %d error %q, want fetched on retry", u, rec.Status, rec.Error)
+		}
+	}
+}
+
+// TestSlowHostsTop: Stats lists the 20 slowest of many slowed hosts,
+// slowest first (then by name), and counts them all.
+func TestSlowHostsTop(t *testing.T) {
+	r := newRig(t, Config{IgnoreRobots: true, HostBackoff: 100 * ms, MaxHostDelay: time.Hour}, sessionConfig())
+	ctx := context.Background()
+	const hosts = 57
+	var all []HostDelay
+	for i := range hosts {
+		h := r.c.host(fmt.Sprintf("h%02d.test", (i*37)%hosts)) // not in name order
+		signals := i%6 + 1
+		for range signals {
+			r.c.overloaded(ctx, h, "503", nil)
+		}
+		iv := 100 * ms << (signals - 1)
+		all = append(all, HostDelay{Host: h.key, Interval: iv})
+	}
+	slices.SortFunc(all, func(a, b HostDelay) int {
+		if a.Interval != b.Interval {
+			return int(b.Interval - a.Interval)
+		}
+		return strings.Compare(a.Host, b.Host)
+	})
+	st := r.c.Stats()
+	if st.HostsSlowed != hosts {
+		t.Errorf("HostsSlowed = %d, want %d", st.HostsSlowed, hosts)
+	}
+	if len(st.SlowHosts) != maxSlowHosts {
+		t.Fatalf("%d slow hosts listed, want %d", len(st.SlowHosts), maxSlowHosts)
+	}
+	for i, d := range st.SlowHosts {
+		if d.Host != all[i].Host || d.Interval != all[i].Interval || d.Reason != "503" || d.IntervalSec != d.Interval.Seconds() {
+			t.Errorf("slow host %d: %s %v %q, want %s %v 503", i, d.Host, d.Interval, d.Reason, all[i].Host, all[i].Interval)
 		}
 	}
 }
