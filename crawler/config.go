@@ -271,6 +271,17 @@ type Config struct {
 	// whatever MaxAge. Zero means every known page is fetched
 	// (conditionally); negative is an error.
 	MaxAge time.Duration
+	// DataVersion names what the pipeline's stages extract into
+	// Page.Data, with Recrawl: each stored page keeps the Data its last
+	// full response gave, and a 304 gives it to the pipeline again (the
+	// stages see NotModified and leave it be), so every pass's records
+	// carry the data of unchanged pages too. A known page stored under
+	// another version is fetched in full, without conditional headers (or
+	// a MaxAge), so that the new stages see its body: change DataVersion
+	// whenever the extraction changes. "" with stages that extract nothing
+	// keeps conditional requests for every known page. The CLI derives it
+	// from --select.
+	DataVersion string
 
 	// Renderer, when set, renders fetched HTML pages in a browser before the
 	// pipeline sees them (see Renderer; package crawler/render). Nil means

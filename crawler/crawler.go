@@ -530,13 +530,17 @@ func (w *worker) handle(ctx context.Context, l *frontier.Lease) bool {
 	var rv *revisit
 	var header http.Header
 	if prev := c.loadKnown(ctx, l.URL); prev != nil {
-		if why := prev.Skip(c.s.Now(), c.s.MaxAge); why != recrawl.SkipNone {
-			w.skipKnown(l, prev, why)
-			return false
-		}
-		header = http.Header{}
 		rv = &revisit{prev: prev}
-		prev.Conditional(header)
+		if c.s.DataVersion == "" || prev.DataVersion == c.s.DataVersion {
+			// Its stored data is this extraction's: a 304 (or skipping
+			// a fresh page) loses nothing.
+			if why := prev.Skip(c.s.Now(), c.s.MaxAge); why != recrawl.SkipNone {
+				w.skipKnown(l, prev, why)
+				return false
+			}
+			header = http.Header{}
+			prev.Conditional(header)
+		}
 	} else if c.s.Recrawl != nil {
 		rv = &revisit{}
 	}
@@ -656,7 +660,7 @@ func (w *worker) handle(ctx context.Context, l *frontier.Lease) bool {
 		rv.received = c.s.Now()
 		switch {
 		case rv.conditional && resp.StatusCode == http.StatusNotModified:
-			notModified(page, rv.prev, resp.Header)
+			notModified(page, rv.prev, resp.Header, rv.prev.DataVersion == c.s.DataVersion)
 		case resp.StatusCode >= 200 && resp.StatusCode < 300:
 			rv.digest = recrawl.Digest(resp.Body)
 			if rv.prev != nil {

@@ -18,11 +18,25 @@ import (
 // requests for known pages, 304s answered from the store, digests,
 // skipping fresh pages, and the new pass's known URLs (Config.Revisit).
 
-// maxStoredTitle and maxStoredLinks bound what one stored page holds.
+// maxStoredTitle, maxStoredLinks and maxStoredData bound what one stored
+// page holds.
 const (
 	maxStoredTitle = 1 << 10
 	maxStoredLinks = 4096
+	maxStoredData  = 64 << 10
 )
+
+// dataSize is about how many bytes d takes encoded.
+func dataSize(d map[string][]string) int {
+	n := 0
+	for k, vs := range d {
+		n += len(k) + 2
+		for _, v := range vs {
+			n += len(v) + 2
+		}
+	}
+	return n
+}
 
 // revisit is one fetch's view of its URL's stored page.
 type revisit struct {
@@ -116,14 +130,18 @@ func storedLinks(p *recrawl.Page) []pipeline.Link {
 }
 
 // notModified fills page from the stored page for a 304 answer to a
-// conditional request.
-func notModified(page *pipeline.Page, prev *recrawl.Page, h http.Header) {
+// conditional request; its data too when withData (the stored data is the
+// current extraction's).
+func notModified(page *pipeline.Page, prev *recrawl.Page, h http.Header, withData bool) {
 	page.NotModified = true
 	page.Known = true
 	page.Title = prev.Title
 	page.NoIndex = prev.NoIndex
 	page.NoFollow = prev.NoFollow
 	page.Links = storedLinks(prev)
+	if withData && len(prev.Data) > 0 {
+		page.Data = prev.Data // the caller's: Load returned a copy
+	}
 	if h.Get("Content-Type") == "" && prev.ContentType != "" {
 		h.Set("Content-Type", prev.ContentType)
 	}
@@ -204,6 +222,11 @@ func (w *worker) remember(ctx context.Context, page *pipeline.Page, rv *revisit)
 			p.Depth = min(p.Depth, rv.prev.Depth)
 			p.Lastmod, p.LastmodSeen = rv.prev.Lastmod, rv.prev.LastmodSeen
 		}
+		if dataSize(page.Data) <= maxStoredData {
+			p.Data, p.DataVersion = page.Data, c.s.DataVersion
+		}
+		// Else no data and no version: a pass with this DataVersion
+		// fetches the page in full again rather than lose its data.
 		if n := min(len(page.Links), maxStoredLinks); n > 0 {
 			// Anchor texts would nearly double a stored page; only a
 			// Follow rule, which may read them, needs them kept.

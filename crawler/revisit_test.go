@@ -120,9 +120,9 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 }
 
 // pass runs one crawl pass over the site with store, on a fresh frontier.
-func recrawlPass(t *testing.T, cfg Config, seed string) (*rig, map[string]pipeline.Record) {
+func recrawlPass(t *testing.T, cfg Config, seed string, stages ...pipeline.Stage) (*rig, map[string]pipeline.Record) {
 	t.Helper()
-	r := newRig(t, cfg, sessionConfig())
+	r := newRig(t, cfg, sessionConfig(), stages...)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	if err := r.c.Run(ctx, seed); err != nil {
@@ -436,4 +436,94 @@ func TestRecrawlFollowSeesStoredLinks(t *testing.T) {
 	if len(p.Links) != 3 || p.Links[0].Text != "" || p.Links[0].Tag != "a" || p.Links[0].Rel != "author" || p.Links[2].Tag != "iframe" {
 		t.Errorf("stored links without Follow: %+v, want tag and rel without text", p.Links)
 	}
+}
+
+// TestRecrawlData: a 304's record carries the data the page's last full
+// response gave the stages; a pass with another DataVersion fetches known
+// pages in full (no conditional request) so that its stages see them.
+func TestRecrawlData(t *testing.T) {
+	pages := map[string]string{
+		"/":  `<h1>Home</h1><a href="/a">a</a><a href="/b">b</a>`,
+		"/a": `<h1>Page A</h1><span class=price>1.50</span>`,
+		"/b": `<h1>Page B</h1><span class=price>2.50</span><span class=price>3</span>`,
+	}
+	var mu sync.Mutex
+	conds := 0
+	s := newSite(t, func(w http.ResponseWriter, r *http.Request) {
+		body, ok := pages[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		if r.Header.Get("If-None-Match") != "" {
+			mu.Lock()
+			conds++
+			mu.Unlock()
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("ETag", `"`+strings.Trim(r.URL.Path, "/")+`"`)
+		http.ServeContent(w, r, "", time.Time{}, strings.NewReader("<!doctype html><title>t</title>"+body))
+	})
+	store := new(recrawl.Memory)
+	pass := func(version string, fields map[string]string) (map[string]pipeline.Record, int) {
+		t.Helper()
+		sel, err := pipeline.Select(fields)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		conds = 0
+		mu.Unlock()
+		_, recs := recrawlPass(t, Config{IgnoreRobots: true, Recrawl: store, DataVersion: version}, s.URL+"/", sel)
+		mu.Lock()
+		defer mu.Unlock()
+		return recs, conds
+	}
+	v1 := map[string]string{"heading": "h1", "price": ".price"}
+	want1 := map[string]map[string][]string{
+		"/":  {"heading": {"Home"}, "price": {}},
+		"/a": {"heading": {"Page A"}, "price": {"1.50"}},
+		"/b": {"heading": {"Page B"}, "price": {"2.50", "3"}},
+	}
+	check := func(name string, recs map[string]pipeline.Record, notModified bool, want map[string]map[string][]string) {
+		t.Helper()
+		for p, w := range want {
+			r, ok := recs[s.URL+p]
+			if !ok {
+				t.Errorf("%s: no record of %s", name, p)
+				continue
+			}
+			if r.NotModified != notModified {
+				t.Errorf("%s: %s not_modified %v, want %v", name, p, r.NotModified, notModified)
+			}
+			if fmt.Sprint(r.Data) != fmt.Sprint(w) {
+				t.Errorf("%s: %s data %v, want %v", name, p, r.Data, w)
+			}
+		}
+	}
+	recs, _ := pass("v1", v1)
+	check("pass 1", recs, false, want1)
+	recs, n := pass("v1", v1)
+	if n != 3 {
+		t.Errorf("pass 2: %d conditional requests, want 3", n)
+	}
+	check("pass 2 (304s)", recs, true, want1)
+
+	// Another extraction: full fetches, the new data, stored for the next pass.
+	v2 := map[string]string{"price": ".price"}
+	want2 := map[string]map[string][]string{"/": {"price": {}}, "/a": {"price": {"1.50"}}, "/b": {"price": {"2.50", "3"}}}
+	recs, n = pass("v2", v2)
+	if n != 0 {
+		t.Errorf("pass 3 (new DataVersion): %d conditional requests, want none", n)
+	}
+	check("pass 3", recs, false, want2)
+	recs, n = pass("v2", v2)
+	if n != 3 {
+		t.Errorf("pass 4: %d conditional requests, want 3", n)
+	}
+	check("pass 4 (304s)", recs, true, want2)
+
+	// No extraction at all: conditional requests, records without data.
+	_, recs = recrawlPass(t, Config{IgnoreRobots: true, Recrawl: store}, s.URL+"/")
+	check("pass 5 (no stages)", recs, true, map[string]map[string][]string{"/a": {}, "/b": {}})
 }

@@ -33,10 +33,12 @@ type Page struct {
 
 	// NotModified is set by the crawler when the server answered 304 Not
 	// Modified to a conditional request of a recrawl (see crawler/recrawl):
-	// Body is empty and Title, Links, NoIndex, NoFollow are those stored
-	// from the page's last full response (the links' Text only when the
-	// crawl has a Follow rule: crawler.Config.Follow). Extraction keeps them (an X-Robots-Tag of the 304 still adds
-	// noindex or nofollow).
+	// Body is empty and Title, Links, NoIndex, NoFollow and Data are those
+	// stored from the page's last full response (the links' Text only when
+	// the crawl has a Follow rule, crawler.Config.Follow; Data when it came
+	// from the same crawler.Config.DataVersion). Extraction keeps them (an
+	// X-Robots-Tag of the 304 still adds noindex or nofollow), and stages
+	// should leave Data be.
 	NotModified bool
 	// Known is set by the crawler when the crawl had fetched the URL in an
 	// earlier pass (its recrawl store held it). Changed is then whether

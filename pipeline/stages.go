@@ -90,9 +90,11 @@ func isAttrSpec(s string) bool {
 // String names the stage in error messages.
 func (s *Selectors) String() string { return "select" }
 
-// Process stores every field's values in p.Data.
+// Process stores every field's values in p.Data. A page answered 304
+// (NotModified) has no body to select from: it keeps the Data the crawler
+// restored from the page's last full response.
 func (s *Selectors) Process(ctx context.Context, p *Page) error {
-	if !p.IsHTML() || len(s.fields) == 0 {
+	if !p.IsHTML() || len(s.fields) == 0 || p.NotModified {
 		return nil
 	}
 	doc, err := p.Doc()

@@ -131,6 +131,11 @@ func crawl(ctx context.Context, a *crawlArgs, stdout, stderr io.Writer) error {
 		ccfg.Recrawl = store
 		ccfg.Revisit = cfg.Recrawl
 		ccfg.MaxAge = cfg.MaxAge
+		// A 304's record keeps the fields --select found in the page's
+		// last full response; other selectors fetch known pages in full.
+		if ccfg.DataVersion, err = selectVersion(cfg.Select); err != nil {
+			return err
+		}
 	}
 	// The crawler builds the pipeline from these stages, giving it its own
 	// normalizer, robots product token and --ignore-robots, and closes it

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/cespare/xxhash/v2"
 	"github.com/spf13/pflag"
 
 	"github.com/trawlhq/trawl/crawler/recrawl"
@@ -96,4 +98,27 @@ func recrawlSummary(s crawlStats) string {
 		line += fmt.Sprintf(", %d store errors", s.RecrawlErrors)
 	}
 	return line
+}
+
+// selectVersion is the crawler.Config.DataVersion of the --select fields:
+// "" without any, else a digest of the fields, so that a pass with other
+// selectors does not take its data from a stored page.
+func selectVersion(selects []string) (string, error) {
+	fields, err := parseSelects(selects)
+	if err != nil || len(fields) == 0 {
+		return "", err
+	}
+	names := make([]string, 0, len(fields))
+	for n := range fields {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	h := xxhash.New()
+	for _, n := range names {
+		h.WriteString(n)
+		h.WriteString("=")
+		h.WriteString(fields[n])
+		h.WriteString("\n")
+	}
+	return fmt.Sprintf("select-%016x", h.Sum64()), nil
 }

@@ -522,3 +522,68 @@ func TestE2ERecrawlFollowsStoredLinks(t *testing.T) {
 		t.Errorf("the no-store page linked only from 304 pages: requests %v, record %v; want one unconditional request, a 200", reqs, rec)
 	}
 }
+
+// TestE2ERecrawlSelect: with --select, a 304's record carries the fields
+// the page's last full response gave; changed pages get theirs anew; and
+// other selectors make the next pass fetch every known page in full (no
+// conditional request), after which 304s carry the new fields.
+func TestE2ERecrawlSelect(t *testing.T) {
+	t.Parallel()
+	for _, backend := range []string{"state", "redis"} {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			s := newRevisitServer(t, revisitsite.Config{Sections: []revisitsite.Section{{Pages: 200}}, Size: 2048, Links: 5, Seed: 5}, 0)
+			dir := t.TempDir()
+			var store []string
+			if backend == "redis" {
+				store = []string{"--redis", redistest.URL(t), "--redis-prefix", redistest.Name(t)}
+			} else {
+				store = []string{"--state", filepath.Join(dir, "state")}
+			}
+			both := []string{"--select", "heading=h1", "--select", "rev=p.revision"}
+			run := func(name string, args ...string) map[string]map[string]any {
+				t.Helper()
+				s.reset()
+				return recrawlRun(t, s, filepath.Join(dir, name+".jsonl"), append(slices.Clone(store), args...)...)
+			}
+			data := func(rec map[string]any) string { return fmt.Sprint(rec["data"]) }
+
+			p1 := run("p1", both...)
+			if len(p1) != 201 || !strings.Contains(data(p1["/"]), "Revision 0.") {
+				t.Fatalf("pass 1: %d records, home data %s", len(p1), data(p1["/"]))
+			}
+			changed := s.ChangeFraction(0.05, 3)
+			p2 := run("p2", append([]string{"--recrawl"}, both...)...)
+			if st := s.Stats(); st.OK != int64(len(changed)) || st.Conditional != 201 {
+				t.Errorf("pass 2: %d bodies, %d conditional requests; want %d and 201", st.OK, st.Conditional, len(changed))
+			}
+			for path, rec := range p2 {
+				if slices.Contains(changed, path) {
+					if rec["changed"] != true || !strings.Contains(data(rec), "Revision 1.") {
+						t.Errorf("pass 2: changed %s: %v", path, rec)
+					}
+					continue
+				}
+				if rec["not_modified"] != true || data(rec) != data(p1[path]) {
+					t.Errorf("pass 2: %s: not_modified %v, data %s; want a 304 with pass 1's data %s", path, rec["not_modified"], data(rec), data(p1[path]))
+				}
+			}
+
+			// Other selectors: every known page in full, once.
+			one := []string{"--select", "heading=h1"}
+			p3 := run("p3", append([]string{"--recrawl"}, one...)...)
+			if st := s.Stats(); st.Conditional != 0 || st.OK != 201 {
+				t.Errorf("pass 3 (other --select): %d conditional requests, %d bodies; want 0 and 201", st.Conditional, st.OK)
+			}
+			p4 := run("p4", append([]string{"--recrawl"}, one...)...)
+			if st := s.Stats(); st.OK != 0 || st.Conditional != 201 {
+				t.Errorf("pass 4: %d bodies, %d conditional requests; want 0 and 201", st.OK, st.Conditional)
+			}
+			for path, rec := range p4 {
+				if rec["not_modified"] != true || data(rec) != data(p3[path]) || strings.Contains(data(rec), "rev") {
+					t.Errorf("pass 4: %s: %v; want a 304 with pass 3's data %s", path, rec, data(p3[path]))
+				}
+			}
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 )
@@ -40,6 +41,7 @@ const (
 	flagNoCache = 1 << iota
 	flagNoIndex
 	flagNoFollow
+	flagData // version 3: DataVersion and Data follow the links
 )
 
 // Flags of a link (version 3): the low bits say what follows the URL, the
@@ -79,7 +81,9 @@ func linkKind(tag, attr string) int {
 // rel and text present, and the kind: tag and attribute), the tag and
 // attribute strings when the kind is not a common one, uvarint bytes
 // shared with the previous URL, string of the rest, then the rel and the
-// text strings when present. A time
+// text strings when present; then, when the flags say so, string
+// DataVersion, uvarint field count and per field (in name order) string
+// name, uvarint value count and the value strings. A time
 // is a varint of its seconds since January 1, year 1 UTC (0 for the zero
 // time) and a uvarint of its nanoseconds: every time.Time round-trips
 // (as the same instant). Strings are a uvarint length and the bytes.
@@ -111,6 +115,9 @@ func (p *Page) AppendBinary(b []byte) ([]byte, error) {
 	}
 	if p.NoFollow {
 		flags |= flagNoFollow
+	}
+	if len(p.Data) > 0 || p.DataVersion != "" {
+		flags |= flagData
 	}
 	b = append(b, flags)
 	b = binary.BigEndian.AppendUint64(b, p.Digest)
@@ -151,6 +158,29 @@ func (p *Page) AppendBinary(b []byte) ([]byte, error) {
 		}
 		prev = l.URL
 	}
+	if flags&flagData != 0 {
+		if len(p.DataVersion) > maxString {
+			return b, fmt.Errorf("recrawl: %s: data version longer than %d bytes", p.URL, maxString)
+		}
+		b = appendString(b, p.DataVersion)
+		names := make([]string, 0, len(p.Data))
+		for k := range p.Data {
+			names = append(names, k)
+		}
+		slices.Sort(names)
+		b = binary.AppendUvarint(b, uint64(len(names)))
+		for _, k := range names {
+			vals := p.Data[k]
+			if len(k) > maxString || slices.ContainsFunc(vals, func(v string) bool { return len(v) > maxString }) {
+				return b, fmt.Errorf("recrawl: %s: data field longer than %d bytes", p.URL, maxString)
+			}
+			b = appendString(b, k)
+			b = binary.AppendUvarint(b, uint64(len(vals)))
+			for _, v := range vals {
+				b = appendString(b, v)
+			}
+		}
+	}
 	return b, nil
 }
 
@@ -184,17 +214,53 @@ func (p *Page) UnmarshalBinary(data []byte) error {
 		return errCorrupt
 	}
 	p.Links = nil
-	if n == 0 {
-		if len(d.b) != 0 {
+	if n > 0 {
+		if err := p.decodeLinks(&d, int(n), version); err != nil {
+			return err
+		}
+	}
+	p.Data, p.DataVersion = nil, ""
+	if flags&flagData != 0 {
+		if version == codecV2 {
 			return errCorrupt
 		}
+		if err := p.decodeData(&d); err != nil {
+			return err
+		}
+	}
+	if d.err != nil || len(d.b) != 0 {
+		return errCorrupt
+	}
+	return nil
+}
+
+// decodeData decodes DataVersion and Data.
+func (p *Page) decodeData(d *decoder) error {
+	p.DataVersion = d.string()
+	n := d.uvarint()
+	if d.err != nil || n > uint64(len(d.b)) {
+		return errCorrupt
+	}
+	if n == 0 {
 		return nil
 	}
-	if err := p.decodeLinks(&d, int(n), version); err != nil {
-		return err
-	}
-	if len(d.b) != 0 {
-		return errCorrupt
+	p.Data = make(map[string][]string, n)
+	last := ""
+	for i := range n {
+		k := d.string()
+		m := d.uvarint()
+		if d.err != nil || m > uint64(len(d.b)) || (i > 0 && k <= last) {
+			return errCorrupt // names are distinct, in order
+		}
+		last = k
+		vals := make([]string, m)
+		for j := range vals {
+			vals[j] = d.string()
+		}
+		if d.err != nil {
+			return errCorrupt
+		}
+		p.Data[k] = vals
 	}
 	return nil
 }

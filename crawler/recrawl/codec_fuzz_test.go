@@ -94,6 +94,13 @@ func FuzzUnmarshalPage(f *testing.F) {
 		if depth%7 == 0 {
 			in.Fetched, in.Lastmod = time.Time{}, time.Time{} // zero times
 		}
+		switch depth % 3 { // stored data: none, a version alone, fields
+		case 1:
+			in.DataVersion = s
+		case 2:
+			in.DataVersion = links
+			in.Data = map[string][]string{s: strings.Split(links, "\n"), "x" + s: nil}
+		}
 		b, err := in.AppendBinary(nil)
 		if err != nil {
 			within := depth >= 0 && depth <= math.MaxInt32 && len(ls) <= recrawl.MaxLinks &&

@@ -1,6 +1,7 @@
 package recrawl_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/trawlhq/trawl/crawler/recrawl"
@@ -8,7 +9,8 @@ import (
 )
 
 // TestCodecLinkFields: a link's tag, attribute, rel and anchor text
-// survive the store, common kinds and others alike.
+// survive the store, common kinds and others alike, and so does the
+// page's data (Sample has some).
 func TestCodecLinkFields(t *testing.T) {
 	p := recrawltest.Sample("http://a.example/p", 4)
 	p.Links = append(p.Links,
@@ -28,6 +30,24 @@ func TestCodecLinkFields(t *testing.T) {
 	if diff := recrawltest.Equal(got, p); diff != "" {
 		t.Fatal(diff)
 	}
+	if len(got.Data) != 3 || got.Data["price"][0] != "4.99" || got.DataVersion != "v1" {
+		t.Errorf("data %v version %q, want Sample's", got.Data, got.DataVersion)
+	}
+	// Damaged data: names out of order.
+	q := &recrawl.Page{URL: "http://x/", Data: map[string][]string{"a": {"1"}, "b": {"2"}}}
+	b, err = q.AppendBinary(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := strings.LastIndex(string(b), "a\x01\x011")
+	j := strings.LastIndex(string(b), "b\x01\x012")
+	if i < 0 || j < 0 {
+		t.Fatalf("fields not found in %q", b)
+	}
+	b[i], b[j] = 'b', 'a'
+	if err := (&recrawl.Page{URL: q.URL}).UnmarshalBinary(b); err == nil {
+		t.Error("data with names out of order decoded")
+	}
 }
 
 // TestCodecVersion2: records written before links kept their tag,
@@ -36,6 +56,15 @@ func TestCodecLinkFields(t *testing.T) {
 func TestCodecVersion2(t *testing.T) {
 	p := recrawltest.Sample("http://a.example/p", 3)
 	p.Links = []recrawl.Link{{URL: "http://a.example/p/x"}, {URL: "http://b.example/", NoFollow: true}}
+	withData, err := p.AppendBinary(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withData[0] = 2
+	if err := (&recrawl.Page{URL: p.URL}).UnmarshalBinary(withData); err == nil {
+		t.Fatal("a version 2 record with stored data decoded")
+	}
+	p.Data, p.DataVersion = nil, ""
 	b, err := p.AppendBinary(nil)
 	if err != nil {
 		t.Fatal(err)

@@ -89,6 +89,12 @@ type Page struct {
 	// LastmodSeen when the crawl read it. Zero when no sitemap listed it.
 	Lastmod     time.Time
 	LastmodSeen time.Time
+	// Data is what the crawl's extraction stages found in the page
+	// (pipeline.Page.Data), given again to the pipeline when the server
+	// answers 304; DataVersion names the extraction that found it
+	// (crawler.Config.DataVersion). Nil and "" when there was none.
+	Data        map[string][]string
+	DataVersion string
 }
 
 // Digest returns the digest of a body, as Page.Digest holds it.

@@ -61,6 +61,8 @@ func Sample(u string, i int) *recrawl.Page {
 		},
 		Lastmod:     t0.Add(-time.Hour),
 		LastmodSeen: t0.Add(time.Minute),
+		Data:        map[string][]string{"price": {fmt.Sprintf("%d.99", i)}, "tags": {"a", "b – ü"}, "none": nil},
+		DataVersion: "v1",
 	}
 }
 
@@ -83,10 +85,27 @@ func Equal(got, want *recrawl.Page) string {
 	if len(g.Links) == 0 && len(w.Links) == 0 {
 		g.Links, w.Links = nil, nil
 	}
+	// Data: no map and an empty one are alike, and so are no values and
+	// an empty list.
+	g.Data, w.Data = normData(g.Data), normData(w.Data)
 	if !reflect.DeepEqual(g, w) {
 		return fmt.Sprintf("got %+v\nwant %+v", g, w)
 	}
 	return ""
+}
+
+func normData(m map[string][]string) map[string][]string {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string][]string, len(m))
+	for k, v := range m {
+		if len(v) == 0 {
+			v = nil
+		}
+		out[k] = v
+	}
+	return out
 }
 
 // Run runs the contract suite.
