@@ -79,3 +79,49 @@ func ExampleConfig_recrawl() {
 	// / 304 "/ v1" changed=false
 	// /news 200 "/news v2" changed=true
 }
+
+// ExampleConfig_dataVersion keeps what the stages extract across passes:
+// the second pass's 304 still yields the price found by the first, and a
+// pass with another extraction (another DataVersion) fetches the page in
+// full so that its stages see the body.
+func ExampleConfig_dataVersion() {
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("ETag", `"1"`)
+		body := `<title>Lamp</title><h1>Desk lamp</h1><span class=price>19.90</span>`
+		http.ServeContent(w, r, "page.html", time.Time{}, strings.NewReader(body))
+	}))
+	defer site.Close()
+
+	store := new(recrawl.Memory)
+	pass := func(version string, fields map[string]string) {
+		sel, err := pipeline.Select(fields)
+		if err != nil {
+			panic(err)
+		}
+		cfg := crawler.Config{
+			IgnoreRobots: true,
+			Recrawl:      store,
+			DataVersion:  version, // change it whenever the extraction changes
+			Stages: []pipeline.Stage{sel, pipeline.StageFunc(func(_ context.Context, p *pipeline.Page) error {
+				fmt.Println(p.Status, p.Data)
+				return nil
+			})},
+		}
+		c, err := crawler.New(cfg, nil, nil, nil)
+		if err != nil {
+			panic(err)
+		}
+		if err := c.Run(context.Background(), site.URL+"/"); err != nil {
+			panic(err)
+		}
+	}
+	pass("v1", map[string]string{"price": ".price"})
+	pass("v1", map[string]string{"price": ".price"})
+	pass("v2", map[string]string{"price": ".price", "name": "h1"})
+	pass("v2", map[string]string{"price": ".price", "name": "h1"})
+	// Output:
+	// 200 map[price:[19.90]]
+	// 304 map[price:[19.90]]
+	// 200 map[name:[Desk lamp] price:[19.90]]
+	// 304 map[name:[Desk lamp] price:[19.90]]
+}
