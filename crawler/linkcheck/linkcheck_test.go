@@ -402,8 +402,8 @@ func TestBrokenLinksExactly(t *testing.T) {
 			t.Errorf("%s requests: %s, want %s", c.path, got, c.want)
 		}
 	}
-	if st := c.Stats(); st.Broken != int64(len(wantBroken)) || st.Skipped != 1 {
-		t.Errorf("stats = %+v, want %d broken, 1 skipped", st, len(wantBroken))
+	if stats := c.Stats(); stats.Broken != int64(len(wantBroken)) || stats.Skipped != 1 {
+		t.Errorf("stats = %+v, want %d broken, 1 skipped", stats, len(wantBroken))
 	}
 }
 

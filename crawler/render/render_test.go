@@ -29,7 +29,7 @@ func needBrowser(t testing.TB) {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("CI: %v", err)
 		}
-		t.Skipf("no browser: %v", err)
+		t.Skipf("no browser (under CI it fails instead): %v", err)
 	}
 }
 

@@ -23,7 +23,7 @@ func needChromium(t *testing.T) {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("CI: %v", err)
 		}
-		t.Skipf("no browser: %v", err)
+		t.Skipf("no browser (under CI it fails instead): %v", err)
 	}
 }
 
