@@ -98,6 +98,16 @@ func recrawlRun(t *testing.T, s *revisitServer, out string, args ...string) map[
 	return recordsByPath(t, s.URL, out)
 }
 
+// storeFlags are the flags that keep a crawl's state in backend: "redis"
+// (a test Redis, a prefix of its own) or "state" (a directory in dir).
+func storeFlags(t *testing.T, backend, dir string) []string {
+	t.Helper()
+	if backend == "redis" {
+		return []string{"--redis", redistest.URL(t), "--redis-prefix", redistest.Name(t)}
+	}
+	return []string{"--state", filepath.Join(dir, "state")}
+}
+
 // recordsByPath reads a JSONL output and returns the records by URL path,
 // failing on a URL recorded twice.
 func recordsByPath(t *testing.T, base, out string) map[string]map[string]any {
@@ -162,12 +172,7 @@ func TestE2ERecrawlValidators(t *testing.T) {
 			t.Parallel()
 			s := newRevisitServer(t, revisitsite.Config{Sections: recrawlSections, Size: 2048, Links: 5}, 0)
 			dir := t.TempDir()
-			var store []string
-			if backend == "redis" {
-				store = []string{"--redis", redistest.URL(t), "--redis-prefix", redistest.Name(t)}
-			} else {
-				store = []string{"--state", filepath.Join(dir, "state")}
-			}
+			store := storeFlags(t, backend, dir)
 			p1 := recrawlRun(t, s, filepath.Join(dir, "p1.jsonl"), store...)
 			sent := s.validatorsSent()
 			if len(p1) != len(sent) {
@@ -398,11 +403,9 @@ func testRecrawlKillResume(t *testing.T, backend string) {
 	s := newRevisitServer(t, revisitsite.Config{Sections: []revisitsite.Section{{Pages: pages}}, Size: 2048, Seed: 5},
 		time.Millisecond)
 	dir := t.TempDir()
-	var store []string
+	store := storeFlags(t, backend, dir)
 	if backend == "redis" {
-		store = []string{"--redis", redistest.URL(t), "--redis-prefix", redistest.Name(t), "--redis-lease-timeout", "1s"}
-	} else {
-		store = []string{"--state", filepath.Join(dir, "state")}
+		store = append(store, "--redis-lease-timeout", "1s")
 	}
 	args := func(out string, extra ...string) []string {
 		a := append([]string{"crawl", s.URL + "/", "--quiet", "--ignore-robots", "--workers", fmt.Sprint(workers),
@@ -534,12 +537,7 @@ func TestE2ERecrawlSelect(t *testing.T) {
 			t.Parallel()
 			s := newRevisitServer(t, revisitsite.Config{Sections: []revisitsite.Section{{Pages: 200}}, Size: 2048, Links: 5, Seed: 5}, 0)
 			dir := t.TempDir()
-			var store []string
-			if backend == "redis" {
-				store = []string{"--redis", redistest.URL(t), "--redis-prefix", redistest.Name(t)}
-			} else {
-				store = []string{"--state", filepath.Join(dir, "state")}
-			}
+			store := storeFlags(t, backend, dir)
 			both := []string{"--select", "heading=h1", "--select", "rev=p.revision"}
 			run := func(name string, args ...string) map[string]map[string]any {
 				t.Helper()
