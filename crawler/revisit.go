@@ -222,7 +222,12 @@ func (w *worker) remember(ctx context.Context, page *pipeline.Page, rv *revisit)
 			p.Depth = min(p.Depth, rv.prev.Depth)
 			p.Lastmod, p.LastmodSeen = rv.prev.Lastmod, rv.prev.LastmodSeen
 		}
-		if dataSize(page.Data) <= maxStoredData {
+		switch {
+		case len(page.Data) == 0 && c.s.DataVersion == "" && rv.prev != nil && rv.prev.Digest == rv.digest:
+			// No extraction in this pass, and the same body: what an
+			// earlier pass extracted from it still holds.
+			p.Data, p.DataVersion = rv.prev.Data, rv.prev.DataVersion
+		case dataSize(page.Data) <= maxStoredData:
 			p.Data, p.DataVersion = page.Data, c.s.DataVersion
 		}
 		// Else no data and no version: a pass with this DataVersion

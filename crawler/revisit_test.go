@@ -449,6 +449,7 @@ func TestRecrawlData(t *testing.T) {
 	}
 	var mu sync.Mutex
 	conds := 0
+	ignore := false // answer 200 whatever the request's validators
 	s := newSite(t, func(w http.ResponseWriter, r *http.Request) {
 		body, ok := pages[r.URL.Path]
 		if !ok {
@@ -458,6 +459,9 @@ func TestRecrawlData(t *testing.T) {
 		if r.Header.Get("If-None-Match") != "" {
 			mu.Lock()
 			conds++
+			if ignore {
+				r.Header.Del("If-None-Match")
+			}
 			mu.Unlock()
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -526,4 +530,21 @@ func TestRecrawlData(t *testing.T) {
 	// No extraction at all: conditional requests, records without data.
 	_, recs = recrawlPass(t, Config{IgnoreRobots: true, Recrawl: store}, s.URL+"/")
 	check("pass 5 (no stages)", recs, true, map[string]map[string][]string{"/a": {}, "/b": {}})
+
+	// No extraction, and a server that sends the same bodies again: the
+	// data stored from them still holds, and the next pass with v2 is
+	// conditional and gets it back.
+	mu.Lock()
+	ignore = true
+	mu.Unlock()
+	_, recs = recrawlPass(t, Config{IgnoreRobots: true, Recrawl: store}, s.URL+"/")
+	check("pass 6 (no stages, 200s)", recs, false, map[string]map[string][]string{"/a": {}, "/b": {}})
+	mu.Lock()
+	ignore = false
+	mu.Unlock()
+	recs, n = pass("v2", v2)
+	if n != 3 {
+		t.Errorf("pass 7: %d conditional requests, want 3", n)
+	}
+	check("pass 7 (304s)", recs, true, want2)
 }
