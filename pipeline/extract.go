@@ -157,9 +157,18 @@ func skipScheme(h string) bool {
 	return false
 }
 
-// scanHTML tokenizes doc (UTF-8) once and collects links, base, canonical,
-// title and meta robots. agent is Config.RobotsAgent.
+// scanHTML scans doc (UTF-8) once and collects links, base, canonical,
+// title and meta robots. agent is Config.RobotsAgent. It uses scanFast,
+// and scanTokens for the documents scanFast leaves to it.
 func scanHTML(doc []byte, agent string) scan {
+	if s, ok := scanFast(doc, agent); ok {
+		return s
+	}
+	return scanTokens(doc, agent)
+}
+
+// scanTokens is scanHTML with golang.org/x/net/html's Tokenizer.
+func scanTokens(doc []byte, agent string) scan {
 	var s scan
 	z := html.NewTokenizer(bytes.NewReader(doc))
 	svg := 0 // depth of <svg> elements, whose <title>s are not the page's

@@ -5,6 +5,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/net/html"
+
+	"github.com/trawlhq/trawl/internal/htmlscan"
 )
 
 // ref is one reference found on a page, before resolution.
@@ -98,7 +100,7 @@ func (sc *scanner) run() {
 			break
 		}
 		c := doc[j+1]
-		if !(c == '!' || c == '?' || c == '/' || isLetter(c)) || (c == '/' && j+2 >= len(doc)) {
+		if !(c == '!' || c == '?' || c == '/' || htmlscan.IsLetter(c)) || (c == '/' && j+2 >= len(doc)) {
 			i = j + 1 // a '<' that starts no markup is text
 			continue
 		}
@@ -109,10 +111,10 @@ func (sc *scanner) run() {
 		case c == '!':
 			i = skipComment(doc, j)
 		case c == '?':
-			i = skipPast(doc, j+2, '>')
+			i = htmlscan.SkipPast(doc, j+2, '>')
 		case c == '/':
-			if j+2 < len(doc) && isLetter(doc[j+2]) {
-				name, k := tagNameAt(doc, j+2)
+			if j+2 < len(doc) && htmlscan.IsLetter(doc[j+2]) {
+				name, k := htmlscan.TagName(doc, j+2)
 				if name == "a" {
 					sc.closeA()
 				}
@@ -120,7 +122,7 @@ func (sc *scanner) run() {
 			} else if j+2 < len(doc) && doc[j+2] == '>' {
 				i = j + 3 // "</>" is dropped
 			} else {
-				i = skipPast(doc, j+2, '>') // a bogus comment
+				i = htmlscan.SkipPast(doc, j+2, '>') // a bogus comment
 			}
 		default:
 			i = sc.startTag(j)
@@ -136,7 +138,7 @@ func (sc *scanner) run() {
 // scan goes on.
 func (sc *scanner) startTag(j int) int {
 	doc := sc.doc
-	name, k := tagNameAt(doc, j+1)
+	name, k := htmlscan.TagName(doc, j+1)
 	sc.attrs.reset()
 	k, selfClosing, complete := parseAttrs(doc, k, &sc.attrs)
 	if !complete {
@@ -232,32 +234,6 @@ func (sc *scanner) tag(j int, tag string, selfClosing bool) {
 	}
 }
 
-func isLetter(c byte) bool { return 'a' <= c|0x20 && c|0x20 <= 'z' }
-
-func isTagSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' }
-
-// tagNameAt reads a tag name starting at i (a letter) and returns it lower
-// case (allocating only when it has upper case letters) and where it ends.
-func tagNameAt(doc string, i int) (string, int) {
-	k := i
-	upper := false
-	for k < len(doc) {
-		c := doc[k]
-		if isTagSpace(c) || c == '/' || c == '>' {
-			break
-		}
-		if 'A' <= c && c <= 'Z' {
-			upper = true
-		}
-		k++
-	}
-	name := doc[i:k]
-	if upper {
-		name = strings.ToLower(name)
-	}
-	return name, k
-}
-
 // parseAttrs reads attributes from i (after the tag name) to the end of
 // the tag, as the HTML tokenizer does, and returns the index after '>',
 // whether the tag was self-closing ("/>") and whether it was complete (a
@@ -267,7 +243,7 @@ func parseAttrs(doc string, i int, attrs *strAttrs) (end int, selfClosing, compl
 	for i < len(doc) {
 		c := doc[i]
 		switch {
-		case isTagSpace(c):
+		case htmlscan.IsSpace(c):
 			i++
 			continue
 		case c == '>':
@@ -285,19 +261,19 @@ func parseAttrs(doc string, i int, attrs *strAttrs) (end int, selfClosing, compl
 		i++
 		for i < len(doc) {
 			c := doc[i]
-			if isTagSpace(c) || c == '/' || c == '>' || c == '=' {
+			if htmlscan.IsSpace(c) || c == '/' || c == '>' || c == '=' {
 				break
 			}
 			i++
 		}
 		key := doc[start:i]
-		for i < len(doc) && isTagSpace(doc[i]) {
+		for i < len(doc) && htmlscan.IsSpace(doc[i]) {
 			i++
 		}
 		val := ""
 		if i < len(doc) && doc[i] == '=' {
 			i++
-			for i < len(doc) && isTagSpace(doc[i]) {
+			for i < len(doc) && htmlscan.IsSpace(doc[i]) {
 				i++
 			}
 			if i < len(doc) && (doc[i] == '"' || doc[i] == '\'') {
@@ -310,7 +286,7 @@ func parseAttrs(doc string, i int, attrs *strAttrs) (end int, selfClosing, compl
 				i += end + 2
 			} else {
 				vs := i
-				for i < len(doc) && !isTagSpace(doc[i]) && doc[i] != '>' {
+				for i < len(doc) && !htmlscan.IsSpace(doc[i]) && doc[i] != '>' {
 					i++
 				}
 				val = doc[vs:i]
@@ -350,19 +326,7 @@ func skipComment(doc string, j int) int {
 			}
 		}
 	}
-	return skipPast(doc, j+2, '>')
-}
-
-// skipPast returns the index after the first c at or after i.
-func skipPast(doc string, i int, c byte) int {
-	if i > len(doc) {
-		return len(doc)
-	}
-	k := strings.IndexByte(doc[i:], c)
-	if k < 0 {
-		return len(doc)
-	}
-	return i + k + 1
+	return htmlscan.SkipPast(doc, j+2, '>')
 }
 
 // skipTag skips the rest of an end tag (attributes included) and returns
@@ -384,7 +348,7 @@ func skipRawText(doc string, i int, name string) int {
 		}
 		k += i
 		e := k + 2 + len(name)
-		if e <= len(doc) && strings.EqualFold(doc[k+2:e], name) && (e == len(doc) || isTagSpace(doc[e]) || doc[e] == '/' || doc[e] == '>') {
+		if e <= len(doc) && strings.EqualFold(doc[k+2:e], name) && (e == len(doc) || htmlscan.IsSpace(doc[e]) || doc[e] == '/' || doc[e] == '>') {
 			return skipTag(doc, e)
 		}
 		i = k + 2
@@ -412,30 +376,12 @@ func (a *strAttrs) get(k string) (string, bool) {
 		if len(p[0]) == len(k) && strings.EqualFold(p[0], k) {
 			v := p[1]
 			if strings.IndexByte(v, '&') >= 0 {
-				v = unescapeAttr(v)
+				v = htmlscan.UnescapeAttr(v)
 			}
 			return v, true
 		}
 	}
 	return "", false
-}
-
-// unescapeAttr decodes the character references of an attribute value the
-// way the HTML tokenizer does in attributes, where a legacy reference
-// without its ';' followed by a letter, digit or '=' stays as written
-// ("?a=1&copy=2" keeps its "&copy"): by having the tokenizer read it.
-func unescapeAttr(v string) string {
-	q := `"`
-	if strings.Contains(v, q) {
-		q = "'"
-		if strings.Contains(v, q) {
-			return html.UnescapeString(v)
-		}
-	}
-	z := html.NewTokenizer(strings.NewReader("<a v=" + q + v + q + ">"))
-	z.Next()
-	_, val, _ := z.TagAttr()
-	return string(val)
 }
 
 // val returns the value of attribute k, "" when absent.
@@ -459,14 +405,14 @@ func srcsetURLs(v string) []string {
 	var out []string
 	i := 0
 	for i < len(v) {
-		for i < len(v) && (isSpace(v[i]) || v[i] == ',') {
+		for i < len(v) && (htmlscan.IsSpace(v[i]) || v[i] == ',') {
 			i++
 		}
 		if i >= len(v) {
 			break
 		}
 		start := i
-		for i < len(v) && !isSpace(v[i]) {
+		for i < len(v) && !htmlscan.IsSpace(v[i]) {
 			i++
 		}
 		u := v[start:i]
@@ -539,8 +485,6 @@ func hasToken(v, tok string) bool {
 	}
 	return false
 }
-
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' }
 
 // clipText collapses white space and cuts the text at maxText runes. It is
 // applied to a source's text when the source is kept.
