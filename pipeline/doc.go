@@ -4,8 +4,10 @@
 //
 // The crawler hands every fetched (or failed) URL to Pipeline.Process as a
 // *Page. Process first extracts, for HTML pages, everything the crawl
-// itself needs in ONE pass of golang.org/x/net/html's Tokenizer, without
-// building a DOM: the links (a[href], area[href], frame[src], iframe[src],
+// itself needs in ONE pass over the document, without building a DOM (a
+// scanner that jumps from '<' to '<' under golang.org/x/net/html's
+// Tokenizer rules, checked against the Tokenizer by FuzzScanFast; the
+// Tokenizer itself reads the few pages it leaves): the links (a[href], area[href], frame[src], iframe[src],
 // and the target of <meta http-equiv=refresh>, honouring <base href>;
 // links inside <noscript> and <noframes> count, as a crawler runs no
 // scripts), <link rel=canonical>, the <title>, and the
@@ -102,8 +104,8 @@
 //     Pipeline (New, Process, Flush, Close, Stats).
 //   - page.go: Page and Link; Doc, Text, Charset, ContentType, IsHTML.
 //   - charset.go: charset detection and decoding to UTF-8.
-//   - extract.go: the one-pass tokenizer extraction of links, base,
-//     canonical, title and robots directives.
+//   - extract.go: the one-pass extraction of links, base, canonical,
+//     title and robots directives; scanfast.go its fast scanner.
 //   - stages.go: Select/Selectors, Filter, OnHTML/MustOnHTML, Page.AbsURL.
 //   - items.go: Page.Emit, Items, ItemsOf and the ItemJSONL and ItemCSV
 //     exporters.
