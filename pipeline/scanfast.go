@@ -42,6 +42,7 @@ type fastScanner struct {
 	text    []byte
 	texts   []byte
 	attrs   []fastAttr
+	seen    map[string]struct{} // keys of attrs, for tags with many
 }
 
 // fastAttr is one attribute: its key lower case, its value as written
@@ -224,6 +225,7 @@ func rawTextTag(name string) string {
 func (f *fastScanner) readAttrs(i int, keep bool) (int, bool) {
 	doc := f.doc
 	f.attrs = f.attrs[:0]
+	clear(f.seen)
 	skipSpace := func() bool { // false at the end of the document
 		for i < len(doc) && htmlscan.IsSpace(doc[i]) {
 			i++
@@ -327,9 +329,26 @@ func (f *fastScanner) keepAttr(key, raw string, end int) {
 			break
 		}
 	}
-	for _, a := range f.attrs {
-		if a.key == key {
+	// A map once a tag has many attributes: a page of one tag with a
+	// million of them must not take a trillion comparisons.
+	if len(f.attrs) >= 8 {
+		if len(f.seen) == 0 {
+			if f.seen == nil {
+				f.seen = make(map[string]struct{})
+			}
+			for _, a := range f.attrs {
+				f.seen[a.key] = struct{}{}
+			}
+		}
+		if _, dup := f.seen[key]; dup {
 			return
+		}
+		f.seen[key] = struct{}{}
+	} else {
+		for _, a := range f.attrs {
+			if a.key == key {
+				return
+			}
 		}
 	}
 	f.attrs = append(f.attrs, fastAttr{key: key, raw: raw, end: end})

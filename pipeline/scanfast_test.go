@@ -32,6 +32,7 @@ func FuzzScanFast(f *testing.F) {
 		`<plaintext><a href=/p>`, `<xmp><a href=/xmp></xmp><noembed><a href=/ne></noembed>`,
 		`<a href=/1>one<a href=/2>two</a>`, `<TITLE>T</TITLE ><title>second</title>`,
 		`<script><!-- <script> </script> --></script><a href=/after>`,
+		`<a b=1 c=2 d=3 e=4 f=5 g=6 h=7 i=8 j=9 B=x rel=nofollow k=/ href=/many REL=x/>t</a>`,
 	} {
 		f.Add(s)
 	}
