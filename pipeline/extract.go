@@ -9,6 +9,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/trawlhq/trawl/frontier"
+	"github.com/trawlhq/trawl/internal/htmlscan"
 )
 
 // rawLink is an href as found, before resolution.
@@ -305,7 +306,7 @@ func scanTokens(doc []byte, agent string) scan {
 					}
 				}
 				if refresh {
-					if u, ok := refreshURL(content); ok {
+					if u, ok := htmlscan.RefreshURL(string(content)); ok {
 						s.links = append(s.links, rawLink{href: u, tag: "meta", attr: "content"})
 					}
 					continue
@@ -390,43 +391,6 @@ func rawTagName(raw []byte) string {
 		return ""
 	}
 	return t
-}
-
-// refreshURL returns the URL of a <meta http-equiv=refresh> content value
-// ("5; url='/next'"), parsed as browsers do; ok is false when there is
-// none.
-func refreshURL(content []byte) (string, bool) {
-	c := bytes.TrimLeft(content, " \t\n\r\f")
-	i := 0
-	for i < len(c) && (c[i] >= '0' && c[i] <= '9' || c[i] == '.') {
-		i++
-	}
-	if i == 0 {
-		return "", false
-	}
-	c = bytes.TrimLeft(c[i:], " \t\n\r\f")
-	if len(c) == 0 || (c[0] != ';' && c[0] != ',') {
-		return "", false
-	}
-	c = bytes.TrimLeft(c[1:], " \t\n\r\f")
-	if hasPrefixFoldASCII(c, "url") {
-		rest := bytes.TrimLeft(c[3:], " \t\n\r\f")
-		if len(rest) > 0 && rest[0] == '=' {
-			c = bytes.TrimLeft(rest[1:], " \t\n\r\f")
-		}
-	}
-	if len(c) > 0 && (c[0] == '"' || c[0] == '\'') {
-		q := c[0]
-		c = c[1:]
-		if j := bytes.IndexByte(c, q); j >= 0 {
-			c = c[:j]
-		}
-	}
-	c = bytes.TrimSpace(c)
-	if len(c) == 0 {
-		return "", false
-	}
-	return string(c), true
 }
 
 // attr returns the first value of the attribute key of the current tag.

@@ -313,29 +313,6 @@ func TestFailedPageNotParsed(t *testing.T) {
 	}
 }
 
-func TestRefreshURL(t *testing.T) {
-	tests := []struct {
-		content, want string
-		ok            bool
-	}{
-		{"0; url=/next", "/next", true},
-		{"5;URL='/q?a=1'", "/q?a=1", true},
-		{` 3 , url = "http://x.example/" `, "http://x.example/", true},
-		{"0;/bare", "/bare", true},
-		{"1.5; url=/dot", "/dot", true},
-		{"10", "", false},
-		{"url=/x", "", false},
-		{"0; url=", "", false},
-		{"", "", false},
-	}
-	for _, tt := range tests {
-		got, ok := refreshURL([]byte(tt.content))
-		if got != tt.want || ok != tt.ok {
-			t.Errorf("refreshURL(%q) = %q, %v; want %q, %v", tt.content, got, ok, tt.want, tt.ok)
-		}
-	}
-}
-
 func TestFailedRedirectKeepsFinalURL(t *testing.T) {
 	p := &Page{URL: "http://example.com/a", FinalURL: "http://example.com/loop", Err: errString("crawler: too many redirects")}
 	if rec := p.Record(); rec.FinalURL != "http://example.com/loop" {

@@ -432,7 +432,7 @@ func (f *fastScanner) startTag(name string, selfClosing bool) bool {
 		content, _ := f.attr("content")
 		equiv, _ := f.attr("http-equiv")
 		if bytes.EqualFold(bytes.TrimSpace(equiv), []byte("refresh")) {
-			if u, ok := refreshURL(content); ok {
+			if u, ok := htmlscan.RefreshURL(string(content)); ok {
 				s.links = append(s.links, rawLink{href: u, tag: "meta", attr: "content"})
 			}
 			return true

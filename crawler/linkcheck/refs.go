@@ -227,7 +227,7 @@ func (sc *scanner) tag(j int, tag string, selfClosing bool) {
 		}
 	case "meta":
 		if strings.EqualFold(strings.TrimSpace(a.val("http-equiv")), "refresh") {
-			if u, ok := refreshURL(a.val("content")); ok {
+			if u, ok := htmlscan.RefreshURL(a.val("content")); ok {
 				s.refs = append(s.refs, ref{href: u, tag: tag, attr: "content", line: line})
 			}
 		}
@@ -440,39 +440,6 @@ func srcsetURLs(v string) []string {
 		}
 	}
 	return out
-}
-
-// refreshURL returns the URL of a <meta http-equiv=refresh> content value
-// ("5; url='/next'"); ok is false when there is none.
-func refreshURL(content string) (string, bool) {
-	c := strings.TrimLeft(content, " \t\n\r\f")
-	i := 0
-	for i < len(c) && (c[i] >= '0' && c[i] <= '9' || c[i] == '.') {
-		i++
-	}
-	if i == 0 {
-		return "", false
-	}
-	c = strings.TrimLeft(c[i:], " \t\n\r\f")
-	if c == "" || (c[0] != ';' && c[0] != ',') {
-		return "", false
-	}
-	c = strings.TrimLeft(c[1:], " \t\n\r\f")
-	if len(c) >= 3 && strings.EqualFold(c[:3], "url") {
-		rest := strings.TrimLeft(c[3:], " \t\n\r\f")
-		if rest != "" && rest[0] == '=' {
-			c = strings.TrimLeft(rest[1:], " \t\n\r\f")
-		}
-	}
-	if c != "" && (c[0] == '"' || c[0] == '\'') {
-		q := c[0]
-		c = c[1:]
-		if j := strings.IndexByte(c, q); j >= 0 {
-			c = c[:j]
-		}
-	}
-	c = strings.TrimSpace(c)
-	return c, c != ""
 }
 
 // hasToken reports whether the space-separated list v contains tok,

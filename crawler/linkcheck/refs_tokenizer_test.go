@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"golang.org/x/net/html"
+
+	"github.com/trawlhq/trawl/internal/htmlscan"
 )
 
 // This file keeps a reference implementation of scanRefs on
@@ -137,7 +139,7 @@ func scanRefsTokenizer(doc string) scanned {
 				}
 			case "meta":
 				if strings.EqualFold(strings.TrimSpace(attrs.val("http-equiv")), "refresh") {
-					if u, ok := refreshURL(attrs.val("content")); ok {
+					if u, ok := htmlscan.RefreshURL(attrs.val("content")); ok {
 						s.refs = append(s.refs, ref{href: u, tag: tag, attr: "content", line: tagLine})
 					}
 				}

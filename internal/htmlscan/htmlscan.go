@@ -122,3 +122,36 @@ func PlainRefs(v string) bool {
 		}
 	}
 }
+
+// RefreshURL returns the URL of a <meta http-equiv=refresh> content value
+// ("5; url='/next'"); ok is false when there is none.
+func RefreshURL(content string) (string, bool) {
+	c := strings.TrimLeft(content, " \t\n\r\f")
+	i := 0
+	for i < len(c) && (c[i] >= '0' && c[i] <= '9' || c[i] == '.') {
+		i++
+	}
+	if i == 0 {
+		return "", false
+	}
+	c = strings.TrimLeft(c[i:], " \t\n\r\f")
+	if c == "" || (c[0] != ';' && c[0] != ',') {
+		return "", false
+	}
+	c = strings.TrimLeft(c[1:], " \t\n\r\f")
+	if len(c) >= 3 && strings.EqualFold(c[:3], "url") {
+		rest := strings.TrimLeft(c[3:], " \t\n\r\f")
+		if rest != "" && rest[0] == '=' {
+			c = strings.TrimLeft(rest[1:], " \t\n\r\f")
+		}
+	}
+	if c != "" && (c[0] == '"' || c[0] == '\'') {
+		q := c[0]
+		c = c[1:]
+		if j := strings.IndexByte(c, q); j >= 0 {
+			c = c[:j]
+		}
+	}
+	c = strings.TrimSpace(c)
+	return c, c != ""
+}

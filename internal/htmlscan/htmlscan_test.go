@@ -69,3 +69,26 @@ func TestTagName(t *testing.T) {
 		t.Errorf("SkipPast without c = %d", got)
 	}
 }
+
+func TestRefreshURL(t *testing.T) {
+	tests := []struct {
+		content, want string
+		ok            bool
+	}{
+		{"0; url=/next", "/next", true},
+		{"5;URL='/q?a=1'", "/q?a=1", true},
+		{` 3 , url = "http://x.example/" `, "http://x.example/", true},
+		{"0;/bare", "/bare", true},
+		{"1.5; url=/dot", "/dot", true},
+		{"10", "", false},
+		{"url=/x", "", false},
+		{"0; url=", "", false},
+		{"", "", false},
+	}
+	for _, tt := range tests {
+		got, ok := RefreshURL(tt.content)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("RefreshURL(%q) = %q, %v; want %q, %v", tt.content, got, ok, tt.want, tt.ok)
+		}
+	}
+}
