@@ -98,19 +98,11 @@ func (f *fastScanner) run() bool {
 	doc := f.doc
 	i, text := 0, 0
 	for i < len(doc) {
-		j := strings.IndexByte(doc[i:], '<')
+		j := htmlscan.NextMarkup(doc, i)
 		if j < 0 {
 			break
 		}
-		j += i
-		if j+1 >= len(doc) {
-			break // a '<' at the end is text
-		}
 		c := doc[j+1]
-		if !(c == '!' || c == '?' || c == '/' || htmlscan.IsLetter(c)) {
-			i = j + 1 // a '<' that starts no markup is text
-			continue
-		}
 		if c == '/' && j+2 >= len(doc) {
 			// "</" at the end is text, a token of its own.
 			f.textToken(doc[text:j])

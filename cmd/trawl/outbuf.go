@@ -43,14 +43,25 @@ func newOutBuffer(w io.Writer) *outBuffer {
 
 func (b *outBuffer) flusher() {
 	defer close(b.done)
-	t := time.NewTicker(outFlushEvery)
+	every(outFlushEvery, b.stop, func() bool {
+		_ = b.Flush() // an error is sticky: the next record's Write returns it
+		return true
+	})
+}
+
+// every calls fn every d until stop is closed or fn returns false (the
+// background flushes and saves of a crawl).
+func every(d time.Duration, stop <-chan struct{}, fn func() bool) {
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
-		case <-b.stop:
+		case <-stop:
 			return
 		case <-t.C:
-			_ = b.Flush() // an error is sticky: the next record's Write returns it
+			if !fn() {
+				return
+			}
 		}
 	}
 }

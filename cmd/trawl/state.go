@@ -329,16 +329,10 @@ func (r *resume) restoreSession(ctx context.Context, s *session.Session) error {
 	r.saverWG.Add(1)
 	go func() {
 		defer r.saverWG.Done()
-		t := time.NewTicker(cookieSaving)
-		defer t.Stop()
-		for {
-			select {
-			case <-r.stop:
-				return
-			case <-t.C:
-				r.saveCookies(s)
-			}
-		}
+		every(cookieSaving, r.stop, func() bool {
+			r.saveCookies(s)
+			return true
+		})
 	}()
 	return nil
 }

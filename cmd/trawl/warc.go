@@ -168,19 +168,13 @@ func openArchive(cfg *Config, fr frontier.Frontier, seeds []string, logger *slog
 // flusher writes the buffered records out every warcFlushEvery.
 func (a *archive) flusher() {
 	defer a.flushWG.Done()
-	t := time.NewTicker(warcFlushEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-a.stopFlush:
-			return
-		case <-t.C:
-			if err := a.w.Flush(); err != nil {
-				a.fail("", err)
-				return
-			}
+	every(warcFlushEvery, a.stopFlush, func() bool {
+		if err := a.w.Flush(); err != nil {
+			a.fail("", err)
+			return false
 		}
-	}
+		return true
+	})
 }
 
 // flush writes the buffered records out, when the process is about to exit

@@ -91,18 +91,13 @@ func (sc *scanner) run() {
 	i := 0
 	text := 0 // start of the text run not yet added
 	for i < len(doc) {
-		j := strings.IndexByte(doc[i:], '<')
+		j := htmlscan.NextMarkup(doc, i)
 		if j < 0 {
 			break
 		}
-		j += i
-		if j+1 >= len(doc) {
-			break
-		}
 		c := doc[j+1]
-		if !(c == '!' || c == '?' || c == '/' || htmlscan.IsLetter(c)) || (c == '/' && j+2 >= len(doc)) {
-			i = j + 1 // a '<' that starts no markup is text
-			continue
+		if c == '/' && j+2 >= len(doc) {
+			break // "</" at the end is text
 		}
 		if j > text {
 			sc.addText(doc[text:j])

@@ -12,6 +12,7 @@ import (
 
 	"github.com/trawlhq/trawl/frontier"
 	"github.com/trawlhq/trawl/frontier/disk"
+	"github.com/trawlhq/trawl/frontier/frontiertest"
 )
 
 // TestBeforeCommit: the hook runs before every commit that acknowledges a
@@ -52,38 +53,21 @@ func TestBeforeCommit(t *testing.T) {
 	if c := calls.Load(); c != 0 {
 		t.Fatalf("BeforeCommit called %d times for commits of pushes alone", c)
 	}
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				l, err := d.Next(ctx)
-				if errors.Is(err, frontier.ErrDone) {
-					return
-				}
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				mu.Lock()
-				buffered = append(buffered, l.URL)
-				mu.Unlock()
-				if err := d.Ack(ctx, l); err != nil {
-					t.Error(err)
-					return
-				}
-				mu.Lock()
-				ok := flushed[l.URL]
-				mu.Unlock()
-				if !ok {
-					t.Errorf("Ack of %s returned before BeforeCommit flushed what was written for it", l.URL)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	frontiertest.Work(ctx, t, d, 8, func(l *frontier.Lease) error {
+		mu.Lock()
+		buffered = append(buffered, l.URL)
+		mu.Unlock()
+		if err := d.Ack(ctx, l); err != nil {
+			return err
+		}
+		mu.Lock()
+		ok := flushed[l.URL]
+		mu.Unlock()
+		if !ok {
+			return fmt.Errorf("Ack of %s returned before BeforeCommit flushed what was written for it", l.URL)
+		}
+		return nil
+	})
 	if len(flushed) != n+7 {
 		t.Errorf("%d URLs flushed, want %d", len(flushed), n+7)
 	}

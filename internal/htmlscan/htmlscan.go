@@ -17,6 +17,27 @@ func IsLetter(c byte) bool { return 'a' <= c|0x20 && c|0x20 <= 'z' }
 // carriage return, form feed).
 func IsSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' }
 
+// NextMarkup returns the index of the first '<' at or after i that starts
+// markup as the Tokenizer reads it (followed by a letter, '!', '?' or '/'),
+// or -1: any other '<' is text.
+func NextMarkup(doc string, i int) int {
+	for i < len(doc) {
+		j := strings.IndexByte(doc[i:], '<')
+		if j < 0 {
+			return -1
+		}
+		j += i
+		if j+1 >= len(doc) {
+			return -1
+		}
+		if c := doc[j+1]; c == '!' || c == '?' || c == '/' || IsLetter(c) {
+			return j
+		}
+		i = j + 1
+	}
+	return -1
+}
+
 // TagName reads a tag name from i (a letter) as the Tokenizer does, up to
 // white space, '/' or '>', and returns it lower case (allocating only when
 // it has upper case letters) and where it ends.

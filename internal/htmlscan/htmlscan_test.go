@@ -92,3 +92,15 @@ func TestRefreshURL(t *testing.T) {
 		}
 	}
 }
+
+func TestNextMarkup(t *testing.T) {
+	for _, c := range []struct {
+		doc  string
+		i    int
+		want int
+	}{{"a < b <p>", 0, 6}, {"<!-- x", 0, 0}, {"x<?y", 0, 1}, {"</", 0, 0}, {"a<", 0, -1}, {"<1<2<a", 0, 4}, {"<a><b>", 1, 3}, {"text", 0, -1}} {
+		if got := NextMarkup(c.doc, c.i); got != c.want {
+			t.Errorf("NextMarkup(%q, %d) = %d, want %d", c.doc, c.i, got, c.want)
+		}
+	}
+}
