@@ -380,21 +380,19 @@ func (f *fastScanner) startTag(name string, selfClosing bool) bool {
 			return true
 		}
 		rel, _ := f.attr("rel")
-		l := rawLink{href: string(href), nofollow: hasToken(rel, "nofollow"), tag: name, attr: "href"}
+		// The tag as a constant: name may have been lowered into a copy.
+		l := rawLink{href: string(href), nofollow: hasToken(rel, "nofollow"), tag: "a", attr: "href"}
 		if len(rel) > 0 {
 			l.rel = string(rel)
 		}
 		if name == "area" {
 			alt, _ := f.attr("alt")
+			l.tag = "area"
 			l.textOff = len(f.texts)
 			f.texts = appendLinkText(f.texts, alt)
 			l.textEnd = len(f.texts)
-			l.tag = "area"
 		} else if !selfClosing {
 			f.anchor = len(s.links)
-		}
-		if name == "a" {
-			l.tag = "a"
 		}
 		s.links = append(s.links, l)
 	case "frame", "iframe":
