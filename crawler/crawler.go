@@ -68,6 +68,7 @@ type Crawler struct {
 	hosts     sync.Map            // host key -> *hostState
 	slow      sync.Map            // host key -> *hostState, hosts above their floor (adapt.go)
 	pauser    frontier.HostPauser // front, when it can pause hosts; nil otherwise
+	passStart time.Time           // when the frontier's pass began (frontier.PassInfo); zero if unknown
 	reqSlots  sync.Map            // host key -> chan struct{}: see requestSlot (rendering only)
 	seedHosts map[string]struct{} // host keys of the seeds; read-only during Run
 
@@ -231,6 +232,13 @@ func (c *Crawler) run(ctx context.Context, entries []frontier.Entry) error {
 	leaseCtx, stopLeasing := context.WithCancel(ctx)
 	defer stopLeasing()
 	c.stopLeasing = stopLeasing
+	if pi, ok := c.front.(frontier.PassInfo); ok && c.s.Recrawl != nil {
+		t, err := pi.PassStarted(ctx)
+		if err != nil {
+			return fmt.Errorf("crawler: frontier pass: %w", err)
+		}
+		c.passStart = t
+	}
 	if c.s.Recrawl != nil && c.s.Revisit {
 		// The known URLs are pushed while the workers start on the first
 		// of them: a store of a million URLs took seconds to queue.
@@ -530,8 +538,8 @@ func (w *worker) handle(ctx context.Context, l *frontier.Lease) bool {
 	var rv *revisit
 	var header http.Header
 	if prev := c.loadKnown(ctx, l.URL); prev != nil {
-		rv = &revisit{prev: prev}
-		if c.s.DataVersion == "" || prev.DataVersion == c.s.DataVersion {
+		rv = &revisit{prev: prev, again: c.fetchedThisPass(prev)}
+		if !rv.again && (c.s.DataVersion == "" || prev.DataVersion == c.s.DataVersion) {
 			// Its stored data is this extraction's: a 304 (or skipping
 			// a fresh page) loses nothing.
 			if why := prev.Skip(c.s.Now(), c.s.MaxAge); why != recrawl.SkipNone {
@@ -665,7 +673,7 @@ func (w *worker) handle(ctx context.Context, l *frontier.Lease) bool {
 			rv.digest = recrawl.Digest(resp.Body)
 			if rv.prev != nil {
 				page.Known = true
-				page.Changed = rv.prev.Digest != rv.digest
+				page.Changed = rv.prev.Digest != rv.digest || rv.again && rv.prev.Changed
 			}
 		case rv.prev != nil && (resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone):
 			page.Gone = true

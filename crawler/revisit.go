@@ -44,6 +44,20 @@ type revisit struct {
 	conditional bool          // the request carried conditional headers
 	digest      uint64        // of the served body (2xx)
 	received    time.Time     // when the response arrived
+	// again is set when prev was stored earlier in this pass (see
+	// fetchedThisPass): the page is fetched in full, and a change prev
+	// recorded is reported again.
+	again bool
+}
+
+// fetchedThisPass reports whether p was stored by a fetch of the current
+// pass: a lease is settled once per pass, so the page is leased again only
+// because the run that fetched it was stopped before settling it, and may
+// have lost its record. Asking for the page conditionally would then
+// answer 304 for a page whose change the lost record reported; it is
+// fetched in full instead, and reports the change again (Page.Changed).
+func (c *Crawler) fetchedThisPass(p *recrawl.Page) bool {
+	return !c.passStart.IsZero() && !p.Fetched.Before(c.passStart)
 }
 
 // recrawlCounters count what Recrawl did; see Stats.
@@ -217,6 +231,7 @@ func (w *worker) remember(ctx context.Context, page *pipeline.Page, rv *revisit)
 			Title:        truncateUTF8(page.Title, maxStoredTitle),
 			NoIndex:      page.NoIndex,
 			NoFollow:     page.NoFollow,
+			Changed:      page.Changed,
 		}
 		if rv.prev != nil {
 			p.Depth = min(p.Depth, rv.prev.Depth)

@@ -13,6 +13,7 @@ import (
 	"github.com/trawlhq/trawl/crawler/recrawl"
 	"github.com/trawlhq/trawl/frontier/memory"
 	"github.com/trawlhq/trawl/pipeline"
+	"github.com/trawlhq/trawl/session"
 )
 
 // versionedSite serves pages with validators and honours conditional
@@ -547,4 +548,93 @@ func TestRecrawlData(t *testing.T) {
 		t.Errorf("pass 7: %d conditional requests, want 3", n)
 	}
 	check("pass 7 (304s)", recs, true, want2)
+}
+
+// passFrontier is a memory frontier whose pass began at start
+// (frontier.PassInfo).
+type passFrontier struct {
+	*memory.Memory
+	start time.Time
+}
+
+func (f passFrontier) PassStarted(context.Context) (time.Time, error) { return f.start, nil }
+
+// TestRecrawlFetchedThisPass: a page stored earlier in the frontier's
+// current pass is leased again only after a stop lost its record, so it is
+// fetched in full, and a change that fetch found is reported again; stored
+// before the pass, it is asked for conditionally.
+func TestRecrawlFetchedThisPass(t *testing.T) {
+	vs := newVersionedSite(t)
+	vs.set("/", "/a", "/b")
+	vs.set("/a")
+	vs.set("/b")
+	store := new(recrawl.Memory)
+	u := func(p string) string { return vs.URL + p }
+	run := func(passStart time.Time) map[string]pipeline.Record {
+		t.Helper()
+		vs.reset()
+		sess, err := session.New(sessionConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sess.Close()
+		f := passFrontier{memory.New(memory.Config{}), passStart}
+		defer f.Close()
+		col := &collector{}
+		pipe, err := pipeline.New(pipeline.Config{Stages: []pipeline.Stage{col}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pipe.Close()
+		c, err := New(Config{IgnoreRobots: true, Recrawl: store, Revisit: true}, sess, f, pipe)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		if err := c.Run(ctx, u("/")); err != nil {
+			t.Fatal(err)
+		}
+		return col.byURL(t)
+	}
+	run(time.Now()) // pass 1
+	pass2 := time.Now()
+	vs.set("/b")
+	recs := run(pass2)
+	if r := recs[u("/b")]; r.Status != 200 || r.Changed == nil || !*r.Changed {
+		t.Fatalf("pass 2: /b status %d changed %v; want 200, changed", r.Status, r.Changed)
+	}
+	if p, _ := store.Load(context.Background(), u("/b")); p == nil || !p.Changed {
+		t.Fatalf("pass 2: stored /b %+v; want Changed", p)
+	}
+
+	// Pass 2 again, as a run resumed after a kill that lost its records:
+	// /b was stored in this pass, so it is fetched in full and its change
+	// reported again; / and /a (304s, not rewritten) are asked for
+	// conditionally, as the lost records were.
+	recs = run(pass2)
+	if r := recs[u("/b")]; r.Status != 200 || r.NotModified || r.Changed == nil || !*r.Changed {
+		t.Errorf("pass 2 resumed: /b status %d not_modified %v changed %v; want 200, changed", r.Status, r.NotModified, r.Changed)
+	}
+	for _, path := range []string{"/", "/a"} {
+		if r := recs[u(path)]; r.Status != 304 || !r.NotModified {
+			t.Errorf("pass 2 resumed: %s status %d not_modified %v; want 304", path, r.Status, r.NotModified)
+		}
+	}
+	vs.mu.Lock()
+	_, condB := vs.conds["/b"]
+	conds, bodies := len(vs.conds), vs.bodies["/b"]
+	vs.mu.Unlock()
+	if condB || conds != 2 || bodies != 1 {
+		t.Errorf("pass 2 resumed: /b conditional %v, %d conditional requests, /b bodies %d; want false, 2, 1", condB, conds, bodies)
+	}
+
+	// Pass 3: stored before it, so asked for conditionally; /b's change
+	// was pass 2's.
+	recs = run(time.Now())
+	for _, path := range []string{"/", "/a", "/b"} {
+		if r := recs[u(path)]; r.Status != 304 || !r.NotModified {
+			t.Errorf("pass 3: %s status %d not_modified %v; want 304", path, r.Status, r.NotModified)
+		}
+	}
 }

@@ -160,6 +160,16 @@ type PassStarter interface {
 	NewPass(ctx context.Context) (started bool, err error)
 }
 
+// PassInfo is implemented by a frontier that knows when its current pass
+// began: the first pass when the frontier was created, each later one when
+// NewPass started it. A crawler with a recrawl store tells by it a page
+// fetched earlier in this same pass, by a run that was stopped before the
+// page's lease was settled (its record may be lost). The zero time means
+// unknown (a frontier written before it kept the time).
+type PassInfo interface {
+	PassStarted(ctx context.Context) (time.Time, error)
+}
+
 // Stats is a snapshot of a frontier's size.
 type Stats struct {
 	Queued  int64 // entries waiting to be leased, including delayed retries

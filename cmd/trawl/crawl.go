@@ -65,7 +65,7 @@ func crawl(ctx context.Context, a *crawlArgs, stdout, stderr io.Writer) error {
 	if res.finished {
 		return nil
 	}
-	out, closeOut, err := res.openOutput(cfg, stdout)
+	out, closeOut, err := res.openOutput(ctx, cfg, stdout)
 	if err != nil {
 		return err
 	}
@@ -120,6 +120,11 @@ func crawl(ctx context.Context, a *crawlArgs, stdout, stderr io.Writer) error {
 		// the commit that marks their pages done.
 		ob := newOutBuffer(out)
 		defer ob.Close()
+		if res.outFile != nil {
+			if err := ob.setFile(res.outFile, res.outPath); err != nil {
+				return fmt.Errorf("--output: %w", err)
+			}
+		}
 		flushOut.set(ob)
 		out = ob
 	}

@@ -12,7 +12,7 @@ import (
 // calling the returned function, which also releases whatever else the
 // backend holds (a store, a client). The disk (--state) and Redis (--redis)
 // backends are opened here too once they exist.
-func openFrontier(ctx context.Context, cfg *Config, beforeCommit func() error) (frontier.Frontier, func() error, error) {
+func openFrontier(ctx context.Context, cfg *Config, beforeCommit func(gather func(), save func(string, []byte) error) error) (frontier.Frontier, func() error, error) {
 	if cfg.Redis != "" {
 		return openRedisFrontier(ctx, cfg)
 	}

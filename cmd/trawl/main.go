@@ -27,10 +27,11 @@ import (
 	"strings"
 )
 
-// startProfile writes a CPU profile (TRAWL_CPUPROFILE) or an execution
-// trace (TRAWL_TRACE: go tool trace shows where workers wait) of the whole
-// run to the file the variable env names, when it is set; for developers
-// measuring trawl. The returned function ends it.
+// startProfile writes a CPU profile (TRAWL_CPUPROFILE), an execution
+// trace (TRAWL_TRACE: go tool trace shows where workers wait) or the
+// allocations (TRAWL_MEMPROFILE: pprof's allocs profile, written at the
+// end) of the whole run to the file the variable env names, when it is set;
+// for developers measuring trawl. The returned function ends it.
 func startProfile(env string, start func(io.Writer) error, stop func()) func() {
 	path := os.Getenv(env)
 	if path == "" {
@@ -55,7 +56,12 @@ func startProfile(env string, start func(io.Writer) error, stop func()) func() {
 func main() {
 	stopProfile := startProfile("TRAWL_CPUPROFILE", pprof.StartCPUProfile, pprof.StopCPUProfile)
 	stopTrace := startProfile("TRAWL_TRACE", trace.Start, trace.Stop)
+	var allocs io.Writer
+	stopAllocs := startProfile("TRAWL_MEMPROFILE", func(w io.Writer) error { allocs = w; return nil }, func() {
+		_ = pprof.Lookup("allocs").WriteTo(allocs, 0)
+	})
 	err := Run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)
+	stopAllocs()
 	stopTrace()
 	stopProfile()
 	if err != nil && !errors.Is(err, errInterrupted) && !errors.Is(err, errBroken) {

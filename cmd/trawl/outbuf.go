@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"os"
 	"sync"
 	"time"
 )
@@ -12,7 +13,10 @@ import (
 // outFlushEvery, at the end, and, with --state, before every commit that
 // marks pages done (disk.Config.BeforeCommit). A record is thus in the
 // file before its page counts as done, as when each was written at once: a
-// kill loses no page, and fetches again at most those in progress. A Redis
+// kill loses no page, and fetches again at most those in progress. When the
+// records go to a file, each such commit also saves where the file ends, and
+// a resumed run cuts off what lies beyond (records of pages not marked done,
+// fetched again): then Ack need not wait for the commit (openDiskFrontier). A Redis
 // crawl settles its pages in Redis, with no commit to hook: its records
 // are written one by one, as before.
 const (
@@ -28,6 +32,13 @@ type outBuffer struct {
 	w   io.Writer
 	buf []byte
 	err error
+
+	// file, when set, is the records file under w (path is its absolute
+	// path) and end where it ends after the last write out: flushEnd
+	// reports it, also once the file is closed.
+	file *os.File
+	path string
+	end  int64
 
 	stop chan struct{}
 	done chan struct{}
@@ -112,7 +123,47 @@ func (b *outBuffer) flushLocked() error {
 		return err
 	}
 	b.buf = b.buf[:0]
+	if b.file != nil {
+		if b.end, err = b.file.Seek(0, io.SeekCurrent); err != nil {
+			b.err = err
+			return err
+		}
+	}
 	return nil
+}
+
+// setFile notes that w writes to the regular file f, at path, for
+// flushEnd.
+func (b *outBuffer) setFile(f *os.File, path string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	end, err := f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return err
+	}
+	b.file, b.path, b.end = f, path, end
+	return nil
+}
+
+// commit is a commit's write out (lateFlush): holding the lock every Write
+// takes, it calls gather (disk.Config.BeforeCommit's: the acknowledgements
+// sent so far join the commit, and their records are buffered), then
+// before (the WARC records), then writes out what is buffered, and returns
+// where the records file ends then; ok is false when the records do not
+// go to a file.
+func (b *outBuffer) commit(gather func(), before func() error) (end int64, ok bool, err error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	gather()
+	if before != nil {
+		if err := before(); err != nil {
+			return 0, false, err
+		}
+	}
+	if err := b.flushLocked(); err != nil {
+		return 0, false, err
+	}
+	return b.end, b.file != nil, nil
 }
 
 // Close stops the periodic flushes and writes out what is buffered; it
@@ -148,17 +199,27 @@ func (l *lateFlush) setArchive(a *archive) {
 	l.mu.Unlock()
 }
 
-func (l *lateFlush) flush() error {
+// flush is the disk.Config.BeforeCommit: it writes out the WARC records
+// and the records buffered, for the acknowledgements the commit gathers,
+// and saves where the records file ends (when there is one) in the commit.
+func (l *lateFlush) flush(gather func(), save func(string, []byte) error) error {
 	l.mu.Lock()
 	b, a := l.out, l.arc
 	l.mu.Unlock()
+	var arcCommit func() error
 	if a != nil {
-		if err := a.commit(); err != nil {
-			return err
-		}
+		arcCommit = a.commit
 	}
 	if b == nil {
+		gather()
+		if arcCommit != nil {
+			return arcCommit()
+		}
 		return nil
 	}
-	return b.Flush()
+	end, ok, err := b.commit(gather, arcCommit)
+	if err != nil || !ok {
+		return err
+	}
+	return saveOutputEnd(save, b.path, end)
 }

@@ -41,7 +41,8 @@ const (
 	flagNoCache = 1 << iota
 	flagNoIndex
 	flagNoFollow
-	flagData // version 3: DataVersion and Data follow the links
+	flagData    // version 3: DataVersion and Data follow the links
+	flagChanged // Page.Changed (readers before it ignore the bit)
 )
 
 // Flags of a link (version 3): the low bits say what follows the URL, the
@@ -118,6 +119,9 @@ func (p *Page) AppendBinary(b []byte) ([]byte, error) {
 	}
 	if len(p.Data) > 0 || p.DataVersion != "" {
 		flags |= flagData
+	}
+	if p.Changed {
+		flags |= flagChanged
 	}
 	b = append(b, flags)
 	b = binary.BigEndian.AppendUint64(b, p.Digest)
@@ -204,6 +208,7 @@ func (p *Page) UnmarshalBinary(data []byte) error {
 	p.NoCache = flags&flagNoCache != 0
 	p.NoIndex = flags&flagNoIndex != 0
 	p.NoFollow = flags&flagNoFollow != 0
+	p.Changed = flags&flagChanged != 0
 	p.Digest = d.uint64()
 	p.ContentType = d.string()
 	p.Title = d.string()

@@ -88,7 +88,7 @@ func FuzzUnmarshalPage(f *testing.F) {
 			URL: url, Depth: depth, Fetched: tm, Status: int(uint16(depth)),
 			ETag: s, LastModified: strings.ToUpper(s), FreshUntil: tm.Add(time.Duration(nsec) * time.Hour),
 			NoCache: depth%2 == 0, Digest: uint64(sec) ^ uint64(nsec)<<7, ContentType: s + "/html",
-			Title: links, NoIndex: depth%3 == 0, NoFollow: depth%5 == 0, Links: ls,
+			Title: links, NoIndex: depth%3 == 0, NoFollow: depth%5 == 0, Changed: depth%7 == 0, Links: ls,
 			Lastmod: time.Unix(-sec, 0).UTC(), LastmodSeen: tm.Truncate(time.Second),
 		}
 		if depth%7 == 0 {

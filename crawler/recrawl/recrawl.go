@@ -95,6 +95,11 @@ type Page struct {
 	// (crawler.Config.DataVersion). Nil and "" when there was none.
 	Data        map[string][]string
 	DataVersion string
+	// Changed is set when the full response stored had a new body: its
+	// digest differed from the page stored before it. A run of the same
+	// pass that fetches the page again (its record lost to a kill) reports
+	// the change again from it.
+	Changed bool
 }
 
 // Digest returns the digest of a body, as Page.Digest holds it.

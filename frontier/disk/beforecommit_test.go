@@ -27,7 +27,7 @@ func TestBeforeCommit(t *testing.T) {
 		flushed  = map[string]bool{}
 		calls    atomic.Int64
 	)
-	d, err := disk.Open(t.TempDir(), disk.Config{NoSync: true, BeforeCommit: func() error {
+	d, err := disk.Open(t.TempDir(), disk.Config{NoSync: true, BeforeCommit: func(func(), func(string, []byte) error) error {
 		calls.Add(1)
 		mu.Lock()
 		defer mu.Unlock()
@@ -81,7 +81,7 @@ func TestBeforeCommitError(t *testing.T) {
 	defer cancel()
 	dir := t.TempDir()
 	boom := errors.New("write pages.jsonl: no space left on device")
-	d, err := disk.Open(dir, disk.Config{NoSync: true, BeforeCommit: func() error { return boom }})
+	d, err := disk.Open(dir, disk.Config{NoSync: true, BeforeCommit: func(func(), func(string, []byte) error) error { return boom }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -122,7 +122,10 @@ type Config struct {
 	// CommitInterval is how long the committer keeps gathering operations
 	// into a batch after the first one arrives. Zero means no wait: a batch
 	// is whatever queued up while the previous one was committing (natural
-	// group commit), which gives the lowest latency.
+	// group commit), which gives the lowest latency. With an AckWindow a
+	// long interval is cheap: a caller that waits for a commit (an Ack
+	// beyond the window, Retry, SaveState, Sync, NewPass) ends the
+	// gathering at once, as does a Next that waits for pushed entries.
 	CommitInterval time.Duration
 	// MaxBatch is the most operations in one commit, counting each pushed
 	// entry as one (a longer Push is committed in several parts). Zero
@@ -140,7 +143,8 @@ type Config struct {
 	// kill at most the leases outstanding then are delivered again. A
 	// window of n lets Ack return before the commit (workers do not wait
 	// for the disk) at the price of up to n more URLs delivered again after
-	// a kill.
+	// a kill; with BeforeCommit saving where the caller's output ends, the
+	// caller can cut the output of those back at the next Open.
 	AckWindow int
 	// SeenCache is the number of fingerprints kept in RAM (8 bytes each) to
 	// answer Push for URLs seen before without a lookup in the store. Zero
@@ -157,9 +161,21 @@ type Config struct {
 	// with no lock of the Disk held: it must not call the Disk). A
 	// caller that buffers what it writes for a lease before acknowledging
 	// it (records of pages) writes the buffer out there, so that nothing
-	// it wrote is lost once the lease is settled for good. An error fails
-	// the commit, and the Disk, as a failed write of the store does.
-	BeforeCommit func() error
+	// it wrote is lost once the lease is settled for good.
+	//
+	// gather, which the hook may call once, adds to the commit the
+	// operations sent since its batch was gathered. A hook that calls it
+	// holding the lock its callers take to write, and writes its buffer
+	// out after, makes what it writes out line up with the commit: every
+	// acknowledgement in the commit has its output written out, and of the
+	// output written out, at most that of one lease per caller (whose Ack
+	// came after gather) lacks a committed acknowledgement. save stores a
+	// value in the state area (LoadState) in the same transaction: where
+	// the output written out ends, say, so that after a kill the caller can
+	// cut off the output of leases whose acknowledgement was not committed
+	// (AckWindow's). An error fails the commit, and the Disk, as a failed
+	// write of the store does.
+	BeforeCommit func(gather func(), save func(key string, value []byte) error) error
 	// TrimEvery bounds the store's pages kept in the resident set: once
 	// the process's resident file pages have grown by more than this many
 	// bytes (a budget shared with a crawler/recrawl/disk store of the same
@@ -179,6 +195,8 @@ type Disk struct {
 	policy frontier.HostPolicy
 
 	ops       chan *op
+	carry     *op           // the committer's: a NewPass read while a commit took in late ops
+	hurry     chan struct{} // a caller waits for a commit: stop gathering (see CommitInterval)
 	quit      chan struct{} // closed by Close: the committer drains and returns
 	committed chan struct{} // closed when the committer has returned
 	closeOnce sync.Once
@@ -192,27 +210,28 @@ type Disk struct {
 
 	merge merger // the committer's own
 
-	mu        sync.Mutex
-	closed    bool
-	failed    error // sticky: a commit failed; every later call returns it
-	hosts     map[string]*host
-	sched     schedule.Schedule[*host] // hosts with a queued entry and a free slot
-	leases    map[uint64]*lease        // by sequence number
-	leaseGen  uint64                   // leases handed out by this Disk
-	queued    int64                    // entries on host queues not leased
-	pendingN  int64                    // entries pushed, not yet committed
-	unacked   int                      // acknowledgements returned, not yet committed (AckWindow)
-	ackQueued int64                    // acknowledgements released, not yet committed (any AckWindow)
-	pushWait  []pushWait               // uncommitted pushes to unscheduled hosts, oldest first
-	delayed   int64                    // entries waiting for a retry time
-	leased    int64                    // outstanding leases, including ones being settled
-	seen      int64
-	acked     int64     // acknowledgements in this pass, over all runs
-	nextDue   time.Time // earliest retry time; zero when none
-	promoting bool      // a promote op is in flight
-	wake      chan struct{}
-	resumed   bool
-	bg        sync.WaitGroup // promote goroutines; Close waits for them
+	mu          sync.Mutex
+	closed      bool
+	failed      error // sticky: a commit failed; every later call returns it
+	hosts       map[string]*host
+	sched       schedule.Schedule[*host] // hosts with a queued entry and a free slot
+	leases      map[uint64]*lease        // by sequence number
+	leaseGen    uint64                   // leases handed out by this Disk
+	queued      int64                    // entries on host queues not leased
+	pendingN    int64                    // entries pushed, not yet committed
+	unacked     int                      // acknowledgements returned, not yet committed (AckWindow)
+	ackQueued   int64                    // acknowledgements released, not yet committed (any AckWindow)
+	pushWait    []pushWait               // uncommitted pushes to unscheduled hosts, oldest first
+	delayed     int64                    // entries waiting for a retry time
+	leased      int64                    // outstanding leases, including ones being settled
+	seen        int64
+	acked       int64     // acknowledgements in this pass, over all runs
+	passStarted time.Time // when the current pass began; zero if unknown
+	nextDue     time.Time // earliest retry time; zero when none
+	promoting   bool      // a promote op is in flight
+	wake        chan struct{}
+	resumed     bool
+	bg          sync.WaitGroup // promote goroutines; Close waits for them
 
 	testHookPromote func() // called by a promote goroutine as it starts; tests only
 
@@ -269,6 +288,7 @@ var (
 	_ frontier.Frontier    = (*Disk)(nil)
 	_ frontier.HostPauser  = (*Disk)(nil)
 	_ frontier.PassStarter = (*Disk)(nil)
+	_ frontier.PassInfo    = (*Disk)(nil)
 )
 
 // Open opens the state directory dir, creating it (and a fresh store) when it
@@ -313,6 +333,7 @@ func Open(dir string, cfg Config) (*Disk, error) {
 		db:        db,
 		policy:    cfg.Policy,
 		ops:       make(chan *op, 1024),
+		hurry:     make(chan struct{}, 1),
 		quit:      make(chan struct{}),
 		committed: make(chan struct{}),
 		hosts:     make(map[string]*host),
@@ -632,6 +653,11 @@ func (d *Disk) Next(ctx context.Context) (*frontier.Lease, error) {
 			return nil, frontier.ErrDone
 		}
 		wake := d.wake
+		if d.pendingN > 0 {
+			// Entries pushed but not committed may be what this Next
+			// waits for.
+			d.hurryCommit()
+		}
 		var until time.Time
 		if top != nil {
 			until = time.Unix(0, readyAt)
@@ -819,6 +845,18 @@ func (d *Disk) NewPass(ctx context.Context) (bool, error) {
 	return o.started, nil
 }
 
+// PassStarted implements frontier.PassInfo: when the store was created,
+// or when NewPass last started a pass. It is zero for a store written by a
+// trawl that did not keep the time, until its next pass.
+func (d *Disk) PassStarted(ctx context.Context) (time.Time, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return time.Time{}, frontier.ErrClosed
+	}
+	return d.passStarted, nil
+}
+
 // Stats returns the frontier's size.
 func (d *Disk) Stats(ctx context.Context) (frontier.Stats, error) {
 	d.mu.Lock()
@@ -912,7 +950,20 @@ func (d *Disk) submit(ctx context.Context, o *op) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	if d.cfg.AckWindow > 0 {
+		// Acknowledgements do not wait, so the committer gathers long:
+		// this caller does wait.
+		d.hurryCommit()
+	}
 	return groupcommit.Wait(ctx, o.done, d.committed, frontier.ErrClosed)
+}
+
+// hurryCommit ends the committer's gathering of the current batch.
+func (d *Disk) hurryCommit() {
+	select {
+	case d.hurry <- struct{}{}:
+	default:
+	}
 }
 
 // broadcast wakes every blocked Next. Called with d.mu held.

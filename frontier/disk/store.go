@@ -47,6 +47,7 @@ var (
 	keySeq    = []byte("seq")
 	keySeen   = []byte("seen")
 	keyAcked  = []byte("acked")
+	keyPass   = []byte("pass-started") // UnixNano when the current pass began
 
 	magic = []byte("trawl-frontier")
 
@@ -84,6 +85,7 @@ func (d *Disk) update(fn func(*bolt.Tx) error) (err error) {
 // load checks the store's identity and version, initialises a fresh one and
 // rebuilds the in-RAM schedule. It returns the last sequence number.
 func (d *Disk) load(existed bool) (uint64, error) {
+	now := d.now()
 	fresh := false
 	var format uint32
 	err := d.view(func(tx *bolt.Tx) error {
@@ -144,11 +146,15 @@ func (d *Disk) load(existed bool) (uint64, error) {
 			if err := meta.Put(keySeq, u64(0)); err != nil {
 				return err
 			}
+			if err := meta.Put(keyPass, u64(uint64(now.UnixNano()))); err != nil {
+				return err
+			}
 			return meta.Put(keySeen, u64(0))
 		})
 		if err != nil {
 			return 0, fmt.Errorf("frontier/disk: initialise %s: %w", d.dir, err)
 		}
+		d.passStarted = now
 		return 0, nil
 	}
 
@@ -167,7 +173,6 @@ func (d *Disk) load(existed bool) (uint64, error) {
 	}
 
 	var seq uint64
-	now := d.now()
 	err = d.view(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		sv, nv := meta.Get(keySeq), meta.Get(keySeen)
@@ -181,6 +186,9 @@ func (d *Disk) load(existed bool) (uint64, error) {
 				return fmt.Errorf("%w: %s: acknowledgement counter", ErrCorrupt, d.dir)
 			}
 			d.acked = int64(binary.BigEndian.Uint64(av))
+		}
+		if pv := meta.Get(keyPass); len(pv) == 8 {
+			d.passStarted = time.Unix(0, int64(binary.BigEndian.Uint64(pv)))
 		}
 		err := tx.Bucket(bucketHosts).ForEach(func(k, v []byte) error {
 			q, n := binary.Uvarint(v)
@@ -388,23 +396,26 @@ func (d *Disk) commitLoop(seq uint64) {
 	defer close(d.committed)
 	batch := make([]*op, 0, d.cfg.MaxBatch)
 	for {
-		var first *op
-		select {
-		case first = <-d.ops:
-		case <-d.quit:
-			d.drain(batch, seq)
-			return
-		default:
-			// Idle: merge the seen log meanwhile, or wait.
-			if d.mergePending() {
-				d.mergeStep()
-				continue
-			}
+		first := d.carry
+		d.carry = nil
+		if first == nil {
 			select {
 			case first = <-d.ops:
 			case <-d.quit:
 				d.drain(batch, seq)
 				return
+			default:
+				// Idle: merge the seen log meanwhile, or wait.
+				if d.mergePending() {
+					d.mergeStep()
+					continue
+				}
+				select {
+				case first = <-d.ops:
+				case <-d.quit:
+					d.drain(batch, seq)
+					return
+				}
 			}
 		}
 		batch = append(batch[:0], first)
@@ -433,6 +444,8 @@ func (d *Disk) commitLoop(seq uint64) {
 				weight += o.weight()
 			case <-deadline:
 				break gather
+			case <-d.hurry:
+				break gather
 			case <-d.quit:
 				break gather
 			}
@@ -455,20 +468,26 @@ func (d *Disk) commitLoop(seq uint64) {
 // seen log.
 func (d *Disk) drain(batch []*op, seq uint64) {
 	for {
+		if d.carry != nil {
+			batch = append(batch, d.carry)
+			d.carry = nil
+		}
 		select {
 		case o := <-d.ops:
 			batch = append(batch, o)
-			if len(batch) == d.cfg.MaxBatch {
+			if len(batch) >= d.cfg.MaxBatch {
 				seq = d.commitOps(batch, seq)
 				batch = batch[:0]
 			}
 			continue
 		default:
 		}
-		break
-	}
-	if len(batch) > 0 {
-		d.commitOps(batch, seq)
+		if len(batch) == 0 {
+			return
+		}
+		// A commit may take in late ops, or carry a NewPass: look again.
+		seq = d.commitOps(batch, seq)
+		batch = batch[:0]
 	}
 }
 
@@ -521,6 +540,7 @@ func (d *Disk) newPass(o *op) {
 		o.done <- err
 		return
 	}
+	started := d.now()
 	err = d.update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bucketSeen, bucketLog} {
 			if err := tx.DeleteBucket(b); err != nil {
@@ -532,6 +552,9 @@ func (d *Disk) newPass(o *op) {
 		}
 		meta := tx.Bucket(bucketMeta)
 		if err := meta.Delete(keyAcked); err != nil {
+			return err
+		}
+		if err := meta.Put(keyPass, u64(uint64(started.UnixNano()))); err != nil {
 			return err
 		}
 		return meta.Put(keySeen, u64(0))
@@ -546,6 +569,7 @@ func (d *Disk) newPass(o *op) {
 	d.merge = merger{}
 	d.mu.Lock()
 	d.seen, d.acked = 0, 0
+	d.passStarted = started
 	d.mu.Unlock()
 	o.started = true
 	o.done <- nil
@@ -567,7 +591,8 @@ func (d *Disk) commit(batch []*op, seq uint64) uint64 {
 	}
 	newSeq := seq
 	err := d.update(func(tx *bolt.Tx) error {
-		if err := d.beforeCommit(batch); err != nil {
+		var err error
+		if batch, err = d.beforeCommit(tx, batch); err != nil {
 			return err
 		}
 		newSeq = seq
@@ -801,16 +826,49 @@ func (d *Disk) commit(batch []*op, seq uint64) uint64 {
 }
 
 // beforeCommit calls Config.BeforeCommit for a batch that acknowledges
-// leases. It runs inside the commit's transaction, so that an error rolls
-// the commit back.
-func (d *Disk) beforeCommit(batch []*op) error {
+// leases, and returns the batch with the ops its gather took in. It runs
+// inside the commit's transaction, so that an error rolls the commit back.
+//
+// gather is what lines the hook's output up with the commit: a caller
+// writes its output for a lease before it sends the Ack, so when the hook
+// calls gather under the lock that orders its writes and writes its buffer
+// out after, every Ack taken in has its output written out, and what is
+// written out belongs to leases whose Ack is in the batch or was not yet
+// sent — at most one per caller, whose next output waits for the lock.
+// Only the committer receives from d.ops, so the len(d.ops) queued ones
+// are there to take; they are few (pushes wait once maxPendingBatches are
+// pending; acks beyond AckWindow wait), and a NewPass among them is carried
+// to the next batch, as it needs a commit of its own.
+func (d *Disk) beforeCommit(tx *bolt.Tx, batch []*op) ([]*op, error) {
 	if d.cfg.BeforeCommit == nil || !slices.ContainsFunc(batch, func(o *op) bool { return o.kind == opAck }) {
-		return nil
+		return batch, nil
 	}
-	if err := d.cfg.BeforeCommit(); err != nil {
-		return fmt.Errorf("before commit: %w", err)
+	gathered := false
+	gather := func() {
+		if gathered {
+			return
+		}
+		gathered = true
+		for n := len(d.ops); n > 0 && d.carry == nil; n-- {
+			o := <-d.ops
+			if o.kind == opNewPass {
+				d.carry = o
+				break
+			}
+			batch = append(batch, o)
+		}
 	}
-	return nil
+	state := tx.Bucket(bucketState)
+	save := func(key string, value []byte) error {
+		if key == "" {
+			return errors.New("frontier/disk: empty state key")
+		}
+		return state.Put([]byte(key), append([]byte(nil), value...))
+	}
+	if err := d.cfg.BeforeCommit(gather, save); err != nil {
+		return batch, fmt.Errorf("before commit: %w", err)
+	}
+	return batch, nil
 }
 
 // promote moves the retries that are due to the end of their hosts'

@@ -112,3 +112,12 @@ func (f *Frontier) Pass(ctx context.Context) (n int64, started time.Time, err er
 	})
 	return n, started, err
 }
+
+// PassStarted implements frontier.PassInfo: when the current pass began
+// (Pass), zero for the crawl's first pass.
+func (f *Frontier) PassStarted(ctx context.Context) (time.Time, error) {
+	_, started, err := f.Pass(ctx)
+	return started, err
+}
+
+var _ frontier.PassInfo = (*Frontier)(nil)

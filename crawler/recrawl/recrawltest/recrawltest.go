@@ -52,6 +52,7 @@ func Sample(u string, i int) *recrawl.Page {
 		Title:        fmt.Sprintf("Page %d – ü", i),
 		NoIndex:      i%3 == 0,
 		NoFollow:     i%5 == 0,
+		Changed:      i%2 == 0,
 		Links: []recrawl.Link{
 			{URL: u + "/a", Tag: "a", Attr: "href", Text: fmt.Sprintf("Link %d – ü", i)},
 			{URL: u + "/ab", NoFollow: true, Tag: "a", Attr: "href", Rel: "nofollow noopener"},

@@ -5,8 +5,8 @@
 // runs both passes with -c goroutines on one shared Transport, and prints
 // one line per pass on stdout:
 //
-//	raw full: 20001 requests in 1.52s (200: 20001)
-//	raw conditional: 20001 requests in 0.97s (304: 20001)
+//	raw full: 20001 requests in 1.52s (200: 20001), cpu 1.31s
+//	raw conditional: 20001 requests in 0.97s (304: 20001), cpu 0.80s
 //
 // The full pass learns each URL's ETag and Last-Modified; the conditional
 // pass sends them back. Only loopback URLs are fetched.
@@ -26,6 +26,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -58,7 +59,7 @@ func run(args []string) error {
 	for _, cond := range []bool{false, true} {
 		var mu sync.Mutex
 		codes := map[int]int{}
-		start := time.Now()
+		start, cpu0 := time.Now(), cpuTime()
 		err := each(len(urls), *c, func(i int) error {
 			req, err := http.NewRequest(http.MethodGet, urls[i], nil)
 			if err != nil {
@@ -96,9 +97,19 @@ func run(args []string) error {
 		if cond {
 			name = "conditional"
 		}
-		fmt.Printf("raw %s: %d requests in %.2fs (%s)\n", name, len(urls), time.Since(start).Seconds(), statuses(codes))
+		fmt.Printf("raw %s: %d requests in %.2fs (%s), cpu %.2fs\n", name, len(urls), time.Since(start).Seconds(), statuses(codes), (cpuTime() - cpu0).Seconds())
 	}
 	return nil
+}
+
+// cpuTime is the process's user and system CPU time so far, to set the
+// crawler's CPU against the bare client's.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // readURLs returns the "url" of each record of a JSONL file, refusing any
