@@ -465,10 +465,10 @@ const stateCommitInterval = 200 * time.Microsecond
 // wait for their commit: up to stateAckWindow may be uncommitted, and a
 // commit gathers for stateLazyCommitInterval (a caller that does wait, or
 // a worker waiting for links pushed, ends the gathering; see
-// disk.Config.CommitInterval). Measured on the recrawl bench's site
-// (20,000 pages, 16 workers), four rounds interleaved with 200 us and no
-// window: first pass 3.4-4.0 s against 3.7-4.4 s, recrawl pass of 304s
-// 1.5-1.9 s against 1.8-2.3 s; 232 commits a recrawl pass against 2,866.
+// disk.Config.CommitInterval). frontier/disk/bench_crawl.sh (20,000 pages,
+// 16 workers, records to a file), 2026-11-29 16:41, three rounds each:
+// --state at 93% of the memory frontier's speed against 85% before,
+// --state --state-sync 5.2-5.8 s against 7.6-9.1 s.
 const (
 	stateAckWindow          = 256
 	stateLazyCommitInterval = 5 * time.Millisecond

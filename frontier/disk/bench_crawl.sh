@@ -2,8 +2,9 @@
 # Crawl throughput of the in-memory frontier against --state (and
 # --state --state-sync), interleaved round by round against one sitegen of
 # the shared bench, so that the machine's load hits every variant alike.
-# Prints one line per run: wall time and the server's /__stats. Loopback
-# only.
+# Prints one line per run: wall time and the server's /__stats. Records
+# go to a file, as a resumable crawl's do (with --state, a worker then need
+# not wait for each commit; see cmd/trawl/state.go). Loopback only.
 #
 #   frontier/disk/bench_crawl.sh
 #
@@ -31,11 +32,11 @@ echo "site $BASE PAGES=$PAGES LATENCY=$LATENCY C=$C rounds=$ROUNDS" >&2
 run() { # name round flags...
 	local name=$1 r=$2
 	shift 2
-	rm -rf "$WORK/state"
+	rm -rf "$WORK/state" "$WORK/pages.jsonl"
 	curl -s -XPOST "$BASE/__reset" >/dev/null
 	local start end rc=0
 	start=$(date +%s.%N)
-	(cd "$WORK" && ./trawl crawl "$BASE/" --quiet --workers "$C" --per-host "$C" --ignore-robots -o /dev/null "$@") || rc=$?
+	(cd "$WORK" && ./trawl crawl "$BASE/" --quiet --workers "$C" --per-host "$C" --ignore-robots -o pages.jsonl "$@") || rc=$?
 	end=$(date +%s.%N)
 	printf "%s\tround=%d\trc=%d\twall=%.2f\t%s\n" "$name" "$r" "$rc" \
 		"$(echo "$end - $start" | bc)" "$(curl -s "$BASE/__stats")"
