@@ -259,3 +259,52 @@ func TestNewPassKill(t *testing.T) {
 	}
 	t.Logf("%d passes started over 12 kills", passes)
 }
+
+// TestPassStarted: the first pass began when the store was created, a new
+// one when NewPass started it; both survive a reopen.
+func TestPassStarted(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	clock := time.Unix(1_800_000_000, 5)
+	cfg := disk.Config{NoSync: true, Now: func() time.Time { return clock }}
+	d, err := disk.Open(dir, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	created := clock
+	clock = clock.Add(time.Hour)
+	if got, err := d.PassStarted(ctx); err != nil || !got.Equal(created) {
+		t.Fatalf("PassStarted = %v, %v; want the creation %v", got, err, created)
+	}
+	if _, err := d.Push(ctx, frontier.Entry{URL: "http://a.test/"}); err != nil {
+		t.Fatal(err)
+	}
+	l, err := d.Next(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Ack(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	if d, err = disk.Open(dir, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := d.PassStarted(ctx); !got.Equal(created) {
+		t.Fatalf("after reopening: PassStarted = %v; want %v", got, created)
+	}
+	if ok, err := d.NewPass(ctx); !ok || err != nil {
+		t.Fatalf("NewPass = %v, %v", ok, err)
+	}
+	if got, _ := d.PassStarted(ctx); !got.Equal(clock) {
+		t.Fatalf("after NewPass: PassStarted = %v; want %v", got, clock)
+	}
+	d.Close()
+	if d, err = disk.Open(dir, cfg); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if got, _ := d.PassStarted(ctx); !got.Equal(clock) {
+		t.Fatalf("after reopening: PassStarted = %v; want the new pass's %v", got, clock)
+	}
+}

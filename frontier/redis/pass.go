@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -114,10 +115,37 @@ func (f *Frontier) Pass(ctx context.Context) (n int64, started time.Time, err er
 }
 
 // PassStarted implements frontier.PassInfo: when the current pass began
-// (Pass), zero for the crawl's first pass.
+// (Pass). The crawl's first pass has no start in Pass: the first call
+// records one (the caller's clock, Config.Now or the local one; later
+// calls, from any process, read it), so it is no later than the first run
+// that asks, which is when the first pass's pages begin to be stored.
 func (f *Frontier) PassStarted(ctx context.Context) (time.Time, error) {
-	_, started, err := f.Pass(ctx)
-	return started, err
+	n, started, err := f.Pass(ctx)
+	if err != nil || n > 0 {
+		return started, err
+	}
+	now := time.Now()
+	if f.cfg.Now != nil {
+		now = f.cfg.Now()
+	}
+	var first time.Time
+	_, err = f.do(ctx, "pass", func(ctx context.Context) error {
+		key := f.prefix + "pass"
+		if err := f.client.HSetNX(ctx, key, "first", now.UnixMilli()).Err(); err != nil {
+			return err
+		}
+		s, err := f.client.HGet(ctx, key, "first").Result()
+		if err != nil {
+			return err
+		}
+		ms, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return fmt.Errorf("first pass start %q: %w", s, err)
+		}
+		first = time.UnixMilli(ms)
+		return nil
+	})
+	return first, err
 }
 
 var _ frontier.PassInfo = (*Frontier)(nil)

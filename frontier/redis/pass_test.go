@@ -439,3 +439,29 @@ func redisCPU(ctx context.Context, b *testing.B, c goredis.UniversalClient) time
 	}
 	return time.Duration(total * float64(time.Second))
 }
+
+// TestPassStarted: the first pass's start is recorded by the first call and
+// read by later ones, from any process; a new pass's is when it started.
+func TestPassStarted(t *testing.T) {
+	name := redistest.Name(t)
+	clock := time.UnixMilli(1_800_000_000_000)
+	f := open(t, Config{Name: name, Now: func() time.Time { return clock }})
+	other := open(t, Config{Name: name, Now: func() time.Time { return clock.Add(time.Hour) }})
+	ctx := ctxT(t, 20*time.Second)
+	first, err := f.PassStarted(ctx)
+	if err != nil || !first.Equal(clock) {
+		t.Fatalf("PassStarted = %v, %v; want %v (recorded by the first call)", first, err, clock)
+	}
+	if got, err := other.PassStarted(ctx); err != nil || !got.Equal(clock) {
+		t.Fatalf("PassStarted from another process = %v, %v; want the recorded %v", got, err, clock)
+	}
+	if _, err := f.Push(ctx, urls("a.test", 2)...); err != nil {
+		t.Fatal(err)
+	}
+	drain(ctx, t, f)
+	clock = clock.Add(time.Minute)
+	mustNewPass(ctx, t, f, true, "finished crawl")
+	if got, err := other.PassStarted(ctx); err != nil || !got.Equal(clock) {
+		t.Fatalf("PassStarted after NewPass = %v, %v; want %v", got, err, clock)
+	}
+}
