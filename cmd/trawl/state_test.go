@@ -2,9 +2,15 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/trawlhq/trawl/frontier"
+	"github.com/trawlhq/trawl/frontier/disk"
 )
 
 func TestRepairTail(t *testing.T) {
@@ -56,5 +62,90 @@ func TestSkipHeader(t *testing.T) {
 	}
 	if got := buf.String(); got != "http://a/,A\nhttp://b/,B\n" {
 		t.Errorf("wrote %q; want the records without the header", got)
+	}
+}
+
+// TestOutputCutBack: lateFlush saves where the records file ends in each
+// commit that marks pages done; a resumed run cuts the file back there
+// (the records of pages not marked done are fetched again), keeps a file
+// the note is not about, and a fresh run notes an empty file.
+func TestOutputCutBack(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	out := filepath.Join(dir, "pages.jsonl")
+	cfg := &Config{State: filepath.Join(dir, "state"), Output: out}
+	flush := &lateFlush{}
+	fr, closeFr, err := openDiskFrontier(cfg, flush.flush)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := fr.(*disk.Disk)
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	r := &resume{d: d, logger: logger}
+	w, closeOut, err := r.openOutput(ctx, cfg, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ob := newOutBuffer(w)
+	if err := ob.setFile(r.outFile, r.outPath); err != nil {
+		t.Fatal(err)
+	}
+	flush.set(ob)
+	if _, err := d.Push(ctx, frontier.Entry{URL: "http://a.test/1"}, frontier.Entry{URL: "http://a.test/2"}); err != nil {
+		t.Fatal(err)
+	}
+	// Page 1: record, then Ack (its commit writes the record out and
+	// notes the end); page 2: its record written out early (a full
+	// buffer), and the run stops before its Ack.
+	l, err := d.Next(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(ob, `{"url":"`+l.URL+`"}`+"\n")
+	if err := d.Ack(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(ob, `{"url":"http://a.test/2"}`+"\n")
+	if err := ob.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	closeOut()
+	closeFr()
+	b, _ := os.ReadFile(out)
+	if n := bytes.Count(b, []byte("\n")); n != 2 {
+		t.Fatalf("file holds %d records before the resume, want 2:\n%s", n, b)
+	}
+
+	fr, closeFr, err = openDiskFrontier(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeFr()
+	r = &resume{d: fr.(*disk.Disk), resumed: true, logger: logger}
+	_, closeOut, err = r.openOutput(ctx, cfg, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closeOut()
+	b, _ = os.ReadFile(out)
+	if string(b) != `{"url":"http://a.test/1"}`+"\n" {
+		t.Fatalf("after the resume the file holds %q; want page 1's record alone", b)
+	}
+
+	// A note about another file leaves this one alone.
+	other := &Config{State: cfg.State, Output: filepath.Join(dir, "other.jsonl")}
+	if err := os.WriteFile(other.Output, []byte("{}\n{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, closeOut, err = r.openOutput(ctx, other, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closeOut()
+	if b, _ := os.ReadFile(other.Output); string(b) != "{}\n{}\n" {
+		t.Errorf("another file was cut to %q", b)
 	}
 }
