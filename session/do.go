@@ -47,7 +47,12 @@ func parseURL(raw string) (*url.URL, error) {
 func origin(u *url.URL) string {
 	port := u.Port()
 	if port == "" {
-		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+		switch u.Scheme {
+		case "http":
+			port = "80"
+		case "https":
+			port = "443"
+		}
 	}
 	return u.Scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
 }
@@ -126,23 +131,38 @@ func (s *Session) do(ctx context.Context, req *Request) (*Response, error) {
 }
 
 // baseHeader merges the defaults, the request's headers and the automatic ones.
+//
+// The values share one allocation, as in http.Header.Clone: each key's
+// slice is capped at its length, so appending to one copies it.
 func (s *Session) baseHeader(reqH http.Header) http.Header {
+	n := 2
+	for _, v := range s.header {
+		n += len(v)
+	}
+	for _, v := range reqH {
+		n += len(v)
+	}
+	vals := make([]string, 0, n)
+	own := func(v []string) []string {
+		vals = append(vals, v...)
+		return vals[len(vals)-len(v) : len(vals) : len(vals)]
+	}
 	h := make(http.Header, len(s.header)+len(reqH)+2)
 	for k, v := range s.header {
-		h[k] = append([]string(nil), v...)
+		h[k] = own(v)
 	}
 	for k, v := range reqH {
-		h[http.CanonicalHeaderKey(k)] = append([]string(nil), v...)
+		h[http.CanonicalHeaderKey(k)] = own(v)
 	}
 	if _, ok := h["User-Agent"]; !ok {
 		if s.skipUA {
-			h["User-Agent"] = []string{""} // an empty value makes net/http send none
+			h["User-Agent"] = own([]string{""}) // an empty value makes net/http send none
 		} else {
-			h.Set("User-Agent", s.userAgent)
+			h["User-Agent"] = own([]string{s.userAgent})
 		}
 	}
 	if _, ok := h["Accept-Encoding"]; !ok && s.decode && !s.skipAE {
-		h.Set("Accept-Encoding", acceptEncoding)
+		h["Accept-Encoding"] = own([]string{acceptEncoding})
 	}
 	return h
 }
@@ -156,7 +176,7 @@ func (s *Session) follow(ctx context.Context, method string, u *url.URL, header 
 	var via []*url.URL
 	cur := u
 	for {
-		if sendAuth && origin(cur) != first {
+		if sendAuth && cur != u && origin(cur) != first {
 			sendAuth = false
 			header.Del("Authorization")
 			header.Del("Cookie")
@@ -216,7 +236,8 @@ func (s *Session) hop(ctx context.Context, method string, u *url.URL, header htt
 		h.readWD = newWatchdog(to.SockRead, func() { cancel(&TimeoutError{Which: "sock read", After: to.SockRead}) })
 		defer h.readWD.stop()
 	}
-	release, err := s.conn.acquire(ctx, origin(u), s.traces)
+	org := origin(u)
+	release, err := s.conn.acquire(ctx, org, s.traces)
 	if err != nil {
 		return nil, nil, fail(ctx, "send", us, err)
 	}
@@ -224,14 +245,14 @@ func (s *Session) hop(ctx context.Context, method string, u *url.URL, header htt
 
 	h.gotConn = func() {}
 	if s.conn.cfg.Version == HTTP2 && u.Scheme == "https" {
-		done, err := s.conn.h2Gate(ctx, origin(u))
+		done, err := s.conn.h2Gate(ctx, org)
 		if err != nil {
 			return nil, nil, fail(ctx, "send", us, err)
 		}
 		h.gotConn = done
 		defer done()
 	}
-	hreq := s.newHTTPRequest(ctx, h, method, u, header, body, sendAuth, to)
+	hreq := s.newHTTPRequest(ctx, h, method, u, org, header, body, sendAuth, to)
 	resp, err := s.rt.RoundTrip(hreq)
 	h.connWD.stop()
 	h.gotConn()
@@ -292,7 +313,7 @@ func (s *Session) hop(ctx context.Context, method string, u *url.URL, header htt
 	return out, nil, nil
 }
 
-func (s *Session) newHTTPRequest(ctx context.Context, h *hop, method string, u *url.URL, header http.Header,
+func (s *Session) newHTTPRequest(ctx context.Context, h *hop, method string, u *url.URL, org string, header http.Header,
 	body []byte, sendAuth bool, to Timeouts) *http.Request {
 	hdr := header.Clone()
 	if sendAuth && s.auth != nil && hdr.Get("Authorization") == "" {
@@ -301,14 +322,19 @@ func (s *Session) newHTTPRequest(ctx context.Context, h *hop, method string, u *
 	}
 	if s.jar != nil {
 		var parts []string
-		seen := map[string]bool{}
-		for _, c := range s.jar.Cookies(u) {
-			seen[c.Name] = true
+		jc := s.jar.Cookies(u)
+		for _, c := range jc {
 			parts = append(parts, c.String())
 		}
-		for _, c := range s.shared {
-			if !seen[c.Name] && (!c.Secure || u.Scheme == "https") {
-				parts = append(parts, (&http.Cookie{Name: c.Name, Value: c.Value}).String())
+		if len(s.shared) > 0 {
+			seen := make(map[string]bool, len(jc))
+			for _, c := range jc {
+				seen[c.Name] = true
+			}
+			for _, c := range s.shared {
+				if !seen[c.Name] && (!c.Secure || u.Scheme == "https") {
+					parts = append(parts, (&http.Cookie{Name: c.Name, Value: c.Value}).String())
+				}
 			}
 		}
 		if len(parts) > 0 {
@@ -318,7 +344,6 @@ func (s *Session) newHTTPRequest(ctx context.Context, h *hop, method string, u *
 			hdr.Set("Cookie", strings.Join(parts, "; "))
 		}
 	}
-	org := origin(u)
 	st := &reqState{stats: &s.stats, traces: s.traces, sockConnect: to.SockConnect, proxy: s.proxy}
 	ctx = context.WithValue(ctx, stateKey{}, st)
 	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
