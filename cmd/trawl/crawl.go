@@ -121,7 +121,7 @@ func crawl(ctx context.Context, a *crawlArgs, stdout, stderr io.Writer) error {
 		ob := newOutBuffer(out)
 		defer ob.Close()
 		if res.outFile != nil {
-			if err := ob.setFile(res.outFile, res.outPath); err != nil {
+			if err := ob.setFile(res.outFile, res.outPath, cfg.StateSync); err != nil {
 				return fmt.Errorf("--output: %w", err)
 			}
 		}

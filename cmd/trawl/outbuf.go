@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"io"
 	"os"
 	"sync"
@@ -34,11 +35,15 @@ type outBuffer struct {
 	err error
 
 	// file, when set, is the records file under w (path is its absolute
-	// path) and end where it ends after the last write out: flushEnd
-	// reports it, also once the file is closed.
-	file *os.File
-	path string
-	end  int64
+	// path) and end where it ends after the last write out: commit
+	// reports it, also once the file is closed. sync makes commit fsync
+	// the file (--state-sync: the records are on disk before the commit
+	// that marks their pages done).
+	file   *os.File
+	path   string
+	end    int64
+	sync   bool
+	synced bool // nothing written since the last fsync
 
 	stop chan struct{}
 	done chan struct{}
@@ -123,6 +128,7 @@ func (b *outBuffer) flushLocked() error {
 		return err
 	}
 	b.buf = b.buf[:0]
+	b.synced = false
 	if b.file != nil {
 		if b.end, err = b.file.Seek(0, io.SeekCurrent); err != nil {
 			b.err = err
@@ -133,15 +139,15 @@ func (b *outBuffer) flushLocked() error {
 }
 
 // setFile notes that w writes to the regular file f, at path, for
-// flushEnd.
-func (b *outBuffer) setFile(f *os.File, path string) error {
+// commit, which fsyncs it when sync is set.
+func (b *outBuffer) setFile(f *os.File, path string, sync bool) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	end, err := f.Seek(0, io.SeekCurrent)
 	if err != nil {
 		return err
 	}
-	b.file, b.path, b.end = f, path, end
+	b.file, b.path, b.end, b.sync = f, path, end, sync
 	return nil
 }
 
@@ -163,7 +169,17 @@ func (b *outBuffer) commit(gather func(), before func() error) (end int64, ok bo
 	if err := b.flushLocked(); err != nil {
 		return 0, false, err
 	}
-	return b.end, b.file != nil, nil
+	if b.file == nil {
+		return 0, false, nil
+	}
+	if b.sync && !b.synced {
+		if err := b.file.Sync(); err != nil && !errors.Is(err, os.ErrClosed) {
+			b.err = err
+			return 0, false, err
+		}
+		b.synced = true
+	}
+	return b.end, true, nil
 }
 
 // Close stops the periodic flushes and writes out what is buffered; it

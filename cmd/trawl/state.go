@@ -33,7 +33,7 @@ const (
 // addStateFlags registers the flag of a resumable crawl.
 func addStateFlags(fs *pflag.FlagSet, c *Config) {
 	fs.StringVar(&c.State, "state", c.State, "keep the crawl's queue, seen URLs and cookies in `DIR`: rerun the same command to resume after a stop or a crash")
-	fs.BoolVar(&c.StateSync, "state-sync", c.StateSync, "fsync the --state directory at every commit, so it also survives a power loss or OS crash (slower)")
+	fs.BoolVar(&c.StateSync, "state-sync", c.StateSync, "fsync the --state directory (and the -o file) at every commit, so they also survive a power loss or OS crash (slower)")
 }
 
 // validateState checks the state key.
@@ -254,7 +254,14 @@ func (r *resume) cutOutput(ctx context.Context, cfg *Config, f *os.File) error {
 		return fmt.Errorf("--output: %w", err)
 	}
 	abs, err := filepath.Abs(cfg.Output)
-	if err != nil || abs != oe.File || !st.Mode().IsRegular() || st.Size() <= oe.End || oe.End < 0 {
+	if err != nil || abs != oe.File || !st.Mode().IsRegular() || st.Size() == oe.End || oe.End < 0 {
+		return nil
+	}
+	if st.Size() < oe.End {
+		// The file lost what the commits saw written: a power loss or an
+		// OS crash without --state-sync, or a file changed by hand.
+		r.logger.Warn("output: the records file is shorter than at the last commit; records of pages marked done are missing from it (use --state-sync to keep them through a power loss)",
+			"file", cfg.Output, "bytes", st.Size(), "want_at_least", oe.End)
 		return nil
 	}
 	if err := f.Truncate(oe.End); err != nil {

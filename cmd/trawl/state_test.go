@@ -87,7 +87,7 @@ func TestOutputCutBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	ob := newOutBuffer(w)
-	if err := ob.setFile(r.outFile, r.outPath); err != nil {
+	if err := ob.setFile(r.outFile, r.outPath, true); err != nil {
 		t.Fatal(err)
 	}
 	flush.set(ob)
@@ -134,6 +134,23 @@ func TestOutputCutBack(t *testing.T) {
 	if string(b) != `{"url":"http://a.test/1"}`+"\n" {
 		t.Fatalf("after the resume the file holds %q; want page 1's record alone", b)
 	}
+
+	// A file shorter than the note (a power loss without --state-sync)
+	// is kept, with a warning.
+	if err := os.Truncate(out, 3); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	r.logger = slog.New(slog.NewTextHandler(&logs, nil))
+	_, closeOut, err = r.openOutput(ctx, cfg, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closeOut()
+	if !bytes.Contains(logs.Bytes(), []byte("shorter than at the last commit")) {
+		t.Errorf("no warning for a records file shorter than the last commit's; log: %s", logs.Bytes())
+	}
+	r.logger = logger
 
 	// A note about another file leaves this one alone.
 	other := &Config{State: cfg.State, Output: filepath.Join(dir, "other.jsonl")}
