@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -251,17 +252,7 @@ func crashRuns(t *testing.T, dir string, seed uint64, env []string, afterKill fu
 		if run == 30 {
 			t.Fatalf("crawl not finished after %d runs", run)
 		}
-		cmd := exec.Command(os.Args[0])
-		cmd.Env = append(append(os.Environ(), crashChildEnv+"="+dir), env...)
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		cmd, out, stderr := startChild(t, append([]string{crashChildEnv + "=" + dir}, env...))
 		killed := false
 		var timer *time.Timer
 		if run < 12 {
@@ -283,7 +274,7 @@ func crashRuns(t *testing.T, dir string, seed uint64, env []string, afterKill fu
 			}
 			other = append(other, line)
 		}
-		err = cmd.Wait()
+		err := cmd.Wait()
 		if timer != nil && !timer.Stop() {
 			killed = true
 		}
@@ -302,6 +293,26 @@ func crashRuns(t *testing.T, dir string, seed uint64, env []string, afterKill fu
 		}
 		return done, kills
 	}
+}
+
+// startChild starts this test binary again, running no test, with env
+// added to its environment (TestMain then runs the child named there); it
+// returns the process, its standard output and what it writes to standard
+// error.
+func startChild(t *testing.T, env []string) (*exec.Cmd, io.ReadCloser, *strings.Builder) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := &strings.Builder{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, out, stderr
 }
 
 // checkCrashCrawl checks a finished crash crawl: every page done, at most

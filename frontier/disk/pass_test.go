@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -193,17 +192,7 @@ func TestNewPassKill(t *testing.T) {
 	es := urls("pass.test", passURLs)
 	passes := 0
 	for run := range 12 {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), passChildEnv+"="+dir)
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		cmd, out, stderr := startChild(t, []string{passChildEnv + "=" + dir})
 		// Kill after a few passes, at a random moment.
 		want := 2 + rng.IntN(4)
 		s := bufio.NewScanner(out)
@@ -220,7 +209,7 @@ func TestNewPassKill(t *testing.T) {
 				})
 			}
 		}
-		err = cmd.Wait()
+		err := cmd.Wait()
 		if len(other) > 0 {
 			t.Fatalf("run %d: child printed:\n%s\n%s", run, strings.Join(other, "\n"), stderr.String())
 		}
