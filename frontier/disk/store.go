@@ -849,6 +849,10 @@ func (d *Disk) beforeCommit(tx *bolt.Tx, batch []*op) ([]*op, error) {
 			return
 		}
 		gathered = true
+		// batch may be part of the committer's (commitOps passes the ops
+		// before a NewPass): cap it so that appending copies it rather
+		// than overwriting the ops after it.
+		batch = batch[:len(batch):len(batch)]
 		for n := len(d.ops); n > 0 && d.carry == nil; n-- {
 			o := <-d.ops
 			if o.kind == opNewPass {
