@@ -182,8 +182,8 @@ func (b *outBuffer) commit(gather func(), before func() error) (end int64, ok bo
 	return b.end, true, nil
 }
 
-// Close stops the periodic flushes and writes out what is buffered; it
-// does not close w.
+// Close stops the periodic flushes and writes out what is buffered (and
+// fsyncs the records file when sync is set); it does not close w.
 func (b *outBuffer) Close() error {
 	select {
 	case <-b.stop:
@@ -191,7 +191,10 @@ func (b *outBuffer) Close() error {
 		close(b.stop)
 	}
 	<-b.done
-	return b.Flush()
+	// With sync, the last records are fsynced too: the commits that mark
+	// their pages done come after the file is closed.
+	_, _, err := b.commit(func() {}, nil)
+	return err
 }
 
 // lateFlush is a BeforeCommit for the state directory, which is opened
