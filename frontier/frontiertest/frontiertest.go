@@ -511,21 +511,28 @@ func (s *suite) testMaxInFlightConcurrent(t *testing.T) {
 }
 
 // gaps leases n URLs of one host in turn, acknowledging each at once, and
-// returns the times between consecutive leases.
+// returns, for each lease after the first, the time from the call of the
+// Next that got the lease before it to the return of the Next that got it.
+// A lease is granted between its Next's call and return, so that span is
+// at least the time between the two grants: a frontier that spaces its
+// grants by an interval never shows a span below it, however late a Next
+// returns on a loaded machine (measured from return to return, a late
+// return made the next gap look short).
 func gaps(t *testing.T, f frontier.Frontier, host string, n int) []time.Duration {
 	t.Helper()
 	var out []time.Duration
-	var last time.Time
+	var prevCall time.Time
 	for i := range n {
+		call := time.Now()
 		l := next(t, f)
-		now := time.Now()
+		ret := time.Now()
 		if l.Host != host {
 			t.Fatalf("lease %s; want host %s", l.URL, host)
 		}
 		if i > 0 {
-			out = append(out, now.Sub(last))
+			out = append(out, ret.Sub(prevCall))
 		}
-		last = now
+		prevCall = call
 		ack(t, f, l)
 	}
 	return out
