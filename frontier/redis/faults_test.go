@@ -18,16 +18,24 @@ import (
 	"github.com/trawlhq/trawl/internal/redistest"
 )
 
-// lossyProxy forwards TCP between clients and a real Redis. When armed, it
-// lets the next script call (EVALSHA or EVAL) through to Redis, so that it
-// runs, and then cuts the connection instead of passing the reply on: the
-// client sees its request fail after Redis applied it.
+// lossyProxy forwards TCP between clients and a real Redis. When armed
+// with a script's SHA-1, it lets the next call of that script through to
+// Redis, so that it runs, and then cuts the connection instead of passing
+// the reply on: the client sees its request fail after Redis applied it.
+// Other traffic (the lease heartbeat's script) passes, so it cannot take
+// the cut meant for the call under test.
 type lossyProxy struct {
 	ln     net.Listener
 	target string
-	armed  atomic.Bool
+	armed  atomic.Pointer[string] // the SHA-1 of the script whose reply to cut
 	cuts   atomic.Int32
 	wg     sync.WaitGroup
+}
+
+// arm makes the proxy cut the reply to the next call of s.
+func (p *lossyProxy) arm(s *goredis.Script) {
+	h := s.Hash()
+	p.armed.Store(&h)
 }
 
 func newLossyProxy(t *testing.T, target string) *lossyProxy {
@@ -62,7 +70,7 @@ func (p *lossyProxy) serve() {
 			for {
 				n, err := c.Read(buf)
 				if n > 0 {
-					if bytes.Contains(bytes.ToLower(buf[:n]), []byte("eval")) && p.armed.CompareAndSwap(true, false) {
+					if h := p.armed.Load(); h != nil && bytes.Contains(buf[:n], []byte(*h)) && p.armed.CompareAndSwap(h, nil) {
 						cut.Store(true)
 					}
 					if _, werr := s.Write(buf[:n]); werr != nil {
@@ -129,7 +137,7 @@ func TestLostReplies(t *testing.T) {
 	}
 	t.Cleanup(func() { f.Drop(context.Background()); f.Close() })
 
-	proxy.armed.Store(true)
+	proxy.arm(pushScript)
 	n, err := f.Push(ctx, urls("lost.test", 3)...)
 	if err != nil || n != 3 {
 		t.Errorf("Push with its reply lost = %d, %v; want 3, nil", n, err)
@@ -145,7 +153,7 @@ func TestLostReplies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	proxy.armed.Store(true)
+	proxy.arm(ackScript)
 	if err := f.Ack(ctx, l); err != nil {
 		t.Errorf("Ack with its reply lost = %v; want nil (the first attempt was applied)", err)
 	}
@@ -154,7 +162,7 @@ func TestLostReplies(t *testing.T) {
 	}
 
 	// A Next whose reply is lost leaves a lease no one holds; it comes back.
-	proxy.armed.Store(true)
+	proxy.arm(nextScript)
 	got := map[string]int{l.URL: 1}
 	for {
 		l, err := f.Next(ctx)
