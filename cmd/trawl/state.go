@@ -190,7 +190,7 @@ func (r *resume) openOutput(ctx context.Context, cfg *Config, stdout io.Writer) 
 		w, closeFn, err := openOutput(cfg.Output, stdout)
 		if err == nil && r.d != nil {
 			if f, ok := w.(*os.File); ok && w != stdout {
-				err = r.noteOutput(ctx, cfg, f, 0)
+				err = r.noteOutput(ctx, f, cfg.Output, 0)
 			}
 		}
 		if err != nil && closeFn != nil {
@@ -202,7 +202,7 @@ func (r *resume) openOutput(ctx context.Context, cfg *Config, stdout io.Writer) 
 	if err != nil {
 		return nil, nil, usagef("--output: %v", unwrapPath(err))
 	}
-	if err := r.cutOutput(ctx, cfg, f); err != nil {
+	if err := r.cutOutput(ctx, f, cfg.Output); err != nil {
 		f.Close()
 		return nil, nil, err
 	}
@@ -215,7 +215,7 @@ func (r *resume) openOutput(ctx context.Context, cfg *Config, stdout io.Writer) 
 		r.logger.Warn("output: removed a record torn by the previous run's stop; its URL is fetched again",
 			"file", cfg.Output, "bytes", cut)
 	}
-	if err := r.noteOutput(ctx, cfg, f, size); err != nil {
+	if err := r.noteOutput(ctx, f, cfg.Output, size); err != nil {
 		f.Close()
 		return nil, nil, err
 	}
@@ -240,7 +240,7 @@ func (r *resume) openOutput(ctx context.Context, cfg *Config, stdout io.Writer) 
 // ended at the last commit that marked pages done, when the state directory
 // saved that for this file: the records beyond are of pages the kill left
 // not done, which this run fetches again.
-func (r *resume) cutOutput(ctx context.Context, cfg *Config, f *os.File) error {
+func (r *resume) cutOutput(ctx context.Context, f *os.File, name string) error {
 	b, err := r.d.LoadState(ctx, stateOutput)
 	if err != nil || b == nil {
 		return err
@@ -249,42 +249,48 @@ func (r *resume) cutOutput(ctx context.Context, cfg *Config, f *os.File) error {
 	if json.Unmarshal(b, &oe) != nil {
 		return nil // not ours to judge: the tail repair still runs
 	}
-	st, err := f.Stat()
-	if err != nil {
-		return fmt.Errorf("--output: %w", err)
-	}
-	abs, err := filepath.Abs(cfg.Output)
-	if err != nil || abs != oe.File || !st.Mode().IsRegular() || st.Size() == oe.End || oe.End < 0 {
+	abs, st, ok := regularFile(f, name)
+	if !ok || abs != oe.File || st.Size() == oe.End || oe.End < 0 {
 		return nil
 	}
 	if st.Size() < oe.End {
 		// The file lost what the commits saw written: a power loss or an
 		// OS crash without --state-sync, or a file changed by hand.
 		r.logger.Warn("output: the records file is shorter than at the last commit; records of pages marked done are missing from it (use --state-sync to keep them through a power loss)",
-			"file", cfg.Output, "bytes", st.Size(), "want_at_least", oe.End)
+			"file", name, "bytes", st.Size(), "want_at_least", oe.End)
 		return nil
 	}
 	if err := f.Truncate(oe.End); err != nil {
-		return fmt.Errorf("--output: cutting %s back to the last commit: %w", cfg.Output, err)
+		return fmt.Errorf("--output: cutting %s back to the last commit: %w", name, err)
 	}
 	r.logger.Warn("output: removed the records of pages the previous run's stop left not done; they are fetched again",
-		"file", cfg.Output, "bytes", st.Size()-oe.End)
+		"file", name, "bytes", st.Size()-oe.End)
 	return nil
 }
 
-// noteOutput notes the records file f, which ends at end, for lateFlush
-// when it is a regular file, and saves that end in the state directory
-// (so a kill before the first commit cuts back to it).
-func (r *resume) noteOutput(ctx context.Context, cfg *Config, f *os.File, end int64) error {
+// regularFile returns the absolute path of the file f opened as name, and
+// its FileInfo; ok is false when f is not a regular file (a pipe, a
+// device), which cannot be cut back.
+func regularFile(f *os.File, name string) (abs string, st os.FileInfo, ok bool) {
 	st, err := f.Stat()
 	if err != nil || !st.Mode().IsRegular() {
+		return "", nil, false
+	}
+	if abs, err = filepath.Abs(name); err != nil {
+		return "", nil, false
+	}
+	return abs, st, true
+}
+
+// noteOutput notes the records file f (opened as name), which ends at end,
+// for lateFlush when it is a regular file, and saves that end in the state
+// directory (so a kill before the first commit cuts back to it).
+func (r *resume) noteOutput(ctx context.Context, f *os.File, name string, end int64) error {
+	abs, _, ok := regularFile(f, name)
+	if !ok {
 		return nil
 	}
-	abs, err := filepath.Abs(cfg.Output)
-	if err != nil {
-		return nil
-	}
-	err = saveOutputEnd(func(k string, v []byte) error { return r.d.SaveState(ctx, k, v) }, abs, end)
+	err := saveOutputEnd(func(k string, v []byte) error { return r.d.SaveState(ctx, k, v) }, abs, end)
 	if err != nil {
 		return fmt.Errorf("--state: %w", err)
 	}
