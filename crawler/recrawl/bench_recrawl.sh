@@ -23,8 +23,27 @@
 # internal/revisitsite/cmd/rawrevisit, in full then conditionally: the
 # floor of each kind of pass, without a crawler; 0: skip),
 # GO, REDIS_URL, REDIS_SERVER (redis-server), KEEP=1 keeps the work folder,
-# EXTRA (more trawl flags for every pass).
+# EXTRA (more trawl flags for every pass),
+# LINK (unset: plain loopback): a rate such as 1gbit; the whole bench (site,
+# crawler, rawrevisit, private redis-server) then runs in a network namespace
+# of its own whose loopback is shaped to that rate with tc's tbf, as if the
+# site were across a link of that speed. Needs root and iproute2; traffic
+# still never leaves the machine (the namespace has no other interface).
 set -euo pipefail
+
+if [ -n "${LINK:-}" ] && [ -z "${RECRAWL_NETNS:-}" ]; then
+	command -v ip >/dev/null && command -v tc >/dev/null || { echo "LINK needs ip and tc (iproute2)" >&2; exit 1; }
+	ns="recrawlbench-$$"
+	ip netns add "$ns"
+	trap 'ip netns del "$ns" 2>/dev/null || true' EXIT
+	ip netns exec "$ns" ip link set lo up
+	# A burst of 1 MB lets loopback's 64 KiB segments through at the rate.
+	ip netns exec "$ns" tc qdisc add dev lo root tbf rate "$LINK" burst 1mb latency 50ms
+	echo "network namespace $ns: loopback shaped to $LINK ($(ip netns exec "$ns" tc qdisc show dev lo))" >&2
+	rc=0
+	RECRAWL_NETNS=$ns ip netns exec "$ns" bash "$0" "$@" || rc=$?
+	exit "$rc"
+fi
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -115,7 +134,7 @@ else
 	STORE_DESC="--state"
 fi
 
-echo "site $URL: PAGES=$PAGES SIZE=$SIZE LINKS=$LINKS C=$C VALIDATORS=$VALIDATORS CACHE_CONTROL='$CACHE_CONTROL' FRACTION=$FRACTION store: $STORE_DESC" >&2
+echo "site $URL: PAGES=$PAGES SIZE=$SIZE LINKS=$LINKS C=$C VALIDATORS=$VALIDATORS CACHE_CONTROL='$CACHE_CONTROL' FRACTION=$FRACTION LINK=${LINK:-loopback} store: $STORE_DESC" >&2
 echo "load before: $(uptime)" >&2
 
 control() { # METHOD PATH
@@ -197,6 +216,8 @@ for n in range(1, passes + 1):
 
 hdr = ["pass", "wall_s", "requests", "200s", "304s", "other", "conditional", "body_bytes", "records", "not_mod",
        "changed", "gone", "rss_MB", "cpu_s", "site_cpu_s", "redis_cpu_s"]
+import os
+print(f"link: {os.environ.get('LINK') or 'loopback, unshaped'}")
 print("\t".join(hdr))
 for r in rows:
     st, recs = r["st"], r["recs"]

@@ -268,12 +268,8 @@ func TestPassStarted(t *testing.T) {
 	if _, err := d.Push(ctx, frontier.Entry{URL: "http://a.test/"}); err != nil {
 		t.Fatal(err)
 	}
-	l, err := d.Next(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Ack(ctx, l); err != nil {
-		t.Fatal(err)
+	if n := drainAll(ctx, t, d); n != 1 {
+		t.Fatalf("drained %d; want 1", n)
 	}
 	d.Close()
 	if d, err = disk.Open(dir, cfg); err != nil {

@@ -536,7 +536,9 @@ func (f *Frontier) Push(ctx context.Context, entries ...frontier.Entry) (int, er
 			bad = append(bad, fmt.Errorf("frontier/redis: push: URL %q contains a line break", e.URL))
 			continue
 		}
-		e.Referrer = strings.NewReplacer("\r", "", "\n", "").Replace(e.Referrer)
+		if strings.ContainsAny(e.Referrer, "\r\n") {
+			e.Referrer = dropLineBreaks.Replace(e.Referrer)
+		}
 		if len(args) == 0 {
 			args = append(args, newToken(), int64(tokenTTL/time.Second))
 		}
@@ -556,6 +558,9 @@ func (f *Frontier) Push(ctx context.Context, entries ...frontier.Entry) (int, er
 	}
 	return added, errors.Join(bad...)
 }
+
+// dropLineBreaks removes what would break an encoded entry's lines.
+var dropLineBreaks = strings.NewReplacer("\r", "", "\n", "")
 
 // Next implements frontier.Frontier. It waits for a wake-up (a push, ack or
 // retry by any process), the moment the schedule says something becomes

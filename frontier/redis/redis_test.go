@@ -358,6 +358,35 @@ func TestPushBadEntries(t *testing.T) {
 	}
 }
 
+// TestPushReferrerLineBreaks: a referrer's line breaks are dropped (an entry
+// is stored as lines), the rest of it kept; one without them is kept whole.
+func TestPushReferrerLineBreaks(t *testing.T) {
+	f := open(t, Config{})
+	ctx := ctxT(t, 5*time.Second)
+	want := map[string]string{
+		"http://ref.test/1": "http://from.test/ab",
+		"http://ref.test/2": "http://from.test/plain",
+	}
+	if _, err := f.Push(ctx,
+		frontier.Entry{URL: "http://ref.test/1", Referrer: "http://from.test/a\r\nb"},
+		frontier.Entry{URL: "http://ref.test/2", Referrer: "http://from.test/plain"},
+	); err != nil {
+		t.Fatal(err)
+	}
+	for range want {
+		l, err := f.Next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.Referrer != want[l.URL] {
+			t.Errorf("%s: Referrer %q; want %q", l.URL, l.Referrer, want[l.URL])
+		}
+		if err := f.Ack(ctx, l); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // TestDrop: Drop removes every key of the crawl and none of another.
 func TestDrop(t *testing.T) {
 	a, b := open(t, Config{}), open(t, Config{})
