@@ -69,8 +69,12 @@ type Crawler struct {
 	slow      sync.Map            // host key -> *hostState, hosts above their floor (adapt.go)
 	pauser    frontier.HostPauser // front, when it can pause hosts; nil otherwise
 	passStart time.Time           // when the frontier's pass began (frontier.PassInfo); zero if unknown
-	reqSlots  sync.Map            // host key -> chan struct{}: see requestSlot (rendering only)
-	seedHosts map[string]struct{} // host keys of the seeds; read-only during Run
+	// storeEmpty is set when the recrawl store held no page as Run
+	// started (recrawl.Lener): every page it holds later is this run's, so
+	// leased URLs are not looked up (see loadKnown).
+	storeEmpty bool
+	reqSlots   sync.Map            // host key -> chan struct{}: see requestSlot (rendering only)
+	seedHosts  map[string]struct{} // host keys of the seeds; read-only during Run
 
 	// knownPushed holds the fingerprints of the known URLs Revisit pushed
 	// at Run's start, once all are pushed (nil until then).
@@ -238,6 +242,14 @@ func (c *Crawler) run(ctx context.Context, entries []frontier.Entry) error {
 			return fmt.Errorf("crawler: frontier pass: %w", err)
 		}
 		c.passStart = t
+	}
+	if l, ok := c.s.Recrawl.(recrawl.Lener); ok {
+		switch n, err := l.Len(ctx); {
+		case err != nil:
+			c.storeFailed(ctx, "len", "", err)
+		case n == 0:
+			c.storeEmpty = true
+		}
 	}
 	if c.s.Recrawl != nil && c.s.Revisit {
 		// The known URLs are pushed while the workers start on the first

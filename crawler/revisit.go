@@ -68,8 +68,15 @@ type recrawlCounters struct {
 
 // loadKnown returns the stored page of u, or nil (also when the store
 // fails: the fetch is then unconditional, and the failure is logged).
+//
+// A store that was empty when Run started (storeEmpty) is not asked: a
+// page it holds was stored by this run (or, for a shared store, by a run
+// of the same crawl that started with it), a fetch of the pass that a
+// kill kept from being settled. That page is fetched in full anyway (see
+// fetchedThisPass), and without it the record is a new page's, as the
+// lost one was: on a first crawl nothing is known to be changed or not.
 func (c *Crawler) loadKnown(ctx context.Context, u string) *recrawl.Page {
-	if c.s.Recrawl == nil {
+	if c.s.Recrawl == nil || c.storeEmpty {
 		return nil
 	}
 	if c.s.Sitemaps {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -154,8 +155,8 @@ func TestRecrawl(t *testing.T) {
 			t.Errorf("pass 1: %s: status %d not_modified %v changed %v gone %v; want a plain 200", r.URL, r.Status, r.NotModified, r.Changed, r.Gone)
 		}
 	}
-	if n := store.Len(); n != 5 {
-		t.Errorf("store holds %d pages, want 5 (the no-store page not kept)", n)
+	if n, err := store.Len(context.Background()); err != nil || n != 5 {
+		t.Errorf("store holds %d pages (%v), want 5 (the no-store page not kept)", n, err)
 	}
 
 	// Change /b; /d now links a new page /e (reached only through the
@@ -636,5 +637,78 @@ func TestRecrawlFetchedThisPass(t *testing.T) {
 		if r := recs[u(path)]; r.Status != 304 || !r.NotModified {
 			t.Errorf("pass 3: %s status %d not_modified %v; want 304", path, r.Status, r.NotModified)
 		}
+	}
+}
+
+// loadCounter is a recrawl.Store that counts Loads. It hides the Len of the
+// store it wraps: it is not a recrawl.Lener.
+type loadCounter struct {
+	recrawl.Store
+	loads atomic.Int64
+}
+
+func (s *loadCounter) Load(ctx context.Context, u string) (*recrawl.Page, error) {
+	s.loads.Add(1)
+	return s.Store.Load(ctx, u)
+}
+
+// lenLoadCounter is a loadCounter that is a recrawl.Lener.
+type lenLoadCounter struct{ *loadCounter }
+
+func (s lenLoadCounter) Len(ctx context.Context) (int64, error) {
+	return s.Store.(recrawl.Lener).Len(ctx)
+}
+
+// TestRecrawlEmptyStoreNotAsked: a crawl that starts with an empty store
+// (recrawl.Lener says so) does not look its URLs up in it; a store that
+// cannot tell is asked for every URL; a store that holds pages is asked,
+// and its pages are asked for conditionally.
+func TestRecrawlEmptyStoreNotAsked(t *testing.T) {
+	vs := newVersionedSite(t)
+	vs.set("/", "/a", "/b")
+	vs.set("/a", "/c")
+	vs.set("/b")
+	vs.set("/c")
+	u := func(p string) string { return vs.URL + p }
+	for _, tc := range []struct {
+		name       string
+		lener      bool
+		firstLoads int64
+	}{
+		{"lener", true, 0},
+		{"not a lener", false, 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lc := &loadCounter{Store: new(recrawl.Memory)}
+			var store recrawl.Store = lc
+			if tc.lener {
+				store = lenLoadCounter{lc}
+			}
+			cfg := Config{IgnoreRobots: true, Recrawl: store, Revisit: true}
+			vs.reset()
+			_, recs := recrawlPass(t, cfg, u("/"))
+			if len(recs) != 4 {
+				t.Fatalf("pass 1: %d records, want 4", len(recs))
+			}
+			for _, r := range recs {
+				if r.Status != 200 || r.NotModified || r.Changed != nil {
+					t.Errorf("pass 1: %s status %d not_modified %v changed %v; want a new page's 200", r.URL, r.Status, r.NotModified, r.Changed)
+				}
+			}
+			if n := lc.loads.Load(); n != tc.firstLoads {
+				t.Errorf("pass 1 looked %d URLs up; want %d", n, tc.firstLoads)
+			}
+			lc.loads.Store(0)
+			vs.reset()
+			_, recs = recrawlPass(t, cfg, u("/"))
+			for _, p := range []string{"/", "/a", "/b", "/c"} {
+				if r := recs[u(p)]; r.Status != 304 || !r.NotModified {
+					t.Errorf("pass 2: %s status %d not_modified %v; want 304", p, r.Status, r.NotModified)
+				}
+			}
+			if n := lc.loads.Load(); n != 4 {
+				t.Errorf("pass 2 looked %d URLs up; want 4", n)
+			}
+		})
 	}
 }

@@ -121,11 +121,24 @@ func Digest(body []byte) uint64 { return xxhash.Sum64(body) }
 //     returns it). Pages saved or deleted during Range may or may not be
 //     seen.
 //   - All methods are safe for concurrent use.
+//
+// A store that is also a Lener counts what Save and Delete leave: once
+// they return, Len reflects them (and after a reopening, for persistent
+// stores).
 type Store interface {
 	Load(ctx context.Context, url string) (*Page, error)
 	Save(ctx context.Context, p *Page) error
 	Delete(ctx context.Context, url string) error
 	Range(ctx context.Context, fn func(url string, depth int) error) error
+}
+
+// A Lener is a Store that can tell how many pages it holds (Memory, and the
+// disk and redis stores). The crawler asks once, at the start of a run: a
+// store that held no page then holds, for the rest of the run, only pages
+// of this run, so a URL leased need not be looked up (for a shared store,
+// one round trip a URL less on a first crawl).
+type Lener interface {
+	Len(ctx context.Context) (int64, error)
 }
 
 // Memory is a Store in the process's memory. The zero value is ready to
@@ -216,11 +229,14 @@ func (m *Memory) Range(ctx context.Context, fn func(url string, depth int) error
 	return nil
 }
 
-// Len returns the number of pages saved.
-func (m *Memory) Len() int {
+// Len returns the number of pages saved. It implements Lener.
+func (m *Memory) Len(context.Context) (int64, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	return len(m.pages)
+	if m.closed {
+		return 0, ErrClosed
+	}
+	return int64(len(m.pages)), nil
 }
 
 // Close makes every later call return ErrClosed. It is idempotent.

@@ -302,8 +302,14 @@ func (s *Store) init() error {
 // Path returns the file's path.
 func (s *Store) Path() string { return s.path }
 
-// Len returns the number of pages in the store, as committed.
-func (s *Store) Len() int64 { return s.count.Load() }
+// Len returns the number of pages in the store, as committed. It
+// implements recrawl.Lener.
+func (s *Store) Len(context.Context) (int64, error) {
+	if err := s.usable(); err != nil {
+		return 0, err
+	}
+	return s.count.Load(), nil
+}
 
 // usable returns the error every call returns after Close or once the file
 // proved damaged.

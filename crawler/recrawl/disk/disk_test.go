@@ -98,8 +98,8 @@ func TestLenAndClose(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := s.Len(); n != 9 {
-		t.Errorf("Len = %d; want 9", n)
+	if n, err := s.Len(ctx); err != nil || n != 9 {
+		t.Errorf("Len = %d, %v; want 9", n, err)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
@@ -119,9 +119,12 @@ func TestLenAndClose(t *testing.T) {
 	if err := s.Range(ctx, func(string, int) error { return nil }); !errors.Is(err, recrawl.ErrClosed) {
 		t.Errorf("Range after Close = %v; want ErrClosed", err)
 	}
+	if _, err := s.Len(ctx); !errors.Is(err, recrawl.ErrClosed) {
+		t.Errorf("Len after Close = %v; want ErrClosed", err)
+	}
 	s = open(t, p, disk.Config{})
-	if n := s.Len(); n != 9 {
-		t.Errorf("Len after reopening = %d; want 9", n)
+	if n, err := s.Len(ctx); err != nil || n != 9 {
+		t.Errorf("Len after reopening = %d, %v; want 9", n, err)
 	}
 }
 
@@ -145,8 +148,8 @@ func TestSaveRefused(t *testing.T) {
 	if err := s.Delete(ctx, long); err != nil {
 		t.Errorf("Delete of an over-long URL = %v; want nil (never stored)", err)
 	}
-	if n := s.Len(); n != 1 {
-		t.Errorf("Len = %d; want 1", n)
+	if n, err := s.Len(ctx); err != nil || n != 1 {
+		t.Errorf("Len = %d, %v; want 1", n, err)
 	}
 }
 
@@ -181,8 +184,8 @@ func TestRangeWrites(t *testing.T) {
 	if seen != n {
 		t.Errorf("Range saw %d pages; want %d", seen, n)
 	}
-	if got := s.Len(); got != n/2 {
-		t.Errorf("Len after deleting half = %d; want %d", got, n/2)
+	if got, err := s.Len(ctx); err != nil || got != int64(n/2) {
+		t.Errorf("Len after deleting half = %d, %v; want %d", got, err, n/2)
 	}
 	ctx2, cancel := context.WithCancel(ctx)
 	calls := 0

@@ -172,8 +172,8 @@ func TestKill(t *testing.T) {
 		if err := s.Range(ctx, func(u string, depth int) error { n++; return nil }); err != nil {
 			t.Fatalf("run %d: Range: %v", run, err)
 		}
-		if int64(n) != s.Len() {
-			t.Errorf("run %d: Range saw %d pages, Len says %d", run, n, s.Len())
+		if l, err := s.Len(ctx); err != nil || int64(n) != l {
+			t.Errorf("run %d: Range saw %d pages, Len says %d, %v", run, n, l, err)
 		}
 		// The store still takes writes.
 		if err := s.Save(ctx, &recrawl.Page{URL: fmt.Sprintf("http://after.kill/%d", run)}); err != nil {

@@ -213,6 +213,31 @@ func Run(t *testing.T, o Options) {
 		}
 	})
 
+	t.Run("Len", func(t *testing.T) {
+		s := open(t)
+		l, ok := s.(recrawl.Lener)
+		if !ok {
+			t.Skip("the store is not a recrawl.Lener")
+		}
+		checkLen(t, l, 0, "a fresh store")
+		for i := range 5 {
+			if err := s.Save(ctx, Sample(fmt.Sprintf("http://len.example/%d", i), i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		checkLen(t, l, 5, "5 saves")
+		if err := s.Save(ctx, Sample("http://len.example/0", 9)); err != nil {
+			t.Fatal(err)
+		}
+		checkLen(t, l, 5, "a page saved again")
+		for _, u := range []string{"http://len.example/1", "http://len.example/1", "http://len.example/none"} {
+			if err := s.Delete(ctx, u); err != nil {
+				t.Fatal(err)
+			}
+		}
+		checkLen(t, l, 4, "a page deleted twice and an unknown one")
+	})
+
 	t.Run("Range", func(t *testing.T) {
 		s := open(t)
 		want := map[string]int{}
@@ -310,6 +335,9 @@ func Run(t *testing.T, o Options) {
 		}
 		s = o.Reopen(t, s)
 		t.Cleanup(func() { closeStore(s) })
+		if l, ok := s.(recrawl.Lener); ok {
+			checkLen(t, l, 99, "reopening")
+		}
 		for i := range 100 {
 			u := fmt.Sprintf("http://p.example/%d", i)
 			got, err := s.Load(ctx, u)
@@ -327,6 +355,14 @@ func Run(t *testing.T, o Options) {
 			}
 		}
 	})
+}
+
+// checkLen fails t unless l holds want pages, after what tells.
+func checkLen(t *testing.T, l recrawl.Lener, want int64, after string) {
+	t.Helper()
+	if n, err := l.Len(context.Background()); err != nil || n != want {
+		t.Errorf("Len after %s = %d, %v; want %d", after, n, err, want)
+	}
 }
 
 func closeStore(s recrawl.Store) {

@@ -249,7 +249,7 @@ func (s *Store) Range(ctx context.Context, fn func(url string, depth int) error)
 	}
 }
 
-// Len returns the number of pages saved.
+// Len returns the number of pages saved. It implements recrawl.Lener.
 func (s *Store) Len(ctx context.Context) (int64, error) {
 	var n int64
 	err := s.do(ctx, "len", func(ctx context.Context) error {
