@@ -69,12 +69,13 @@ type Crawler struct {
 	slow      sync.Map            // host key -> *hostState, hosts above their floor (adapt.go)
 	pauser    frontier.HostPauser // front, when it can pause hosts; nil otherwise
 	passStart time.Time           // when the frontier's pass began (frontier.PassInfo); zero if unknown
+	reqSlots  sync.Map            // host key -> chan struct{}: see requestSlot (rendering only)
+	seedHosts map[string]struct{} // host keys of the seeds; read-only during Run
+
 	// storeEmpty is set when the recrawl store held no page as Run
 	// started (recrawl.Lener): every page it holds later is this run's, so
 	// leased URLs are not looked up (see loadKnown).
 	storeEmpty bool
-	reqSlots   sync.Map            // host key -> chan struct{}: see requestSlot (rendering only)
-	seedHosts  map[string]struct{} // host keys of the seeds; read-only during Run
 
 	// knownPushed holds the fingerprints of the known URLs Revisit pushed
 	// at Run's start, once all are pushed (nil until then).
