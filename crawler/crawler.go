@@ -437,11 +437,15 @@ type worker struct {
 	c      *Crawler
 	settle context.Context // for frontier bookkeeping that must not be cut short
 	links  []frontier.Entry
+	// acked is a lease done with, whose Ack goes with the worker's next
+	// lease in one call (frontier.AckLeaser); see ack.
+	acked *frontier.Lease
 }
 
 // loop leases and handles URLs until leasing ends.
 func (w *worker) loop(leaseCtx, workCtx context.Context) {
 	c := w.c
+	defer w.flushAck()
 	haveSlot := false
 	for leaseCtx.Err() == nil {
 		if !haveSlot {
@@ -450,7 +454,7 @@ func (w *worker) loop(leaseCtx, workCtx context.Context) {
 			}
 			haveSlot = true
 		}
-		l, err := c.front.Next(leaseCtx)
+		l, err := w.next(leaseCtx)
 		if err != nil {
 			switch {
 			case errors.Is(err, frontier.ErrDone) && c.knownDone != nil && !isClosed(c.knownDone):
@@ -477,6 +481,53 @@ func (w *worker) loop(leaseCtx, workCtx context.Context) {
 			haveSlot = false
 		}
 	}
+}
+
+// ack acknowledges l. For a frontier.AckLeaser the Ack waits for the
+// worker's next lease, which it joins (one round trip for both, see next);
+// the loop sends it on its own when it ends (flushAck).
+func (w *worker) ack(l *frontier.Lease) {
+	if _, ok := w.c.front.(frontier.AckLeaser); ok {
+		w.flushAck() // none is pending on the loop's paths; to be sure
+		w.acked = l
+		return
+	}
+	if err := w.c.front.Ack(w.settle, l); err != nil && !errors.Is(err, frontier.ErrUnknownLease) {
+		w.c.setFatal(fmt.Errorf("crawler: frontier ack %s: %w", l.URL, err))
+	}
+}
+
+// flushAck sends the pending Ack, if any, on its own.
+func (w *worker) flushAck() {
+	l := w.acked
+	if l == nil {
+		return
+	}
+	w.acked = nil
+	if err := w.c.front.Ack(w.settle, l); err != nil && !errors.Is(err, frontier.ErrUnknownLease) {
+		w.c.setFatal(fmt.Errorf("crawler: frontier ack %s: %w", l.URL, err))
+	}
+}
+
+// next leases the worker's next URL. A pending Ack goes with it: one
+// AckLease, then Next only when that leased nothing (Next waits).
+func (w *worker) next(leaseCtx context.Context) (*frontier.Lease, error) {
+	if l := w.acked; l != nil {
+		w.acked = nil
+		// The settle context: the Ack must not be cut short with leasing.
+		n, err := w.c.front.(frontier.AckLeaser).AckLease(w.settle, l)
+		if err != nil && !errors.Is(err, frontier.ErrUnknownLease) {
+			return nil, fmt.Errorf("ack %s: %w", l.URL, err)
+		}
+		if n != nil {
+			if leaseCtx.Err() != nil {
+				w.giveBack(n)
+				return nil, leaseCtx.Err()
+			}
+			return n, nil
+		}
+	}
+	return w.c.front.Next(leaseCtx)
 }
 
 // isClosed reports whether ch is closed.
@@ -752,8 +803,8 @@ func (w *worker) finishRevisit(ctx context.Context, l *frontier.Lease, page *pip
 		// crawl resumes.
 		c.setFatal(fmt.Errorf("crawler: frontier push: %w", pushErr))
 		w.giveBack(l)
-	} else if err := c.front.Ack(w.settle, l); err != nil && !errors.Is(err, frontier.ErrUnknownLease) {
-		c.setFatal(fmt.Errorf("crawler: frontier ack %s: %w", l.URL, err))
+	} else {
+		w.ack(l)
 	}
 	if c.s.MaxPages > 0 && c.stats.pages.Load() >= int64(c.s.MaxPages) {
 		c.stopLeasing()

@@ -133,9 +133,7 @@ func (w *worker) skipKnown(l *frontier.Lease, prev *recrawl.Page, why string) {
 		w.giveBack(l)
 		return
 	}
-	if err := c.front.Ack(w.settle, l); err != nil && !errors.Is(err, frontier.ErrUnknownLease) {
-		c.setFatal(fmt.Errorf("crawler: frontier ack %s: %w", l.URL, err))
-	}
+	w.ack(l)
 }
 
 // storedLinks turns a stored page's links into the pipeline's.

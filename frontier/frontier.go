@@ -170,6 +170,27 @@ type PassInfo interface {
 	PassStarted(ctx context.Context) (time.Time, error)
 }
 
+// AckLeaser is implemented by a frontier that can acknowledge a lease and
+// lease the next ready entry in one call: for a frontier shared over the
+// network (frontier/redis), one round trip a URL instead of two. A crawler
+// worker that is done with a page and wants the next one calls it instead
+// of Ack and Next.
+//
+// Contract (frontiertest checks it):
+//   - AckLease(ctx, l) is Ack(ctx, l) followed, when the ack succeeded, by
+//     an attempt to lease an entry that is ready now, under the same rules
+//     as Next (host limits and intervals, priorities, expired leases and
+//     due retries).
+//   - It returns the new lease, or nil when nothing is ready now: the
+//     caller then waits in Next, which also tells when the frontier is
+//     done. It never waits itself.
+//   - An error is the ack's, as Ack would return it (ErrUnknownLease,
+//     ErrClosed, ...), and nothing was leased; or, rarely, the lease's
+//     (the ack then took effect).
+type AckLeaser interface {
+	AckLease(ctx context.Context, l *Lease) (*Lease, error)
+}
+
 // Stats is a snapshot of a frontier's size.
 type Stats struct {
 	Queued  int64 // entries waiting to be leased, including delayed retries

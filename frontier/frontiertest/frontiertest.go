@@ -93,6 +93,8 @@ func RunWithOptions(t *testing.T, o Options) {
 		{"PushWakesBlockedNext", s.testPushWakesBlockedNext},
 		{"ContextCancel", s.testContextCancel},
 		{"UnknownLease", s.testUnknownLease},
+		{"AckLease", s.testAckLease},
+		{"AckLeaseInterval", s.testAckLeaseInterval},
 		{"Retry", s.testRetry},
 		{"RetryHoldsNoSlot", s.testRetryHoldsNoSlot},
 		{"RetryNotDone", s.testRetryNotDone},
@@ -959,6 +961,93 @@ func (s *suite) testUnknownLease(t *testing.T) {
 		t.Errorf("Leased = %d; want 1", st.Leased)
 	}
 	ack(t, f, lc)
+}
+
+// ackLeaser returns f as a frontier.AckLeaser, or skips t.
+func ackLeaser(t *testing.T, f frontier.Frontier) frontier.AckLeaser {
+	t.Helper()
+	al, ok := f.(frontier.AckLeaser)
+	if !ok {
+		t.Skip("the frontier is not a frontier.AckLeaser")
+	}
+	return al
+}
+
+// ackLease calls AckLease and fails t on an error, or unless it leased
+// want ("" for nothing).
+func ackLease(t *testing.T, al frontier.AckLeaser, l *frontier.Lease, want string) *frontier.Lease {
+	t.Helper()
+	n, err := al.AckLease(ctxT(t), l)
+	switch {
+	case err != nil:
+		t.Fatalf("AckLease(%s): %v", l.URL, err)
+	case want == "" && n != nil:
+		t.Fatalf("AckLease(%s) leased %s; want nothing", l.URL, n.URL)
+	case want != "" && (n == nil || n.URL != want):
+		t.Fatalf("AckLease(%s) = %v; want a lease of %s", l.URL, n, want)
+	}
+	return n
+}
+
+// testAckLease: AckLease acknowledges, then leases what Next would give now
+// (FIFO, within the host's MaxInFlight), or nothing without waiting; an
+// unknown lease is an error and leases nothing.
+func (s *suite) testAckLease(t *testing.T) {
+	f := s.open(t)
+	al := ackLeaser(t, f)
+	ctx := ctxT(t)
+	push(t, f, entries(hostURLs("al.test", 4)...)...)
+	l0, l1 := next(t, f), next(t, f)
+	// Two in flight, the default MaxInFlight: the ack frees the slot the
+	// lease takes.
+	l2 := ackLease(t, al, l0, u("al.test", 2))
+	if n, err := al.AckLease(ctx, l0); !errors.Is(err, frontier.ErrUnknownLease) || n != nil {
+		t.Errorf("second AckLease = %v, %v; want nil, ErrUnknownLease", n, err)
+	}
+	if st := stats(t, f); st.Leased != 2 || st.Queued != 1 {
+		t.Errorf("after an unknown lease's AckLease: Leased %d, Queued %d; want 2, 1", st.Leased, st.Queued)
+	}
+	l3 := ackLease(t, al, l1, u("al.test", 3))
+	// Nothing queued: nothing leased, at once.
+	start := time.Now()
+	ackLease(t, al, l2, "")
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("AckLease with nothing ready took %v; it must not wait", d)
+	}
+	if st := stats(t, f); st.Leased != 1 || st.Queued != 0 {
+		t.Errorf("Leased %d, Queued %d; want 1, 0", st.Leased, st.Queued)
+	}
+	ackLease(t, al, l3, "")
+	if _, err := f.Next(ctx); !errors.Is(err, frontier.ErrDone) {
+		t.Errorf("Next after the last AckLease = %v; want ErrDone", err)
+	}
+	f.Close()
+	if n, err := al.AckLease(ctx, l3); !errors.Is(err, frontier.ErrClosed) || n != nil {
+		t.Errorf("AckLease after Close = %v, %v; want nil, ErrClosed", n, err)
+	}
+}
+
+// testAckLeaseInterval: AckLease keeps a host's interval; the URL it did
+// not lease is Next's once the interval has passed.
+func (s *suite) testAckLeaseInterval(t *testing.T) {
+	f := s.open(t)
+	al := ackLeaser(t, f)
+	const iv = 100 * time.Millisecond
+	if err := f.SetHostPolicy(ctxT(t), "ali.test", frontier.HostPolicy{Interval: iv, MaxInFlight: 1}); err != nil {
+		t.Fatal(err)
+	}
+	push(t, f, entries(hostURLs("ali.test", 2)...)...)
+	l0 := next(t, f)
+	t0 := time.Now()
+	push(t, f, entries(u("ali-other.test", 0))...)
+	// The other host is ready; ali.test is not, for iv.
+	lo := ackLease(t, al, l0, u("ali-other.test", 0))
+	ackLease(t, al, lo, "")
+	l1 := next(t, f)
+	if g := time.Since(t0); l1.URL != u("ali.test", 1) || g < iv*9/10 {
+		t.Errorf("Next after AckLease = %s after %v; want %s after >= %v", l1.URL, g, u("ali.test", 1), iv)
+	}
+	ack(t, f, l1)
 }
 
 func (s *suite) testRetry(t *testing.T) {

@@ -117,7 +117,7 @@ func TestLostReplies(t *testing.T) {
 	ctx := ctxT(t, 20*time.Second)
 	// Load the scripts, so that the first attempt of each call runs (a
 	// NOSCRIPT reply would be lost instead, and prove nothing).
-	for _, s := range []*goredis.Script{pushScript, nextScript, ackScript} {
+	for _, s := range []*goredis.Script{pushScript, nextScript, ackScript, ackLeaseScript} {
 		if err := s.Load(ctx, c).Err(); err != nil {
 			t.Fatal(err)
 		}
@@ -187,5 +187,45 @@ func TestLostReplies(t *testing.T) {
 	}
 	if cs, _ := f.Counters(ctx); cs["expired"] != 1 {
 		t.Errorf("Counters = %v; want the orphaned lease expired once", cs)
+	}
+
+	// An AckLease whose reply is lost: the retry finds the ack done and
+	// leases nothing; what the first call leased comes back like any
+	// orphaned lease.
+	if _, err := f.Push(ctx, urls("lost2.test", 2)...); err != nil {
+		t.Fatal(err)
+	}
+	l, err = f.Next(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy.arm(ackLeaseScript)
+	if n, err := f.AckLease(ctx, l); err != nil || n != nil {
+		t.Errorf("AckLease with its reply lost = %v, %v; want nil, nil (the first attempt was applied)", n, err)
+	}
+	if proxy.cuts.Load() != 4 {
+		t.Fatalf("proxy cut %d replies; want 4", proxy.cuts.Load())
+	}
+	got = map[string]int{l.URL: 1}
+	for {
+		l, err := f.Next(ctx)
+		if errors.Is(err, frontier.ErrDone) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[l.URL]++
+		if err := f.Ack(ctx, l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, e := range urls("lost2.test", 2) {
+		if got[e.URL] != 1 {
+			t.Errorf("URL %s delivered %d times; want 1", e.URL, got[e.URL])
+		}
+	}
+	if cs, _ := f.Counters(ctx); cs["expired"] != 2 || cs["acked"] != 5 {
+		t.Errorf("Counters = %v; want 2 expired, 5 acked", cs)
 	}
 }

@@ -173,8 +173,15 @@ return added
 //	{1, id, host, entry, more}  a lease; more = 1 when another host is ready now
 //	{0, wait}             nothing ready; wait = ms until something may be (-1 unknown)
 //	{2}                   done: nothing queued, delayed or leased
-var nextScript = goredis.NewScript(prelude + `
-local VIS, RND = tonumber(ARGV[6]), tonumber(ARGV[7])
+var nextScript = goredis.NewScript(prelude + leaseNext + `
+return leaseNext(tonumber(ARGV[6]), tonumber(ARGV[7]))
+`)
+
+// leaseNext is the body of nextScript, a function of the visibility
+// timeout (ms) and the random number for the jitter, so that
+// ackLeaseScript can run it too.
+const leaseNext = `
+local function leaseNext(VIS, RND)
 local expired = redis.call('ZRANGEBYSCORE', K_LEASES, '-inf', now, 'LIMIT', 0, 100)
 for _, id in ipairs(expired) do
   local v = redis.call('HGET', K_LEASE, id)
@@ -237,15 +244,22 @@ for _, key in ipairs({K_HOSTS, K_DELAYED, K_LEASES}) do
   end
 end
 return {0, wait}
-`)
+end
+`
 
 // ackScript: ARGV[6] lease id, ARGV[7] host, ARGV[8] entry as leased.
 // Returns 2 when the freed slot (or the end of the crawl) woke waiters, 1
 // when it did not, 0 for an unknown lease. When the host has nothing left and
 // no policy of its own, its state is deleted.
-var ackScript = goredis.NewScript(prelude + `
-local id, host = ARGV[6], ARGV[7]
-if not settle(id, host, ARGV[8]) then return 0 end
+var ackScript = goredis.NewScript(prelude + ackOne + `
+return ackOne(ARGV[6], ARGV[7], ARGV[8])
+`)
+
+// ackOne is the body of ackScript, a function of the lease id, host and
+// entry, so that ackLeaseScript can run it too.
+const ackOne = `
+local function ackOne(id, host, e)
+if not settle(id, host, e) then return 0 end
 local hk = P..'h:'..host
 if redis.call('HINCRBY', hk, 'n', -1) <= 0 then
   redis.call('HINCRBY', K_STATS, 'hosts', -1)
@@ -259,6 +273,20 @@ if schedule(host) or done() then
   return 2
 end
 return 1
+end
+`
+
+// ackLeaseScript: ARGV[6] lease id, ARGV[7] host, ARGV[8] entry as leased
+// (as ackScript), ARGV[9] visibility timeout (ms), ARGV[10] random number
+// (as nextScript). It acknowledges the lease and, when it was held, leases
+// the next ready entry. Returns {0} for an unknown lease (nothing leased),
+// else ackScript's 1 or 2 followed by nextScript's reply.
+var ackLeaseScript = goredis.NewScript(prelude + ackOne + leaseNext + `
+local a = ackOne(ARGV[6], ARGV[7], ARGV[8])
+if a == 0 then return {0} end
+local r = leaseNext(tonumber(ARGV[9]), tonumber(ARGV[10]))
+table.insert(r, 1, a)
+return r
 `)
 
 // retryScript: ARGV[6] lease id, ARGV[7] host, ARGV[8] entry as leased,
