@@ -69,6 +69,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -135,6 +136,13 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives outage and recovery lines. Nil means slog.Default().
 	Logger *slog.Logger
+	// SeenCache is how many URL fingerprints this Frontier remembers as
+	// seen in the current pass (those it pushed or leased), 8 bytes each:
+	// Push leaves them out instead of sending them to Redis, which would
+	// drop them. Zero means DefaultSeenCache; negative turns it off. The
+	// cache is used only while this Frontier holds a lease (a new pass
+	// cannot start then), so it never keeps a URL of a new pass out.
+	SeenCache int
 }
 
 // Frontier is a frontier.Frontier kept in Redis. It is safe for concurrent
@@ -161,6 +169,9 @@ type Frontier struct {
 	held   map[string]held // leases this Frontier handed out and not yet settled
 
 	retry *redisfault.Retrier // runs every operation through outages (faults.go)
+	seen  *seenCache          // nil when Config.SeenCache < 0
+	// skipped counts the entries Push left out as known (seenCache).
+	skipped atomic.Int64
 
 	closeOnce sync.Once
 }
@@ -228,6 +239,7 @@ func New(ctx context.Context, client goredis.UniversalClient, cfg Config) (*Fron
 		wake:   make(chan struct{}, 1),
 		done:   make(chan struct{}),
 		held:   make(map[string]held),
+		seen:   newSeenCache(cfg.SeenCache),
 	}
 	if f.log == nil {
 		f.log = slog.Default()
@@ -394,6 +406,13 @@ func (f *Frontier) args(extra ...any) []any {
 	return append(a, extra...)
 }
 
+// holding reports whether this Frontier holds a lease.
+func (f *Frontier) holding() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.held) > 0
+}
+
 func (f *Frontier) isClosed() bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -506,6 +525,13 @@ func (f *Frontier) Push(ctx context.Context, entries ...frontier.Entry) (int, er
 	var bad []error
 	added := 0
 	args := make([]any, 0, 2+4*min(len(entries), pushChunk))
+	// While this Frontier holds a lease, URLs it knows the crawl has seen
+	// this pass are left out (seenCache), and those pushed become known.
+	cache := f.seen
+	if cache != nil && !f.holding() {
+		cache = nil
+	}
+	var fps []uint64
 	flush := func() error {
 		if len(args) <= 2 {
 			return nil
@@ -521,6 +547,12 @@ func (f *Frontier) Push(ctx context.Context, entries ...frontier.Entry) (int, er
 		}
 		added += int(n)
 		args = args[:0]
+		if cache != nil {
+			for _, fp := range fps {
+				cache.add(fp)
+			}
+			fps = fps[:0]
+		}
 		return nil
 	}
 	for _, e := range entries {
@@ -536,13 +568,21 @@ func (f *Frontier) Push(ctx context.Context, entries ...frontier.Entry) (int, er
 			bad = append(bad, fmt.Errorf("frontier/redis: push: URL %q contains a line break", e.URL))
 			continue
 		}
+		fp := frontier.Fingerprint(e.URL)
+		if cache != nil {
+			if cache.known(fp) {
+				f.skipped.Add(1)
+				continue
+			}
+			fps = append(fps, fp)
+		}
 		if strings.ContainsAny(e.Referrer, "\r\n") {
 			e.Referrer = dropLineBreaks.Replace(e.Referrer)
 		}
 		if len(args) == 0 {
 			args = append(args, newToken(), int64(tokenTTL/time.Second))
 		}
-		b, m := seenKey(frontier.Fingerprint(e.URL))
+		b, m := seenKey(fp)
 		args = append(args, b, m, host, encodeEntry(0, e))
 		if len(args) >= 2+4*pushChunk {
 			if err := flush(); err != nil {
@@ -645,7 +685,7 @@ func (f *Frontier) leaseReply(res []any) (l *frontier.Lease, done bool, err erro
 
 // lease turns a nextScript reply into a Lease and records it as held.
 func (f *Frontier) lease(res []any) (*frontier.Lease, error) {
-	if len(res) != 5 {
+	if len(res) != 6 {
 		return nil, fmt.Errorf("frontier/redis: next: malformed reply %v", res)
 	}
 	id, _ := res[1].(string)
@@ -666,6 +706,11 @@ func (f *Frontier) lease(res []any) (*frontier.Lease, error) {
 	}
 	f.held[id] = held{host: host, entry: enc}
 	f.mu.Unlock()
+	if f.seen != nil {
+		pass, _ := res[5].(int64)
+		f.seen.setPass(pass)
+		f.seen.add(frontier.Fingerprint(e.URL))
+	}
 	return &frontier.Lease{Entry: e, Host: host, ID: id, Attempt: attempt}, nil
 }
 
@@ -939,6 +984,9 @@ func (f *Frontier) Counters(ctx context.Context) (map[string]int64, error) {
 func (f *Frontier) Drop(ctx context.Context) error {
 	if f.isClosed() {
 		return frontier.ErrClosed
+	}
+	if f.seen != nil {
+		f.seen.forget()
 	}
 	return DropCrawl(ctx, f.client, f.cfg.Name)
 }

@@ -170,7 +170,8 @@ return added
 // then leases the head of the host that has been ready longest (the lowest
 // score in the hosts ZSET: O(log hosts), no scan). Returns
 //
-//	{1, id, host, entry, more}  a lease; more = 1 when another host is ready now
+//	{1, id, host, entry, more, pass}  a lease; more = 1 when another host is ready now;
+//	                      pass = the crawl's pass number (seenCache)
 //	{0, wait}             nothing ready; wait = ms until something may be (-1 unknown)
 //	{2}                   done: nothing queued, delayed or leased
 var nextScript = goredis.NewScript(prelude + leaseNext + `
@@ -230,7 +231,7 @@ for i = 1, 32 do
     local more = 0
     local c2 = redis.call('ZRANGE', K_HOSTS, 0, 0, 'WITHSCORES')
     if #c2 > 0 and tonumber(c2[2]) <= now then more = 1 end
-    return {1, id, host, e, more}
+    return {1, id, host, e, more, tonumber(redis.call('HGET', P..'pass', 'n')) or 0}
   end
 end
 if done() then return {2} end
@@ -252,14 +253,15 @@ end
 // when it did not, 0 for an unknown lease. When the host has nothing left and
 // no policy of its own, its state is deleted.
 var ackScript = goredis.NewScript(prelude + ackOne + `
-return ackOne(ARGV[6], ARGV[7], ARGV[8])
+return (ackOne(ARGV[6], ARGV[7], ARGV[8]))
 `)
 
 // ackOne is the body of ackScript, a function of the lease id, host and
-// entry, so that ackLeaseScript can run it too.
+// entry, so that ackLeaseScript can run it too. Besides ackScript's reply
+// it returns how many subscribers heard its wake-up (0 when it sent none).
 const ackOne = `
 local function ackOne(id, host, e)
-if not settle(id, host, e) then return 0 end
+if not settle(id, host, e) then return 0, 0 end
 local hk = P..'h:'..host
 if redis.call('HINCRBY', hk, 'n', -1) <= 0 then
   redis.call('HINCRBY', K_STATS, 'hosts', -1)
@@ -269,10 +271,9 @@ end
 redis.call('HINCRBY', P..'counters', 'acked', 1)
 -- Wake waiters only when a lease became possible, or when the crawl is done.
 if schedule(host) or done() then
-  redis.call('PUBLISH', K_WAKE, ME)
-  return 2
+  return 2, redis.call('PUBLISH', K_WAKE, ME)
 end
-return 1
+return 1, 0
 end
 `
 
@@ -281,9 +282,17 @@ end
 // (as nextScript). It acknowledges the lease and, when it was held, leases
 // the next ready entry. Returns {0} for an unknown lease (nothing leased),
 // else ackScript's 1 or 2 followed by nextScript's reply.
+//
+// When the ack woke another process's waiters (its wake-up was heard by a
+// subscriber besides the caller's own Frontier), nothing is leased ({2, 0,
+// 0}): the caller then asks with Next like the waiters, and the slot the
+// ack freed goes to whoever asks first, as with Ack and Next. Otherwise
+// the caller's process would keep every slot of a busy host it holds,
+// and a process that joins the crawl later would get none of them.
 var ackLeaseScript = goredis.NewScript(prelude + ackOne + leaseNext + `
-local a = ackOne(ARGV[6], ARGV[7], ARGV[8])
+local a, heard = ackOne(ARGV[6], ARGV[7], ARGV[8])
 if a == 0 then return {0} end
+if heard > 1 then return {a, 0, 0} end
 local r = leaseNext(tonumber(ARGV[9]), tonumber(ARGV[10]))
 table.insert(r, 1, a)
 return r
