@@ -487,13 +487,10 @@ func (w *worker) loop(leaseCtx, workCtx context.Context) {
 // worker's next lease, which it joins (one round trip for both, see next);
 // the loop sends it on its own when it ends (flushAck).
 func (w *worker) ack(l *frontier.Lease) {
-	if _, ok := w.c.front.(frontier.AckLeaser); ok {
-		w.flushAck() // none is pending on the loop's paths; to be sure
-		w.acked = l
-		return
-	}
-	if err := w.c.front.Ack(w.settle, l); err != nil && !errors.Is(err, frontier.ErrUnknownLease) {
-		w.c.setFatal(fmt.Errorf("crawler: frontier ack %s: %w", l.URL, err))
+	w.flushAck() // none is pending (next took it); never drop one
+	w.acked = l
+	if _, ok := w.c.front.(frontier.AckLeaser); !ok {
+		w.flushAck()
 	}
 }
 
@@ -517,7 +514,9 @@ func (w *worker) next(leaseCtx context.Context) (*frontier.Lease, error) {
 		// The settle context: the Ack must not be cut short with leasing.
 		n, err := w.c.front.(frontier.AckLeaser).AckLease(w.settle, l)
 		if err != nil && !errors.Is(err, frontier.ErrUnknownLease) {
-			return nil, fmt.Errorf("ack %s: %w", l.URL, err)
+			err = fmt.Errorf("crawler: frontier ack %s: %w", l.URL, err)
+			w.c.setFatal(err)
+			return nil, err
 		}
 		if n != nil {
 			if leaseCtx.Err() != nil {
