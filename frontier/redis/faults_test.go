@@ -111,6 +111,25 @@ func (p *lossyProxy) serve() {
 // never arrives, the retried operation neither loses nor double-counts
 // anything: Push reports the first attempt's count, Ack succeeds, and the
 // lease whose reply was lost comes back after the visibility timeout.
+// drainInto leases and acknowledges everything f has, counting each URL in
+// got.
+func drainInto(ctx context.Context, t *testing.T, f *Frontier, got map[string]int) {
+	t.Helper()
+	for {
+		l, err := f.Next(ctx)
+		if errors.Is(err, frontier.ErrDone) {
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[l.URL]++
+		if err := f.Ack(ctx, l); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func TestLostReplies(t *testing.T) {
 	c := redistest.Client(t)
 	proxy := newLossyProxy(t, c.Options().Addr)
@@ -164,19 +183,7 @@ func TestLostReplies(t *testing.T) {
 	// A Next whose reply is lost leaves a lease no one holds; it comes back.
 	proxy.arm(nextScript)
 	got := map[string]int{l.URL: 1}
-	for {
-		l, err := f.Next(ctx)
-		if errors.Is(err, frontier.ErrDone) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		got[l.URL]++
-		if err := f.Ack(ctx, l); err != nil {
-			t.Fatal(err)
-		}
-	}
+	drainInto(ctx, t, f, got)
 	if proxy.cuts.Load() != 3 {
 		t.Fatalf("proxy cut %d replies; want 3", proxy.cuts.Load())
 	}
@@ -207,19 +214,7 @@ func TestLostReplies(t *testing.T) {
 		t.Fatalf("proxy cut %d replies; want 4", proxy.cuts.Load())
 	}
 	got = map[string]int{l.URL: 1}
-	for {
-		l, err := f.Next(ctx)
-		if errors.Is(err, frontier.ErrDone) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		got[l.URL]++
-		if err := f.Ack(ctx, l); err != nil {
-			t.Fatal(err)
-		}
-	}
+	drainInto(ctx, t, f, got)
 	for _, e := range urls("lost2.test", 2) {
 		if got[e.URL] != 1 {
 			t.Errorf("URL %s delivered %d times; want 1", e.URL, got[e.URL])
