@@ -107,10 +107,6 @@ func (p *lossyProxy) serve() {
 	}
 }
 
-// TestLostReplies: when Redis applies a Push, Ack or Next but the reply
-// never arrives, the retried operation neither loses nor double-counts
-// anything: Push reports the first attempt's count, Ack succeeds, and the
-// lease whose reply was lost comes back after the visibility timeout.
 // drainInto leases and acknowledges everything f has, counting each URL in
 // got.
 func drainInto(ctx context.Context, t *testing.T, f *Frontier, got map[string]int) {
@@ -130,6 +126,11 @@ func drainInto(ctx context.Context, t *testing.T, f *Frontier, got map[string]in
 	}
 }
 
+// TestLostReplies: when Redis applies a Push, Ack, Next or AckLease but the
+// reply never arrives, the retried operation neither loses nor
+// double-counts anything: Push reports the first attempt's count, Ack and
+// AckLease succeed, and a lease whose reply was lost comes back after the
+// visibility timeout.
 func TestLostReplies(t *testing.T) {
 	c := redistest.Client(t)
 	proxy := newLossyProxy(t, c.Options().Addr)
