@@ -181,7 +181,9 @@ type PassInfo interface {
 //     an attempt to lease an entry that is ready now, under the same rules
 //     as Next (host limits and intervals, priorities, expired leases and
 //     due retries).
-//   - It returns the new lease, or nil when nothing is ready now: the
+//   - It returns the new lease, or nil when nothing is ready now, or when
+//     the backend leaves what is ready to others (frontier/redis does so
+//     when its ack freed a slot and other processes share the crawl). The
 //     caller then waits in Next, which also tells when the frontier is
 //     done. It never waits itself.
 //   - An error is the ack's, as Ack would return it (ErrUnknownLease,

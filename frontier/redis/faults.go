@@ -10,5 +10,11 @@ import (
 // whether an earlier attempt failed after it may have reached the server
 // (its effect may have been applied).
 func (f *Frontier) do(ctx context.Context, op string, fn func(ctx context.Context) error) (retried bool, err error) {
-	return f.retry.Do(ctx, op, fn)
+	retried, err = f.retry.Do(ctx, op, fn)
+	if retried && f.seen != nil {
+		// Redis was unreachable: it may have restarted or failed over and
+		// lost some of what it had seen.
+		f.seen.forget()
+	}
+	return retried, err
 }

@@ -173,9 +173,15 @@ func TestLostReplies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, ok := f.seen.view(); !ok {
+		t.Error("no seen-cache epoch after a lease")
+	}
 	proxy.arm(ackScript)
 	if err := f.Ack(ctx, l); err != nil {
 		t.Errorf("Ack with its reply lost = %v; want nil (the first attempt was applied)", err)
+	}
+	if _, ok := f.seen.view(); ok {
+		t.Error("the seen cache outlived a retried call (Redis may have lost what it saw)")
 	}
 	if proxy.cuts.Load() != 2 {
 		t.Fatalf("proxy cut %d replies; want 2", proxy.cuts.Load())

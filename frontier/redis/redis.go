@@ -172,6 +172,9 @@ type Frontier struct {
 	seen  *seenCache          // nil when Config.SeenCache < 0
 	// skipped counts the entries Push left out as known (seenCache).
 	skipped atomic.Int64
+	// fresh is when (UnixNano, f.now) a lease was last granted, or all
+	// held leases last extended (see holding).
+	fresh atomic.Int64
 
 	closeOnce sync.Once
 }
@@ -406,11 +409,26 @@ func (f *Frontier) args(extra ...any) []any {
 	return append(a, extra...)
 }
 
-// holding reports whether this Frontier holds a lease.
+// holding reports whether this Frontier holds a lease that cannot have
+// expired in Redis: one was granted or extended (heartbeat) within half
+// the visibility timeout. A process stalled for longer may have lost its
+// leases, the crawl may have moved to a new pass, and the seen cache is
+// not trusted until a new lease tells the epoch.
 func (f *Frontier) holding() bool {
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.held) > 0
+	n := len(f.held)
+	f.mu.Unlock()
+	return n > 0 && f.now().UnixNano()-f.fresh.Load() < int64(f.cfg.VisibilityTimeout/2)
+}
+
+// now is the clock leases are timed by: Config.Now, or this process's
+// (which may differ from Redis's by the clocks' skew, small beside half a
+// visibility timeout).
+func (f *Frontier) now() time.Time {
+	if f.cfg.Now != nil {
+		return f.cfg.Now()
+	}
+	return time.Now()
 }
 
 func (f *Frontier) isClosed() bool {
@@ -457,17 +475,24 @@ func (f *Frontier) heartbeat(ctx context.Context) {
 			ids = append(ids, id)
 		}
 		f.mu.Unlock()
+		start := f.now().UnixNano()
+		extended := true
 		for len(ids) > 0 {
 			n := min(len(ids), 1000)
 			chunk := ids[:n]
 			ids = ids[n:]
 			cctx, cancel := context.WithTimeout(ctx, every)
-			err := extendScript.Run(cctx, f.client, f.hosts, f.args(append([]any{f.cfg.VisibilityTimeout.Milliseconds()}, chunk...)...)...).Err()
+			got, err := extendScript.Run(cctx, f.client, f.hosts, f.args(append([]any{f.cfg.VisibilityTimeout.Milliseconds()}, chunk...)...)...).Int64()
 			cancel()
 			if err != nil && ctx.Err() == nil {
 				f.log.Warn("frontier/redis: cannot extend leases; they expire if Redis stays unreachable",
 					"crawl", f.cfg.Name, "leases", len(chunk), "err", err)
 			}
+			// A lease not extended expired (or was settled meanwhile).
+			extended = extended && err == nil && got == int64(n)
+		}
+		if extended && f.fresh.Load() < start {
+			f.fresh.Store(start)
 		}
 	}
 }
@@ -510,6 +535,11 @@ func seenKey(fp uint64) (bucket, member string) {
 	return strconv.FormatUint(fp>>(64-seenBucketBits), 16), strconv.FormatInt(int64(fp), 10)
 }
 
+// genToken is a fresh random token, the crawl's key generation if the
+// script finds none (seenCache): one per call, so that keys made anew
+// never get the generation they had.
+func genToken() string { return strconv.FormatUint(rand.Uint64(), 36) }
+
 func newToken() string {
 	return strconv.FormatUint(rand.Uint64(), 36) + strconv.FormatUint(rand.Uint64(), 36)
 }
@@ -526,10 +556,15 @@ func (f *Frontier) Push(ctx context.Context, entries ...frontier.Entry) (int, er
 	added := 0
 	args := make([]any, 0, 2+4*min(len(entries), pushChunk))
 	// While this Frontier holds a lease, URLs it knows the crawl has seen
-	// this pass are left out (seenCache), and those pushed become known.
+	// this pass are left out (seenCache), and those pushed become known,
+	// all under the salt of the epoch read here.
 	cache := f.seen
-	if cache != nil && !f.holding() {
-		cache = nil
+	var salt uint64
+	if cache != nil {
+		var ok bool
+		if salt, ok = cache.view(); !ok || !f.holding() {
+			cache = nil
+		}
 	}
 	var fps []uint64
 	flush := func() error {
@@ -549,7 +584,7 @@ func (f *Frontier) Push(ctx context.Context, entries ...frontier.Entry) (int, er
 		args = args[:0]
 		if cache != nil {
 			for _, fp := range fps {
-				cache.add(fp)
+				cache.add(fp, salt)
 			}
 			fps = fps[:0]
 		}
@@ -570,7 +605,7 @@ func (f *Frontier) Push(ctx context.Context, entries ...frontier.Entry) (int, er
 		}
 		fp := frontier.Fingerprint(e.URL)
 		if cache != nil {
-			if cache.known(fp) {
+			if cache.known(fp, salt) {
 				f.skipped.Add(1)
 				continue
 			}
@@ -623,7 +658,7 @@ func (f *Frontier) Next(ctx context.Context) (*frontier.Lease, error) {
 		_, err := f.do(ctx, "next", func(ctx context.Context) error {
 			var err error
 			res, err = nextScript.Run(ctx, f.client, f.hosts,
-				f.args(f.cfg.VisibilityTimeout.Milliseconds(), rand.Float64())...).Slice()
+				f.args(f.cfg.VisibilityTimeout.Milliseconds(), rand.Float64(), genToken())...).Slice()
 			return err
 		})
 		if err != nil {
@@ -685,7 +720,7 @@ func (f *Frontier) leaseReply(res []any) (l *frontier.Lease, done bool, err erro
 
 // lease turns a nextScript reply into a Lease and records it as held.
 func (f *Frontier) lease(res []any) (*frontier.Lease, error) {
-	if len(res) != 6 {
+	if len(res) != 7 {
 		return nil, fmt.Errorf("frontier/redis: next: malformed reply %v", res)
 	}
 	id, _ := res[1].(string)
@@ -694,6 +729,13 @@ func (f *Frontier) lease(res []any) (*frontier.Lease, error) {
 	attempt, e, err := decodeEntry(enc)
 	if err != nil {
 		return nil, err
+	}
+	if f.seen != nil {
+		// Before the lease is held (holding): a Push that sees it held
+		// uses this lease's epoch.
+		pass, _ := res[5].(int64)
+		gen, _ := res[6].(string)
+		f.seen.add(frontier.Fingerprint(e.URL), f.seen.setEpoch(pass, gen))
 	}
 	f.mu.Lock()
 	if f.closed {
@@ -705,12 +747,8 @@ func (f *Frontier) lease(res []any) (*frontier.Lease, error) {
 		return nil, frontier.ErrClosed
 	}
 	f.held[id] = held{host: host, entry: enc}
+	f.fresh.Store(f.now().UnixNano())
 	f.mu.Unlock()
-	if f.seen != nil {
-		pass, _ := res[5].(int64)
-		f.seen.setPass(pass)
-		f.seen.add(frontier.Fingerprint(e.URL))
-	}
 	return &frontier.Lease{Entry: e, Host: host, ID: id, Attempt: attempt}, nil
 }
 
@@ -776,7 +814,7 @@ func (f *Frontier) AckLease(ctx context.Context, l *frontier.Lease) (*frontier.L
 	retried, err := f.do(ctx, "ack", func(ctx context.Context) error {
 		var err error
 		res, err = ackLeaseScript.Run(ctx, f.client, f.hosts,
-			f.args(l.ID, h.host, h.entry, f.cfg.VisibilityTimeout.Milliseconds(), rand.Float64())...).Slice()
+			f.args(l.ID, h.host, h.entry, f.cfg.VisibilityTimeout.Milliseconds(), rand.Float64(), genToken())...).Slice()
 		return err
 	})
 	if err != nil {

@@ -165,24 +165,26 @@ return added
 `)
 
 // nextScript: ARGV[6] visibility timeout (ms), ARGV[7] random number in
-// [0, 1) for the jitter. It first re-queues expired leases (at the head of
+// [0, 1) for the jitter, ARGV[8] a random token, the crawl's key
+// generation if it has none yet. It first re-queues expired leases (at the head of
 // their host's queue, attempt + 1) and moves due retries onto their queues,
 // then leases the head of the host that has been ready longest (the lowest
 // score in the hosts ZSET: O(log hosts), no scan). Returns
 //
-//	{1, id, host, entry, more, pass}  a lease; more = 1 when another host is ready now;
-//	                      pass = the crawl's pass number (seenCache)
+//	{1, id, host, entry, more, pass, gen}  a lease; more = 1 when another host is
+//	                      ready now; pass and gen: the crawl's pass number and key
+//	                      generation (seenCache)
 //	{0, wait}             nothing ready; wait = ms until something may be (-1 unknown)
 //	{2}                   done: nothing queued, delayed or leased
 var nextScript = goredis.NewScript(prelude + leaseNext + `
-return leaseNext(tonumber(ARGV[6]), tonumber(ARGV[7]))
+return leaseNext(tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8])
 `)
 
 // leaseNext is the body of nextScript, a function of the visibility
-// timeout (ms) and the random number for the jitter, so that
-// ackLeaseScript can run it too.
+// timeout (ms), the random number for the jitter and the generation token,
+// so that ackLeaseScript can run it too.
 const leaseNext = `
-local function leaseNext(VIS, RND)
+local function leaseNext(VIS, RND, GEN)
 local expired = redis.call('ZRANGEBYSCORE', K_LEASES, '-inf', now, 'LIMIT', 0, 100)
 for _, id in ipairs(expired) do
   local v = redis.call('HGET', K_LEASE, id)
@@ -231,7 +233,14 @@ for i = 1, 32 do
     local more = 0
     local c2 = redis.call('ZRANGE', K_HOSTS, 0, 0, 'WITHSCORES')
     if #c2 > 0 and tonumber(c2[2]) <= now then more = 1 end
-    return {1, id, host, e, more, tonumber(redis.call('HGET', P..'pass', 'n')) or 0}
+    -- The epoch of the seen set: the pass, and the generation of the
+    -- crawl's keys (new when they were dropped or lost).
+    local pg = redis.call('HMGET', P..'pass', 'n', 'gen')
+    if not pg[2] then
+      redis.call('HSET', P..'pass', 'gen', GEN)
+      pg[2] = GEN
+    end
+    return {1, id, host, e, more, tonumber(pg[1]) or 0, pg[2]}
   end
 end
 if done() then return {2} end
@@ -278,22 +287,24 @@ end
 `
 
 // ackLeaseScript: ARGV[6] lease id, ARGV[7] host, ARGV[8] entry as leased
-// (as ackScript), ARGV[9] visibility timeout (ms), ARGV[10] random number
-// (as nextScript). It acknowledges the lease and, when it was held, leases
+// (as ackScript), ARGV[9] visibility timeout (ms), ARGV[10] random number,
+// ARGV[11] generation token (as nextScript). It acknowledges the lease and, when it was held, leases
 // the next ready entry. Returns {0} for an unknown lease (nothing leased),
 // else ackScript's 1 or 2 followed by nextScript's reply.
 //
-// When the ack woke another process's waiters (its wake-up was heard by a
-// subscriber besides the caller's own Frontier), nothing is leased ({2, 0,
-// 0}): the caller then asks with Next like the waiters, and the slot the
-// ack freed goes to whoever asks first, as with Ack and Next. Otherwise
-// the caller's process would keep every slot of a busy host it holds,
-// and a process that joins the crawl later would get none of them.
+// When the ack sent a wake-up (it freed a slot of a host with more queued,
+// or ended the crawl) and another process's Frontier heard it (PUBLISH
+// counts the subscribers: the caller's own and the others', waiting or
+// not), nothing is leased ({2, 0, 0}): the caller then asks with Next
+// like the others, and the slot goes to whoever asks first, as with Ack
+// and Next. Otherwise the caller's process would keep every slot of a
+// busy host it holds, and a process that joins the crawl later would get
+// none of them. Alone on the crawl, it leases whatever is ready.
 var ackLeaseScript = goredis.NewScript(prelude + ackOne + leaseNext + `
 local a, heard = ackOne(ARGV[6], ARGV[7], ARGV[8])
 if a == 0 then return {0} end
 if heard > 1 then return {a, 0, 0} end
-local r = leaseNext(tonumber(ARGV[9]), tonumber(ARGV[10]))
+local r = leaseNext(tonumber(ARGV[9]), tonumber(ARGV[10]), ARGV[11])
 table.insert(r, 1, a)
 return r
 `)

@@ -1,6 +1,10 @@
 package redis
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/cespare/xxhash/v2"
+)
 
 // DefaultSeenCache is the number of fingerprints a Frontier remembers as
 // seen when Config.SeenCache is zero: 2 MiB.
@@ -14,17 +18,24 @@ const DefaultSeenCache = 1 << 18
 // It is a direct-mapped table of fixed size: a fingerprint whose slot is
 // taken by another is forgotten (and then pushed, and dropped by Redis as
 // before), so it can only miss, never claim a URL it was not given. A slot
-// holds the fingerprint XOR a salt drawn from the pass number, so that a
-// new pass forgets every entry at once (an entry of an earlier pass then
-// matches another fingerprint with a chance of 2^-64).
+// holds the fingerprint XOR a salt drawn from the crawl's epoch: its pass
+// number and the generation of its keys (a random token stored with the
+// pass number, made anew when the keys were dropped or lost, as by a Redis
+// restart without persistence). A new epoch forgets every entry at once;
+// an entry of an earlier one then matches another fingerprint with a
+// chance of 2^-64.
 //
-// It is only trusted while the Frontier holds a lease: a pass starts only
-// when nothing is leased (newPassScript), so the pass of the last lease
-// granted is then the crawl's. Each lease reply carries the pass number.
+// Each lease reply carries the epoch. The cache is trusted only while the
+// Frontier holds a lease that cannot have expired (Frontier.holding): a
+// pass starts only when nothing is leased (newPassScript), so the epoch of
+// the last lease granted is then the crawl's. Every use reads the salt
+// once (view) and keeps to it, so that entries added across a change of
+// epoch are dead, not misfiled.
 type seenCache struct {
 	slots []atomic.Uint64
 	shift uint
-	pass  atomic.Int64 // -1 until a lease tells
+	epoch atomic.Uint64 // hash of pass and generation; meaningful when valid
+	valid atomic.Bool   // false until a lease tells the epoch, and after forget
 	salt  atomic.Uint64
 }
 
@@ -41,9 +52,7 @@ func newSeenCache(n int) *seenCache {
 	for 1<<bits < n {
 		bits++
 	}
-	c := &seenCache{slots: make([]atomic.Uint64, 1<<bits), shift: 64 - bits}
-	c.pass.Store(-1)
-	return c
+	return &seenCache{slots: make([]atomic.Uint64, 1<<bits), shift: 64 - bits}
 }
 
 // slot spreads fingerprints over the table (they are xxhash values, but a
@@ -52,37 +61,51 @@ func (c *seenCache) slot(fp uint64) *atomic.Uint64 {
 	return &c.slots[(fp*0x9e3779b97f4a7c15)>>c.shift]
 }
 
-// setPass records the pass a lease was granted in; a new one forgets
-// every entry.
-func (c *seenCache) setPass(n int64) {
-	if c.pass.Load() == n {
-		return
-	}
-	// splitmix64 of the pass number: two passes never share a salt.
-	z := uint64(n) + 0x9e3779b97f4a7c15
+// mix is splitmix64's finalizer, a bijection: two epochs never share a
+// salt.
+func mix(z uint64) uint64 {
 	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
 	z = (z ^ z>>27) * 0x94d049bb133111eb
-	c.salt.Store(z ^ z>>31)
-	c.pass.Store(n)
+	return z ^ z>>31
 }
 
-// forget empties the cache (the crawl's keys were dropped: its pass number
-// starts again from 0, and so would the salt).
+// setEpoch records the epoch a lease was granted in (pass number and key
+// generation) and returns its salt; a new epoch forgets every entry.
+func (c *seenCache) setEpoch(pass int64, gen string) uint64 {
+	e := xxhash.Sum64String(gen) ^ mix(uint64(pass)+0x9e3779b97f4a7c15)
+	if c.valid.Load() && c.epoch.Load() == e {
+		return c.salt.Load()
+	}
+	salt := mix(e)
+	c.salt.Store(salt)
+	c.epoch.Store(e)
+	c.valid.Store(true)
+	return salt
+}
+
+// view returns the salt of the current epoch, or false when none is known.
+func (c *seenCache) view() (salt uint64, ok bool) {
+	if !c.valid.Load() {
+		return 0, false
+	}
+	return c.salt.Load(), true
+}
+
+// forget empties the cache: the crawl's keys were dropped, or Redis was
+// unreachable (it may have restarted or failed over, and lost some).
 func (c *seenCache) forget() {
-	c.pass.Store(-1)
+	c.valid.Store(false)
 	for i := range c.slots {
 		c.slots[i].Store(0)
 	}
 }
 
-// known reports whether fp is remembered as seen in the current pass.
-func (c *seenCache) known(fp uint64) bool {
-	return c.pass.Load() >= 0 && c.slot(fp).Load() == fp^c.salt.Load()
+// known reports whether fp is remembered under salt.
+func (c *seenCache) known(fp, salt uint64) bool {
+	return c.slot(fp).Load() == fp^salt
 }
 
-// add remembers fp as seen in the current pass.
-func (c *seenCache) add(fp uint64) {
-	if c.pass.Load() >= 0 {
-		c.slot(fp).Store(fp ^ c.salt.Load())
-	}
+// add remembers fp under salt.
+func (c *seenCache) add(fp, salt uint64) {
+	c.slot(fp).Store(fp ^ salt)
 }

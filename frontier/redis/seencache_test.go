@@ -1,6 +1,7 @@
 package redis
 
 import (
+	"sync"
 	"testing"
 	"time"
 
@@ -12,23 +13,32 @@ func TestSeenCacheTable(t *testing.T) {
 	if len(c.slots) != 8 {
 		t.Fatalf("%d slots; want 8", len(c.slots))
 	}
-	c.add(42)
-	if c.known(42) {
-		t.Error("known before a pass was set")
+	if _, ok := c.view(); ok {
+		t.Error("a view before any epoch")
 	}
-	c.setPass(0)
-	c.add(42)
-	if !c.known(42) || c.known(43) {
-		t.Errorf("known(42) %v, known(43) %v; want true, false", c.known(42), c.known(43))
+	s0 := c.setEpoch(0, "g1")
+	c.add(42, s0)
+	if !c.known(42, s0) || c.known(43, s0) {
+		t.Errorf("known(42) %v, known(43) %v; want true, false", c.known(42, s0), c.known(43, s0))
 	}
-	c.setPass(1)
-	if c.known(42) {
-		t.Error("an entry of pass 0 known in pass 1")
+	if s, ok := c.view(); !ok || s != s0 || c.setEpoch(0, "g1") != s0 {
+		t.Error("the same epoch changed its salt")
 	}
-	c.add(42)
+	for _, e := range []struct {
+		pass int64
+		gen  string
+	}{{1, "g1"}, {0, "g2"}} {
+		if s := c.setEpoch(e.pass, e.gen); c.known(42, s) {
+			t.Errorf("an entry of pass 0, generation g1 known in pass %d, generation %s", e.pass, e.gen)
+		}
+	}
+	s1 := c.setEpoch(1, "g1")
+	c.add(42, s1)
 	c.forget()
-	c.setPass(1)
-	if c.known(42) {
+	if _, ok := c.view(); ok {
+		t.Error("a view after forget")
+	}
+	if c.known(42, c.setEpoch(1, "g1")) {
 		t.Error("known after forget")
 	}
 	if newSeenCache(-1) != nil {
@@ -127,4 +137,82 @@ func TestSeenCacheNewPass(t *testing.T) {
 		t.Fatalf("Next = %v, %v; want %s", l, err, u2.URL)
 	}
 	a.Ack(ctx, l)
+}
+
+// TestSeenCacheDropByOther: the crawl's keys dropped by another process
+// (or lost by Redis) make a new generation: what this Frontier remembers
+// is unknown once it leases in it.
+func TestSeenCacheDropByOther(t *testing.T) {
+	a := open(t, Config{})
+	b := open(t, Config{Name: a.cfg.Name})
+	ctx := ctxT(t, 10*time.Second)
+	es := urls("drop.test", 3)
+	if _, err := a.Push(ctx, es[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Next(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := a.Push(ctx, es[1], es[2]); err != nil || n != 2 {
+		t.Fatalf("Push = %d, %v; want 2", n, err)
+	}
+	if err := b.Drop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Push(ctx, es[0]); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := a.Next(ctx); err != nil || l.URL != es[0].URL {
+		t.Fatalf("Next after the drop = %v, %v; want %s", l, err, es[0].URL)
+	}
+	if n, err := a.Push(ctx, es[1], es[2]); err != nil || n != 2 {
+		t.Errorf("Push after another process's Drop = %d, %v; want 2 (the dropped crawl's URLs are new)", n, err)
+	}
+}
+
+// TestSeenCacheStaleLease: a Frontier whose lease expired (it stalled past
+// the visibility timeout) does not trust its cache: the crawl may have
+// moved to a new pass without it.
+func TestSeenCacheStaleLease(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Unix(1_800_000_000, 0)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	const vis = 10 * time.Second
+	a := open(t, Config{Now: clock, VisibilityTimeout: vis})
+	b := open(t, Config{Name: a.cfg.Name, Now: clock, VisibilityTimeout: vis})
+	ctx := ctxT(t, 10*time.Second)
+	es := urls("stale.test", 3)
+	if _, err := a.Push(ctx, es[1]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Next(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := a.Push(ctx, es[2]); err != nil || n != 1 {
+		t.Fatalf("Push = %d, %v; want 1", n, err)
+	}
+	mu.Lock()
+	now = now.Add(2 * vis) // a's lease expires
+	mu.Unlock()
+	for {
+		l, err := b.Next(ctx)
+		if err == frontier.ErrDone {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Ack(ctx, l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if started, err := b.NewPass(ctx); err != nil || !started {
+		t.Fatalf("NewPass = %v, %v", started, err)
+	}
+	if _, err := b.Push(ctx, es[0]); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := a.Push(ctx, es[2]); err != nil || n != 1 {
+		t.Errorf("Push with a stale lease in a new pass = %d, %v; want 1", n, err)
+	}
 }
