@@ -172,14 +172,17 @@ type Frontier struct {
 	seen  *seenCache          // nil when Config.SeenCache < 0
 	// skipped counts the entries Push left out as known (seenCache).
 	skipped atomic.Int64
-	// fresh is when (UnixNano, f.now) a lease was last granted, or all
-	// held leases last extended (see holding).
-	fresh atomic.Int64
+	// extended is when (UnixNano, f.now) the heartbeat last began a round
+	// that extended every lease held then (see holding).
+	extended atomic.Int64
 
 	closeOnce sync.Once
 }
 
-type held struct{ host, entry string }
+type held struct {
+	host, entry string
+	at          int64 // when it was granted (UnixNano, f.now)
+}
 
 var _ frontier.Frontier = (*Frontier)(nil)
 
@@ -410,15 +413,23 @@ func (f *Frontier) args(extra ...any) []any {
 }
 
 // holding reports whether this Frontier holds a lease that cannot have
-// expired in Redis: one was granted or extended (heartbeat) within half
-// the visibility timeout. A process stalled for longer may have lost its
-// leases, the crawl may have moved to a new pass, and the seen cache is
-// not trusted until a new lease tells the epoch.
+// expired in Redis: granted, or extended by the heartbeat, within half the
+// visibility timeout. A process stalled for longer may have lost its
+// leases and the crawl may have moved to a new pass: the seen cache is not
+// trusted then.
 func (f *Frontier) holding() bool {
+	since := f.now().UnixNano() - int64(f.cfg.VisibilityTimeout/2)
+	ext := f.extended.Load()
 	f.mu.Lock()
-	n := len(f.held)
-	f.mu.Unlock()
-	return n > 0 && f.now().UnixNano()-f.fresh.Load() < int64(f.cfg.VisibilityTimeout/2)
+	defer f.mu.Unlock()
+	for _, h := range f.held {
+		// A lease granted before a full round of the heartbeat began was
+		// extended by it.
+		if max(h.at, ext) > since {
+			return true
+		}
+	}
+	return false
 }
 
 // now is the clock leases are timed by: Config.Now, or this process's
@@ -469,13 +480,13 @@ func (f *Frontier) heartbeat(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+		start := f.now().UnixNano() // before the ids: a lease granted later is not in this round
 		f.mu.Lock()
 		ids := make([]any, 0, len(f.held))
 		for id := range f.held {
 			ids = append(ids, id)
 		}
 		f.mu.Unlock()
-		start := f.now().UnixNano()
 		extended := true
 		for len(ids) > 0 {
 			n := min(len(ids), 1000)
@@ -491,8 +502,8 @@ func (f *Frontier) heartbeat(ctx context.Context) {
 			// A lease not extended expired (or was settled meanwhile).
 			extended = extended && err == nil && got == int64(n)
 		}
-		if extended && f.fresh.Load() < start {
-			f.fresh.Store(start)
+		if extended && f.extended.Load() < start {
+			f.extended.Store(start)
 		}
 	}
 }
@@ -567,12 +578,13 @@ func (f *Frontier) Push(ctx context.Context, entries ...frontier.Entry) (int, er
 		}
 	}
 	var fps []uint64
+	var skipped []frontier.Entry // left out as known
 	flush := func() error {
 		if len(args) <= 2 {
 			return nil
 		}
 		var n int64
-		_, err := f.do(ctx, "push", func(ctx context.Context) error {
+		retried, err := f.do(ctx, "push", func(ctx context.Context) error {
 			var err error
 			n, err = pushScript.Run(ctx, f.client, f.hosts, f.args(args...)...).Int64()
 			return err
@@ -582,12 +594,17 @@ func (f *Frontier) Push(ctx context.Context, entries ...frontier.Entry) (int, er
 		}
 		added += int(n)
 		args = args[:0]
+		if cache != nil && retried {
+			// Redis was unreachable and may have lost what it had seen
+			// (do forgot the cache): trust nothing it said before.
+			cache = nil
+		}
 		if cache != nil {
 			for _, fp := range fps {
 				cache.add(fp, salt)
 			}
-			fps = fps[:0]
 		}
+		fps = fps[:0]
 		return nil
 	}
 	for _, e := range entries {
@@ -607,6 +624,7 @@ func (f *Frontier) Push(ctx context.Context, entries ...frontier.Entry) (int, er
 		if cache != nil {
 			if cache.known(fp, salt) {
 				f.skipped.Add(1)
+				skipped = append(skipped, e)
 				continue
 			}
 			fps = append(fps, fp)
@@ -627,6 +645,16 @@ func (f *Frontier) Push(ctx context.Context, entries ...frontier.Entry) (int, er
 	}
 	if err := flush(); err != nil {
 		return added, err
+	}
+	if len(skipped) > 0 && cache == nil {
+		// A flush had to be retried: what was left out as known goes to
+		// Redis after all (the cache is forgotten, so nothing is left
+		// out this time).
+		n, err := f.Push(ctx, skipped...)
+		added += n
+		if err != nil {
+			return added, err
+		}
 	}
 	if added > 0 {
 		f.signal()
@@ -746,8 +774,7 @@ func (f *Frontier) lease(res []any) (*frontier.Lease, error) {
 		releaseScript.Run(ctx, f.client, f.hosts, f.args(id, host, enc)...)
 		return nil, frontier.ErrClosed
 	}
-	f.held[id] = held{host: host, entry: enc}
-	f.fresh.Store(f.now().UnixNano())
+	f.held[id] = held{host: host, entry: enc, at: f.now().UnixNano()}
 	f.mu.Unlock()
 	return &frontier.Lease{Entry: e, Host: host, ID: id, Attempt: attempt}, nil
 }
@@ -1024,7 +1051,10 @@ func (f *Frontier) Drop(ctx context.Context) error {
 		return frontier.ErrClosed
 	}
 	if f.seen != nil {
+		// Before and after: a lease granted meanwhile may bring the old
+		// epoch back.
 		f.seen.forget()
+		defer f.seen.forget()
 	}
 	return DropCrawl(ctx, f.client, f.cfg.Name)
 }

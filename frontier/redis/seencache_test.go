@@ -1,11 +1,13 @@
 package redis
 
 import (
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/trawlhq/trawl/frontier"
+	"github.com/trawlhq/trawl/internal/redistest"
 )
 
 func TestSeenCacheTable(t *testing.T) {
@@ -214,5 +216,87 @@ func TestSeenCacheStaleLease(t *testing.T) {
 	}
 	if n, err := a.Push(ctx, es[2]); err != nil || n != 1 {
 		t.Errorf("Push with a stale lease in a new pass = %d, %v; want 1", n, err)
+	}
+}
+
+// TestSeenCacheExpiredLeaseLeft: a lease that expired while the process
+// stalled does not count as held, even after a later lease was granted
+// and settled: the crawl may have moved to a new pass meanwhile.
+func TestSeenCacheExpiredLeaseLeft(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Unix(1_800_000_000, 0)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	const vis = 10 * time.Second
+	a := open(t, Config{Now: clock, VisibilityTimeout: vis})
+	b := open(t, Config{Name: a.cfg.Name, Now: clock, VisibilityTimeout: vis})
+	ctx := ctxT(t, 10*time.Second)
+	es := urls("expired.test", 2)
+	if _, err := a.Push(ctx, es[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Next(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Push(ctx, es[1]); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	now = now.Add(2 * vis) // a stalls; its lease expires
+	mu.Unlock()
+	l2, err := a.Next(ctx) // the expired entry again, or es[1]
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Ack(ctx, l2); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		l, err := b.Next(ctx)
+		if err == frontier.ErrDone {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Ack(ctx, l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if started, err := b.NewPass(ctx); err != nil || !started {
+		t.Fatalf("NewPass = %v, %v", started, err)
+	}
+	if n, err := a.Push(ctx, es[1]); err != nil || n != 1 {
+		t.Errorf("Push in the new pass, holding only an expired lease = %d, %v; want 1", n, err)
+	}
+}
+
+// TestSeenCacheOutage: a Push that has to wait for Redis (here restarted
+// without persistence, so it lost the crawl) sends the URLs it had left
+// out as known too.
+func TestSeenCacheOutage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("restarts a redis-server")
+	}
+	s := redistest.Start(t, redistest.Options{})
+	ctx := ctxT(t, 20*time.Second)
+	f, err := Open(ctx, s.URL(), Config{Name: redistest.Name(t), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	es := urls("outage.test", 3)
+	if _, err := f.Push(ctx, es[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Next(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Push(ctx, es[1]); err != nil {
+		t.Fatal(err)
+	}
+	s.Kill()
+	go func() { time.Sleep(2 * time.Second); s.Restart(t) }()
+	if n, err := f.Push(ctx, es[1], es[2]); err != nil || n != 2 {
+		t.Errorf("Push across the outage = %d, %v; want 2 (Redis lost es[1])", n, err)
 	}
 }
