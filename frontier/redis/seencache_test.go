@@ -174,99 +174,59 @@ func TestSeenCacheDropByOther(t *testing.T) {
 
 // TestSeenCacheStaleLease: a Frontier whose lease expired (it stalled past
 // the visibility timeout) does not trust its cache: the crawl may have
-// moved to a new pass without it.
+// moved to a new pass without it. That holds too when a later lease was
+// granted and settled: the expired one is all it holds.
 func TestSeenCacheStaleLease(t *testing.T) {
-	var mu sync.Mutex
-	now := time.Unix(1_800_000_000, 0)
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	const vis = 10 * time.Second
-	a := open(t, Config{Now: clock, VisibilityTimeout: vis})
-	b := open(t, Config{Name: a.cfg.Name, Now: clock, VisibilityTimeout: vis})
-	ctx := ctxT(t, 10*time.Second)
-	es := urls("stale.test", 3)
-	if _, err := a.Push(ctx, es[1]); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.Next(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if n, err := a.Push(ctx, es[2]); err != nil || n != 1 {
-		t.Fatalf("Push = %d, %v; want 1", n, err)
-	}
-	mu.Lock()
-	now = now.Add(2 * vis) // a's lease expires
-	mu.Unlock()
-	for {
-		l, err := b.Next(ctx)
-		if err == frontier.ErrDone {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := b.Ack(ctx, l); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if started, err := b.NewPass(ctx); err != nil || !started {
-		t.Fatalf("NewPass = %v, %v", started, err)
-	}
-	if _, err := b.Push(ctx, es[0]); err != nil {
-		t.Fatal(err)
-	}
-	if n, err := a.Push(ctx, es[2]); err != nil || n != 1 {
-		t.Errorf("Push with a stale lease in a new pass = %d, %v; want 1", n, err)
-	}
-}
-
-// TestSeenCacheExpiredLeaseLeft: a lease that expired while the process
-// stalled does not count as held, even after a later lease was granted
-// and settled: the crawl may have moved to a new pass meanwhile.
-func TestSeenCacheExpiredLeaseLeft(t *testing.T) {
-	var mu sync.Mutex
-	now := time.Unix(1_800_000_000, 0)
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	const vis = 10 * time.Second
-	a := open(t, Config{Now: clock, VisibilityTimeout: vis})
-	b := open(t, Config{Name: a.cfg.Name, Now: clock, VisibilityTimeout: vis})
-	ctx := ctxT(t, 10*time.Second)
-	es := urls("expired.test", 2)
-	if _, err := a.Push(ctx, es[0]); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.Next(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.Push(ctx, es[1]); err != nil {
-		t.Fatal(err)
-	}
-	mu.Lock()
-	now = now.Add(2 * vis) // a stalls; its lease expires
-	mu.Unlock()
-	l2, err := a.Next(ctx) // the expired entry again, or es[1]
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Ack(ctx, l2); err != nil {
-		t.Fatal(err)
-	}
-	for {
-		l, err := b.Next(ctx)
-		if err == frontier.ErrDone {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := b.Ack(ctx, l); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if started, err := b.NewPass(ctx); err != nil || !started {
-		t.Fatalf("NewPass = %v, %v", started, err)
-	}
-	if n, err := a.Push(ctx, es[1]); err != nil || n != 1 {
-		t.Errorf("Push in the new pass, holding only an expired lease = %d, %v; want 1", n, err)
+	for _, later := range []bool{false, true} {
+		t.Run(map[bool]string{false: "expired", true: "expired after a later lease"}[later], func(t *testing.T) {
+			var mu sync.Mutex
+			now := time.Unix(1_800_000_000, 0)
+			clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+			const vis = 10 * time.Second
+			a := open(t, Config{Now: clock, VisibilityTimeout: vis})
+			b := open(t, Config{Name: a.cfg.Name, Now: clock, VisibilityTimeout: vis})
+			ctx := ctxT(t, 10*time.Second)
+			es := urls("stale.test", 2)
+			if _, err := a.Push(ctx, es[0]); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := a.Next(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if n, err := a.Push(ctx, es[1]); err != nil || n != 1 {
+				t.Fatalf("Push = %d, %v; want 1", n, err)
+			}
+			mu.Lock()
+			now = now.Add(2 * vis) // a stalls; its lease expires
+			mu.Unlock()
+			if later {
+				l, err := a.Next(ctx) // the expired entry again, or es[1]
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := a.Ack(ctx, l); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for {
+				l, err := b.Next(ctx)
+				if err == frontier.ErrDone {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := b.Ack(ctx, l); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if started, err := b.NewPass(ctx); err != nil || !started {
+				t.Fatalf("NewPass = %v, %v", started, err)
+			}
+			if n, err := a.Push(ctx, es[1]); err != nil || n != 1 {
+				t.Errorf("Push in the new pass, holding only an expired lease = %d, %v; want 1", n, err)
+			}
+		})
 	}
 }
 
