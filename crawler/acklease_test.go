@@ -9,8 +9,6 @@ import (
 	"github.com/trawlhq/trawl/frontier"
 	fredis "github.com/trawlhq/trawl/frontier/redis"
 	"github.com/trawlhq/trawl/internal/redistest"
-	"github.com/trawlhq/trawl/pipeline"
-	"github.com/trawlhq/trawl/session"
 )
 
 // countingAckLeaser is a Redis frontier that counts its acknowledgements:
@@ -49,22 +47,9 @@ func TestAckLease(t *testing.T) {
 	}
 	t.Cleanup(func() { rf.Drop(context.Background()); rf.Close() })
 	f := &countingAckLeaser{Frontier: rf}
-	sess, err := session.New(sessionConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sess.Close()
-	col := &collector{countOnly: true}
-	pipe, err := pipeline.New(pipeline.Config{Stages: []pipeline.Stage{col}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pipe.Close()
-	c, err := New(Config{Workers: workers, PerHost: workers, IgnoreRobots: true}, sess, f, pipe)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Run(ctx, s.URL+"/p/0"); err != nil {
+	r := newRigFrontier(t, Config{Workers: workers, PerHost: workers, IgnoreRobots: true}, sessionConfig(), f)
+	r.col.countOnly = true
+	if err := r.c.Run(ctx, s.URL+"/p/0"); err != nil {
 		t.Fatal(err)
 	}
 	for i := range s.hits {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trawlhq/trawl/frontier"
 	"github.com/trawlhq/trawl/frontier/memory"
 	"github.com/trawlhq/trawl/pipeline"
 	"github.com/trawlhq/trawl/session"
@@ -186,13 +187,19 @@ func sessionConfig() session.Config {
 
 func newRig(t *testing.T, cfg Config, sc session.Config, stages ...pipeline.Stage) *rig {
 	t.Helper()
+	f := memory.New(memory.Config{})
+	t.Cleanup(func() { _ = f.Close() })
+	return newRigFrontier(t, cfg, sc, f, stages...)
+}
+
+// newRigFrontier is newRig on the frontier f (closed by the caller).
+func newRigFrontier(t *testing.T, cfg Config, sc session.Config, f frontier.Frontier, stages ...pipeline.Stage) *rig {
+	t.Helper()
 	sess, err := session.New(sc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = sess.Close() })
-	f := memory.New(memory.Config{})
-	t.Cleanup(func() { _ = f.Close() })
 	col := &collector{}
 	pipe, err := pipeline.New(pipeline.Config{Stages: append(stages, col)})
 	if err != nil {

@@ -14,7 +14,6 @@ import (
 	"github.com/trawlhq/trawl/crawler/recrawl"
 	"github.com/trawlhq/trawl/frontier/memory"
 	"github.com/trawlhq/trawl/pipeline"
-	"github.com/trawlhq/trawl/session"
 )
 
 // versionedSite serves pages with validators and honours conditional
@@ -574,29 +573,15 @@ func TestRecrawlFetchedThisPass(t *testing.T) {
 	run := func(passStart time.Time) map[string]pipeline.Record {
 		t.Helper()
 		vs.reset()
-		sess, err := session.New(sessionConfig())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer sess.Close()
 		f := passFrontier{memory.New(memory.Config{}), passStart}
 		defer f.Close()
-		col := &collector{}
-		pipe, err := pipeline.New(pipeline.Config{Stages: []pipeline.Stage{col}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer pipe.Close()
-		c, err := New(Config{IgnoreRobots: true, Recrawl: store, Revisit: true}, sess, f, pipe)
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := newRigFrontier(t, Config{IgnoreRobots: true, Recrawl: store, Revisit: true}, sessionConfig(), f)
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
-		if err := c.Run(ctx, u("/")); err != nil {
+		if err := r.c.Run(ctx, u("/")); err != nil {
 			t.Fatal(err)
 		}
-		return col.byURL(t)
+		return r.col.byURL(t)
 	}
 	run(time.Now()) // pass 1
 	pass2 := time.Now()

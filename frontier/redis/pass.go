@@ -124,10 +124,7 @@ func (f *Frontier) PassStarted(ctx context.Context) (time.Time, error) {
 	if err != nil || n > 0 {
 		return started, err
 	}
-	now := time.Now()
-	if f.cfg.Now != nil {
-		now = f.cfg.Now()
-	}
+	now := f.now()
 	var first time.Time
 	_, err = f.do(ctx, "pass", func(ctx context.Context) error {
 		key := f.prefix + "pass"

@@ -871,10 +871,7 @@ func (f *Frontier) AckLease(ctx context.Context, l *frontier.Lease) (*frontier.L
 // Retry implements frontier.Frontier. notBefore is turned into a delay from
 // this process's clock, so it holds on the server's clock too.
 func (f *Frontier) Retry(ctx context.Context, l *frontier.Lease, notBefore time.Time) error {
-	now := time.Now()
-	if f.cfg.Now != nil {
-		now = f.cfg.Now()
-	}
+	now := f.now()
 	delay := notBefore.Sub(now).Milliseconds()
 	if delay < 0 {
 		delay = 0
